@@ -1,0 +1,244 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Color is one of the two identical environments of a BlueGreen.
+// +kubebuilder:validation:Enum=blue;green
+type Color string
+
+// The two colours.
+const (
+	ColorBlue  Color = "blue"
+	ColorGreen Color = "green"
+)
+
+// Other returns the other colour.
+func (c Color) Other() Color {
+	if c == ColorBlue {
+		return ColorGreen
+	}
+	return ColorBlue
+}
+
+// BlueGreenHookType says when a BlueGreen hook runs.
+// +kubebuilder:validation:Enum=pre-promotion;post-promotion;rollback
+type BlueGreenHookType string
+
+// BlueGreen hook types.
+const (
+	HookPrePromotion  BlueGreenHookType = "pre-promotion"
+	HookPostPromotion BlueGreenHookType = "post-promotion"
+	HookBlueGreenBack BlueGreenHookType = "rollback"
+)
+
+// BlueGreenHook is a test run against the new colour.
+type BlueGreenHook struct {
+	// Name of the hook, unique within the BlueGreen.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
+
+	// Type says when it runs: pre-promotion (against the preview Service,
+	// before the flip; a failure leaves traffic where it is), post-promotion
+	// (after the flip; a failure flips back) or rollback (after a flip back).
+	// +required
+	Type BlueGreenHookType `json:"type"`
+
+	HookAction `json:",inline"`
+}
+
+// PhaseAnalysis is an analysis that runs for a fixed number of checks, before
+// or after the flip.
+type PhaseAnalysis struct {
+	Analysis `json:",inline"`
+
+	// Checks is the number of passing checks needed to complete.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=3
+	// +optional
+	Checks int32 `json:"checks,omitempty"`
+}
+
+// BlueGreenSpec is the desired release behaviour of a workload that must not
+// run two versions behind one Service.
+// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique"
+// +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotion) || !self.autoPromotion",message="autoPromotionSeconds applies only with autoPromotion: false (a manual promote, or this many seconds)"
+type BlueGreenSpec struct {
+	// TargetRef is the user's Deployment, the template of each new version.
+	// +required
+	TargetRef TargetRef `json:"targetRef"`
+
+	// Service describes the Services Sluice manages: <name> (active, the one
+	// clients call) and <name>-preview (the new colour, for tests).
+	// +required
+	Service ServicePort `json:"service"`
+
+	// AutoPromotion flips traffic as soon as the pre-promotion checks pass.
+	// With false, the release waits for a manual promote (or for
+	// autoPromotionSeconds).
+	// +kubebuilder:default=true
+	// +optional
+	AutoPromotion *bool `json:"autoPromotion,omitempty"`
+
+	// AutoPromotionSeconds promotes this long after the pre-promotion checks
+	// passed, when autoPromotion is false and nobody promoted before.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=604800
+	// +optional
+	AutoPromotionSeconds *int32 `json:"autoPromotionSeconds,omitempty"`
+
+	// PrePromotionAnalysis runs against the new colour before the flip.
+	// +optional
+	PrePromotionAnalysis *PhaseAnalysis `json:"prePromotionAnalysis,omitempty"`
+
+	// PostPromotionAnalysis runs after the flip; a failure flips back.
+	// +optional
+	PostPromotionAnalysis *PhaseAnalysis `json:"postPromotionAnalysis,omitempty"`
+
+	// Hooks are tests run before and after the flip.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	Hooks []BlueGreenHook `json:"hooks,omitempty"`
+
+	// ScaleDownDelay is how long the old colour keeps running after a
+	// successful flip, so that reverting is one more flip.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('168h')",message="scaleDownDelay must be between 0s and 168h"
+	// +kubebuilder:default="30s"
+	// +optional
+	ScaleDownDelay *metav1.Duration `json:"scaleDownDelay,omitempty"`
+
+	// ProgressDeadlineSeconds bounds how long the new colour may take to
+	// become ready before the release fails.
+	// +kubebuilder:validation:Minimum=30
+	// +kubebuilder:validation:Maximum=86400
+	// +kubebuilder:default=600
+	// +optional
+	ProgressDeadlineSeconds int32 `json:"progressDeadlineSeconds,omitempty"`
+}
+
+// BlueGreenStatus is the single source of truth of a BlueGreen's release.
+type BlueGreenStatus struct {
+	// ObservedGeneration is the generation of the spec last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Phase summarises the release for display.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// ActiveColor is the colour the active Service selects.
+	// +optional
+	ActiveColor Color `json:"activeColor,omitempty"`
+
+	// ActiveRevision is the pod template hash of the active colour.
+	// +optional
+	ActiveRevision string `json:"activeRevision,omitempty"`
+
+	// PreviewRevision is the pod template hash being released on the idle
+	// colour; empty when nothing is in flight.
+	// +optional
+	PreviewRevision string `json:"previewRevision,omitempty"`
+
+	// ReleaseStartedAt is when the current revision was detected.
+	// +optional
+	ReleaseStartedAt *metav1.Time `json:"releaseStartedAt,omitempty"`
+
+	// PreviewReadyAt is when the new colour became ready.
+	// +optional
+	PreviewReadyAt *metav1.Time `json:"previewReadyAt,omitempty"`
+
+	// PrePromotionPassedAt is when the pre-promotion checks passed.
+	// +optional
+	PrePromotionPassedAt *metav1.Time `json:"prePromotionPassedAt,omitempty"`
+
+	// SwitchedAt is when the active Service flipped to the new colour.
+	// +optional
+	SwitchedAt *metav1.Time `json:"switchedAt,omitempty"`
+
+	// ScaleDownAt is when the old colour is scaled down.
+	// +optional
+	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
+
+	// PausedAt is when a pause command took effect; empty when not paused.
+	// +optional
+	PausedAt *metav1.Time `json:"pausedAt,omitempty"`
+
+	// AbortedAt is when the current revision was abandoned; empty otherwise.
+	// +optional
+	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
+
+	// AbortReason says why.
+	// +optional
+	AbortReason string `json:"abortReason,omitempty"`
+
+	// Analysis is the state of the running analysis.
+	// +optional
+	Analysis *AnalysisStatus `json:"analysis,omitempty"`
+
+	// Hooks are the hook runs of the current revision.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Hooks []HookStatus `json:"hooks,omitempty"`
+
+	// LastCommand is the last manual command carried out.
+	// +optional
+	LastCommand *CommandStatus `json:"lastCommand,omitempty"`
+
+	// History holds the last decisions, newest last.
+	// +optional
+	// +listType=atomic
+	History []DecisionRecord `json:"history,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled and Promoted.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// BlueGreen releases a new version on an idle copy of a Deployment, tests it
+// in isolation, then flips the live Service to it in one write.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=bg,categories=sluice;all
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeColor`
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.activeRevision`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type BlueGreen struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired release behaviour.
+	// +required
+	Spec BlueGreenSpec `json:"spec"`
+
+	// Status is the observed state of the release.
+	// +optional
+	Status BlueGreenStatus `json:"status,omitempty"`
+}
+
+// BlueGreenList is a list of BlueGreens.
+// +kubebuilder:object:root=true
+type BlueGreenList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the BlueGreens.
+	Items []BlueGreen `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&BlueGreen{}, &BlueGreenList{})
+}

@@ -1,0 +1,259 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus, so Flux,
+// Argo CD and `kubectl wait` read them without custom code.
+const (
+	// ConditionReady is True when the stable version serves all traffic and
+	// nothing is in flight.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while a release is in flight; its reason
+	// says what Sluice is waiting for.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when Sluice cannot make progress without a
+	// change from a person: an invalid spec, a missing object, a rollback.
+	ConditionStalled = "Stalled"
+	// ConditionPromoted is True once the latest revision has been promoted.
+	ConditionPromoted = "Promoted"
+)
+
+// Condition reasons, PascalCase as Kubernetes expects.
+const (
+	ReasonInitializing        = "Initializing"
+	ReasonSucceeded           = "Succeeded"
+	ReasonProgressing         = "Progressing"
+	ReasonWaitingForReady     = "WaitingForReady"
+	ReasonWaitingForWeight    = "WaitingForWeight"
+	ReasonAnalysing           = "Analysing"
+	ReasonWaitingForPromotion = "WaitingForPromotion"
+	ReasonPaused              = "Paused"
+	ReasonPromoting           = "Promoting"
+	ReasonRolledBack          = "RolledBack"
+	ReasonAborted             = "Aborted"
+	ReasonProgressDeadline    = "ProgressDeadlineExceeded"
+	ReasonAnalysisFailed      = "AnalysisFailed"
+	ReasonHookFailed          = "HookFailed"
+	ReasonProviderUnavailable = "ProviderUnavailable"
+	ReasonInvalidSpec         = "InvalidSpec"
+	ReasonTargetNotFound      = "TargetNotFound"
+	ReasonRouteNotFound       = "RouteNotFound"
+)
+
+// Annotations through which people and tools steer a release. A command is
+// carried out once per command ID; status.lastCommand records the last one.
+const (
+	// AnnotationCommand holds a command: promote, promote-full, abort, pause,
+	// resume or retry.
+	AnnotationCommand = "rollouts.sluice.dev/command"
+	// AnnotationCommandID makes a command unique, so that writing the same
+	// command again (a second promote) is a new request.
+	AnnotationCommandID = "rollouts.sluice.dev/command-id"
+)
+
+// Command is a manual instruction to a release.
+type Command string
+
+const (
+	// CommandPromote ends the current step or pause now.
+	CommandPromote Command = "promote"
+	// CommandPromoteFull skips the remaining steps and promotes.
+	CommandPromoteFull Command = "promote-full"
+	// CommandAbort rolls back now.
+	CommandAbort Command = "abort"
+	// CommandPause holds the release where it is.
+	CommandPause Command = "pause"
+	// CommandResume lifts a pause.
+	CommandResume Command = "resume"
+	// CommandRetry starts a rolled-back revision again.
+	CommandRetry Command = "retry"
+)
+
+// Phase is a one-word summary of a release for display. It is derived from
+// the rest of status on every update; nothing decides on it.
+type Phase string
+
+// Phases shown in `kubectl get`.
+const (
+	PhaseInitializing     Phase = "Initializing"
+	PhaseStable           Phase = "Stable"
+	PhaseProgressing      Phase = "Progressing"
+	PhasePaused           Phase = "Paused"
+	PhaseWaitingPromotion Phase = "WaitingPromotion"
+	PhasePromoting        Phase = "Promoting"
+	PhaseRolledBack       Phase = "RolledBack"
+	PhaseInvalid          Phase = "Invalid"
+)
+
+// MetricOutcome is the result of one check.
+type MetricOutcome string
+
+const (
+	// OutcomePassed means the value was inside the threshold range.
+	OutcomePassed MetricOutcome = "Passed"
+	// OutcomeFailed means the value was outside the threshold range.
+	OutcomeFailed MetricOutcome = "Failed"
+	// OutcomeNoData means there was no value or too small a sample: hold.
+	OutcomeNoData MetricOutcome = "NoData"
+	// OutcomeError means the provider could not answer: hold.
+	OutcomeError MetricOutcome = "Error"
+)
+
+// MetricResult is the latest result of one check.
+type MetricResult struct {
+	// Name of the metric.
+	Name string `json:"name"`
+	// Outcome of the check.
+	Outcome MetricOutcome `json:"outcome"`
+	// Value the query returned, as text (it may be NaN or Inf).
+	// +optional
+	Value string `json:"value,omitempty"`
+	// Message explains the outcome, with the range it was compared to.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Time of the check.
+	Time metav1.Time `json:"time"`
+}
+
+// CounterSample is a pair of counts: requests and the events among them
+// (errors, or requests slower than a bound).
+type CounterSample struct {
+	// Requests counted.
+	Requests int64 `json:"requests"`
+	// Events counted among those requests.
+	Events int64 `json:"events"`
+}
+
+// JudgeDecision is the judge's verdict so far.
+type JudgeDecision string
+
+const (
+	// JudgeContinue means the evidence is not yet conclusive.
+	JudgeContinue JudgeDecision = "Continue"
+	// JudgeRollback means the canary is worse than the primary beyond
+	// tolerance, at the stated error rate.
+	JudgeRollback JudgeDecision = "Rollback"
+	// JudgePromote means the canary is within tolerance with enough evidence.
+	JudgePromote JudgeDecision = "Promote"
+)
+
+// JudgeMetricStatus is the running evidence on one counter (errors or slow
+// requests). It is everything the judge needs to resume after a restart.
+type JudgeMetricStatus struct {
+	// Name of the counter: errors or slowRequests.
+	Name string `json:"name"`
+	// LastCanary and LastPrimary are the cumulative counters last read; the
+	// next reading is compared with them (a drop is a counter reset).
+	// +optional
+	LastCanary *CounterSample `json:"lastCanary,omitempty"`
+	// +optional
+	LastPrimary *CounterSample `json:"lastPrimary,omitempty"`
+	// Canary and Primary add up what was observed since the judge started.
+	Canary CounterSample `json:"canary"`
+	// +optional
+	Primary CounterSample `json:"primary"`
+	// Observations is how many readings contributed evidence.
+	// +optional
+	Observations int32 `json:"observations,omitempty"`
+	// LogRollback holds, for each alternative of the judge's grid, the log of
+	// the likelihood ratio against "canary within tolerance".
+	// +optional
+	// +listType=atomic
+	LogRollback []float64 `json:"logRollback,omitempty"`
+	// LogPromotion holds the log likelihood ratios for "canary within
+	// tolerance" against a clear regression.
+	// +optional
+	// +listType=atomic
+	LogPromotion []float64 `json:"logPromotion,omitempty"`
+	// RollbackEvidence is the current e-value for a regression; the judge
+	// rolls back when it reaches the threshold.
+	// +optional
+	RollbackEvidence float64 `json:"rollbackEvidence,omitempty"`
+	// PromotionEvidence is the current e-value for "within tolerance".
+	// +optional
+	PromotionEvidence float64 `json:"promotionEvidence,omitempty"`
+}
+
+// JudgeStatus is the statistical judge's state and verdict.
+type JudgeStatus struct {
+	// Decision so far.
+	Decision JudgeDecision `json:"decision"`
+	// Threshold is the evidence needed for a decision (1/alpha per counter).
+	// +optional
+	Threshold float64 `json:"threshold,omitempty"`
+	// Summary in words, for example "canary error rate 2.1x primary;
+	// evidence 38 of 40 needed".
+	// +optional
+	Summary string `json:"summary,omitempty"`
+	// Metrics holds the evidence per counter.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Metrics []JudgeMetricStatus `json:"metrics,omitempty"`
+}
+
+// AnalysisStatus is the state of the analysis of the current revision.
+type AnalysisStatus struct {
+	// Checks run since the release (or the current phase of it) started.
+	// +optional
+	Checks int32 `json:"checks,omitempty"`
+	// Failures counted against failureLimit.
+	// +optional
+	Failures int32 `json:"failures,omitempty"`
+	// ConsecutiveErrors counts checks in a row that the provider could not
+	// answer, against errorLimit.
+	// +optional
+	ConsecutiveErrors int32 `json:"consecutiveErrors,omitempty"`
+	// LastCheckAt is when the last check ran; the next is due an interval
+	// later.
+	// +optional
+	LastCheckAt *metav1.Time `json:"lastCheckAt,omitempty"`
+	// Results of the last check, one per metric.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Results []MetricResult `json:"results,omitempty"`
+	// Judge is the statistical judge's state.
+	// +optional
+	Judge *JudgeStatus `json:"judge,omitempty"`
+}
+
+// CommandStatus records the last manual command carried out.
+type CommandStatus struct {
+	// Name of the command.
+	Name Command `json:"name"`
+	// ID of the command, from the command-id annotation.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// ProcessedAt is when Sluice acted on it.
+	ProcessedAt metav1.Time `json:"processedAt"`
+	// Message says what the command did, or why it did nothing.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// DecisionRecord is one entry of the audit trail: a decision Sluice took and
+// the values that drove it.
+type DecisionRecord struct {
+	// Time of the decision.
+	Time metav1.Time `json:"time"`
+	// Reason is the kind of decision, such as StepAdvanced or RolledBack.
+	Reason string `json:"reason"`
+	// Revision the decision was about.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Step index at the time.
+	// +optional
+	Step int32 `json:"step,omitempty"`
+	// Weight of the new version at the time.
+	// +optional
+	Weight int32 `json:"weight,omitempty"`
+	// Message with the values behind the decision.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// MaxDecisionRecords is how many decisions status keeps, newest last.
+const MaxDecisionRecords = 10
