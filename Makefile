@@ -58,14 +58,16 @@ verify-generated: manifests generate ## Fail when generated files differ from wh
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build the test rig (etcd, kube-apiserver, ...) when missing.
+tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, Prometheus, ...) when missing.
 	hack/rig.sh envtest >/dev/null
+	hack/rig.sh prometheus >/dev/null
 
 .PHONY: test
 test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserver + etcd).
 	@hack/check-gofmt.sh
 	go vet ./...
-	KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" go test $(GO_TEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" SLUICE_PROMETHEUS="$$(hack/rig.sh prometheus)" \
+		go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
