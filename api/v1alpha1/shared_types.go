@@ -19,8 +19,9 @@ type TargetRef struct {
 	// names of the objects it manages from it (for example <name>-primary), so
 	// it must be a DNS label of at most 52 characters.
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=52
+	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self.size() <= 52",message="targetRef.name must be at most 52 characters: Sluice derives names such as <name>-primary and <name>-preview from it"
 	// +required
 	Name string `json:"name"`
 }

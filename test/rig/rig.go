@@ -1,0 +1,155 @@
+package rig
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	rolloutsv1alpha1 "github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// Env is a running control plane.
+type Env struct {
+	// Config reaches the API server as an administrator.
+	Config *rest.Config
+	// Client is a client on Config with Scheme.
+	Client client.Client
+	// Scheme knows every kind Sluice reads or writes.
+	Scheme *k8sruntime.Scheme
+
+	env *envtest.Environment
+}
+
+// NewScheme returns a scheme with the built-in kinds, Sluice's, Istio's
+// networking kinds and the Gateway API.
+func NewScheme() *k8sruntime.Scheme {
+	s := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(rolloutsv1alpha1.AddToScheme(s))
+	utilruntime.Must(istionetworking.AddToScheme(s))
+	utilruntime.Must(gatewayv1.Install(s))
+	return s
+}
+
+// Start starts etcd and kube-apiserver and installs the CRDs. The binaries
+// come from KUBEBUILDER_ASSETS, or from the cache hack/rig.sh fills; when
+// they are missing Start fails and says how to build them.
+func Start() (*Env, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := assetsDir(root)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := crdPaths(root)
+	if err != nil {
+		return nil, err
+	}
+	scheme := NewScheme()
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions: envtest.CRDInstallOptions{
+			Paths:              crds,
+			ErrorIfPathMissing: true,
+			Scheme:             scheme,
+		},
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("start envtest with the binaries in %s: %w", assets, err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	return &Env{Config: cfg, Client: c, Scheme: scheme, env: env}, nil
+}
+
+// Stop stops the API server and etcd.
+func (e *Env) Stop() error {
+	return e.env.Stop()
+}
+
+// RepoRoot is the directory of Sluice's go.mod.
+func RepoRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("locate the repository: no caller information")
+	}
+	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// assetsDir finds etcd and kube-apiserver.
+func assetsDir(root string) (string, error) {
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		out, err := exec.Command(filepath.Join(root, "hack", "rig.sh"), "path", "assets").Output()
+		if err != nil {
+			return "", fmt.Errorf("ask hack/rig.sh for the envtest binaries: %w", err)
+		}
+		dir = strings.TrimSpace(string(out))
+	}
+	for _, bin := range []string{"etcd", "kube-apiserver"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			return "", fmt.Errorf("%s is missing from %s: run `make tools` (or `hack/rig.sh envtest`) to build it", bin, dir)
+		}
+	}
+	return dir, nil
+}
+
+// crdPaths lists Sluice's CRDs and the third-party CRDs it routes through,
+// which are read from the Go module cache at the versions go.mod pins.
+func crdPaths(root string) ([]string, error) {
+	istio, err := moduleDir(root, "istio.io/api")
+	if err != nil {
+		return nil, err
+	}
+	gateway, err := moduleDir(root, "sigs.k8s.io/gateway-api")
+	if err != nil {
+		return nil, err
+	}
+	paths := []string{
+		filepath.Join(root, "config", "crd", "bases"),
+		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
+	}
+	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
+		paths = append(paths, filepath.Join(gateway, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
+	}
+	return paths, nil
+}
+
+// moduleDir returns where the Go module cache holds a module of go.mod,
+// downloading it when needed.
+func moduleDir(root, module string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("locate module %s: %w: %s", module, err, stderr.String())
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		return "", fmt.Errorf("locate module %s: go mod download printed no directory: %s", module, out)
+	}
+	return info.Dir, nil
+}
