@@ -141,8 +141,10 @@ install_prometheus() {
 	if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
 		log "installing Debian's prometheus package (about 30 seconds)"
 		if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >&2; then
-			# The package starts a system service; the tests run their own server.
-			(systemctl stop prometheus 2>/dev/null || pkill -x prometheus || true) >&2
+			# The package may start a system service; the tests run their own
+			# servers. Stop only that service, never every process named
+			# prometheus: other test servers may be running on this machine.
+			(systemctl stop prometheus 2>/dev/null || service prometheus stop 2>/dev/null || true) >&2
 			return 0
 		fi
 		log "apt-get could not install prometheus; building it instead"
