@@ -52,7 +52,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned, installed by this Makefile)
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when generated files differ from what is committed.
+verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from what is committed.
 	@hack/verify-generated.sh
 
 ##@ Test
@@ -72,6 +72,16 @@ test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserv
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
 	go test $(GO_TEST_FLAGS) ./internal/... ./api/...
+
+##@ Deployment
+
+.PHONY: install-crds
+install-crds: ## Install the CRDs into the cluster of the current kubeconfig.
+	kubectl apply --server-side -f config/crd/bases
+
+.PHONY: uninstall-crds
+uninstall-crds: ## Remove the CRDs (and with them every Canary and BlueGreen).
+	kubectl delete -f config/crd/bases
 
 ##@ Build
 
