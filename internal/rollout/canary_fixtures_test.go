@@ -1,0 +1,186 @@
+package rollout
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// t0 is the start of every test's clock.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func stamp(d time.Duration) *metav1.Time {
+	t := metav1.NewTime(at(d))
+	return &t
+}
+
+func weightStep(w int32) v1alpha1.CanaryStep { return v1alpha1.CanaryStep{SetWeight: &w} }
+
+// pauseStep is a timed pause, or an untimed one for d == 0.
+func pauseStep(d time.Duration) v1alpha1.CanaryStep {
+	p := &v1alpha1.Pause{}
+	if d > 0 {
+		p.Duration = &metav1.Duration{Duration: d}
+	}
+	return v1alpha1.CanaryStep{Pause: p}
+}
+
+func canarySpec(steps ...v1alpha1.CanaryStep) v1alpha1.CanarySpec {
+	return v1alpha1.CanarySpec{
+		TargetRef:               v1alpha1.TargetRef{Kind: "Deployment", Name: "podinfo"},
+		Service:                 v1alpha1.ServicePort{Port: 9898},
+		TrafficRouting:          v1alpha1.TrafficRouting{Istio: &v1alpha1.IstioRouting{}},
+		Steps:                   steps,
+		ProgressDeadlineSeconds: 600,
+	}
+}
+
+// analysed adds an analysis: one metric, a 1m interval, failureLimit 2,
+// errorLimit 3.
+func analysed(spec v1alpha1.CanarySpec) v1alpha1.CanarySpec {
+	spec.Analysis = &v1alpha1.Analysis{
+		Interval:     &metav1.Duration{Duration: time.Minute},
+		FailureLimit: 2,
+		ErrorLimit:   3,
+		Provider:     &v1alpha1.MetricProvider{Address: "http://prometheus:9090"},
+		Metrics: []v1alpha1.Metric{{Name: "error-rate", Query: "q",
+			ThresholdRange: v1alpha1.ThresholdRange{Max: ptrTo(0.01)}}},
+	}
+	return spec
+}
+
+func withHooks(spec v1alpha1.CanarySpec, hooks ...v1alpha1.CanaryHook) v1alpha1.CanarySpec {
+	spec.Hooks = hooks
+	return spec
+}
+
+func hook(name string, typ v1alpha1.CanaryHookType) v1alpha1.CanaryHook {
+	return v1alpha1.CanaryHook{Name: name, Type: typ,
+		HookAction: v1alpha1.HookAction{Webhook: &v1alpha1.WebhookHook{URL: "http://hooks/" + name}}}
+}
+
+func hookRun(name string, typ v1alpha1.CanaryHookType, rev string, phase v1alpha1.HookPhase) v1alpha1.HookStatus {
+	return v1alpha1.HookStatus{Name: name, Type: string(typ), Revision: rev, Phase: phase, Message: "answer"}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// deployment is a Deployment running rev with n of n pods ready.
+func deployment(rev string, n int32) WorkloadState {
+	return WorkloadState{Exists: true, Revision: rev, DesiredReplicas: n, ReadyReplicas: n}
+}
+
+// observed is a healthy world at t0+d: the target at v2 with its 3 pods
+// ready, the primary at v1 with 3 ready, the route at weight w.
+func observed(d time.Duration, w int32) CanaryObserved {
+	return CanaryObserved{
+		Now: at(d), Generation: 1,
+		Target:  deployment("v2", 3),
+		Primary: deployment("v1", 3),
+		Route:   RouteState{Exists: true, CanaryWeight: w},
+	}
+}
+
+// stable is the status of a Canary whose revision v1 is stable.
+func stable() v1alpha1.CanaryStatus {
+	return v1alpha1.CanaryStatus{StableRevision: "v1", ObservedGeneration: 1}
+}
+
+// releasing is the status of a release of v2 started at t0, at step i, whose
+// clock started at t0+clock (nil for a negative clock).
+func releasing(step int32, clock time.Duration) v1alpha1.CanaryStatus {
+	st := stable()
+	st.CanaryRevision = "v2"
+	st.ReleaseStartedAt = stamp(0)
+	st.CurrentStep = step
+	if clock >= 0 {
+		st.StepStartedAt = stamp(clock)
+	}
+	return st
+}
+
+func checked(st v1alpha1.CanaryStatus, a v1alpha1.AnalysisStatus) v1alpha1.CanaryStatus {
+	st.Analysis = &a
+	return st
+}
+
+func result(outcome v1alpha1.MetricOutcome, d time.Duration) v1alpha1.MetricResult {
+	return v1alpha1.MetricResult{Name: "error-rate", Outcome: outcome, Value: "0.001", Time: metav1.NewTime(at(d))}
+}
+
+func check(outcomes ...v1alpha1.MetricOutcome) *Check {
+	c := &Check{}
+	for i, o := range outcomes {
+		r := result(o, 0)
+		r.Name = []string{"error-rate", "latency", "saturation"}[i]
+		c.Results = append(c.Results, r)
+	}
+	return c
+}
+
+func condition(st v1alpha1.CanaryStatus, typ string) metav1.Condition {
+	for _, c := range st.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return metav1.Condition{}
+}
+
+func eventReasons(events []Event) []string {
+	out := []string{}
+	for _, e := range events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+// expectReplaySafe asserts the restart property: the decision's status fed
+// back with the same observation, directly and through JSON as a restarted
+// operator reads it, yields the same status, the same actions and no events.
+func expectReplaySafe(g Gomega, spec v1alpha1.CanarySpec, d CanaryDecision, obs CanaryObserved) {
+	again := Next(spec, d.Status, obs)
+	g.Expect(again.Status).To(Equal(d.Status), "status changed on replay")
+	g.Expect(again.Actions).To(Equal(d.Actions), "actions changed on replay")
+	g.Expect(again.Events).To(BeEmpty(), "events on replay")
+	g.Expect(again.RequeueAfter).To(Equal(d.RequeueAfter), "requeue changed on replay")
+
+	raw, err := json.Marshal(d.Status)
+	g.Expect(err).NotTo(HaveOccurred())
+	var read v1alpha1.CanaryStatus
+	g.Expect(json.Unmarshal(raw, &read)).To(Succeed())
+	g.Expect(equality.Semantic.DeepEqual(read, d.Status)).To(BeTrue(), "status does not round-trip through JSON")
+	restarted := Next(spec, read, obs)
+	g.Expect(equality.Semantic.DeepEqual(restarted.Status, d.Status)).To(BeTrue(), "restarted status differs")
+	g.Expect(restarted.Actions).To(Equal(d.Actions), "restarted actions differ")
+	g.Expect(restarted.Events).To(BeEmpty(), "events after restart")
+}
+
+// canaryCase is one row of a table test of Next.
+type canaryCase struct {
+	name   string
+	spec   v1alpha1.CanarySpec
+	status v1alpha1.CanaryStatus
+	obs    CanaryObserved
+	expect func(g Gomega, d CanaryDecision)
+}
+
+// runCanaryCases runs each row and checks the restart property on it.
+func runCanaryCases(t *testing.T, cases []canaryCase) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewWithT(t)
+			d := Next(c.spec, c.status, c.obs)
+			c.expect(g, d)
+			expectReplaySafe(g, c.spec, d, c.obs)
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package rollout
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// health summarises the decided status for Ready, Reconciling and Stalled.
+func (m *canaryMachine) health() health {
+	st := &m.st
+	switch {
+	case st.StableRevision == "":
+		return health{reconciling: true, reason: v1alpha1.ReasonInitializing, message: fmt.Sprintf(
+			"waiting for primary %s-primary to run revision %s, ready, with all traffic (%d/%d ready)",
+			m.spec.TargetRef.Name, m.obs.Target.Revision, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas)}
+	case !m.inFlight():
+		return health{ready: true, reason: v1alpha1.ReasonSucceeded,
+			message: fmt.Sprintf("revision %s is stable and serves all traffic", st.StableRevision)}
+	case st.AbortedAt != nil:
+		return health{stalled: true, reason: abortReason(*st), message: fmt.Sprintf(
+			"revision %s was rolled back (%s); all traffic is on %s; push a new revision or run retry",
+			st.CanaryRevision, abortReason(*st), st.StableRevision)}
+	}
+	reason, msg := m.waitingFor()
+	return health{reconciling: true, reason: reason, message: msg}
+}
+
+// waitingFor says what a release in flight waits for.
+func (m *canaryMachine) waitingFor() (string, string) {
+	st := &m.st
+	rev, step, t := st.CanaryRevision, st.CurrentStep, m.obs.Target
+	switch {
+	case st.PausedAt != nil && verdict(m.spec.Analysis, st.Analysis) == VerdictPause:
+		return v1alpha1.ReasonProviderUnavailable, "paused: the metric provider failed; " +
+			analysisSummary(m.spec.Analysis, st.Analysis) + "; fix the provider, then resume"
+	case st.PausedAt != nil:
+		return v1alpha1.ReasonPaused, fmt.Sprintf("paused at step %d since %s; resume to continue",
+			step, st.PausedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	case st.PromotingAt != nil:
+		return v1alpha1.ReasonPromoting, fmt.Sprintf("promoting revision %s: primary %d/%d ready, canary weight %d",
+			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.reportedWeight())
+	case !m.trafficStarted() && !t.readyAt(rev), m.trafficStarted() && t.ReadyReplicas == 0:
+		return v1alpha1.ReasonWaitingForReady, fmt.Sprintf("waiting for canary %s to be ready (%d/%d)",
+			rev, t.ReadyReplicas, t.DesiredReplicas)
+	case !m.trafficStarted() && !m.gateOpen():
+		return v1alpha1.ReasonProgressing, "running pre-rollout hooks"
+	case st.StepStartedAt == nil:
+		return v1alpha1.ReasonWaitingForWeight, fmt.Sprintf("waiting for the router to report weight %d (now %d)",
+			stepWeight(m.spec.Steps, step), m.reportedWeight())
+	case int(step) >= len(m.spec.Steps):
+		return v1alpha1.ReasonWaitingForPromotion, "every step passed; waiting for a passing check and confirm-promotion hooks"
+	}
+	s := m.spec.Steps[step]
+	switch {
+	case s.Pause != nil && s.Pause.Duration == nil:
+		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("step %d pauses until promoted", step)
+	case s.Pause != nil:
+		return v1alpha1.ReasonPaused, fmt.Sprintf("step %d pauses until %s", step,
+			st.StepStartedAt.Add(s.Pause.Duration.Duration).UTC().Format("2006-01-02T15:04:05Z"))
+	case m.spec.Analysis != nil:
+		return v1alpha1.ReasonAnalysing, fmt.Sprintf("step %d at weight %d: %s", step,
+			stepWeight(m.spec.Steps, step), analysisSummary(m.spec.Analysis, st.Analysis))
+	}
+	return v1alpha1.ReasonProgressing, fmt.Sprintf("step %d at weight %d", step, stepWeight(m.spec.Steps, step))
+}
+
+// promotion is the Promoted condition: True once the stable revision is the
+// target's, False while another is in flight or was rolled back, Unknown
+// before the first revision is stable.
+func (m *canaryMachine) promotion() promotion {
+	st := &m.st
+	switch {
+	case st.StableRevision == "":
+		return promotion{status: metav1.ConditionUnknown, reason: v1alpha1.ReasonInitializing,
+			message: "no revision is stable yet"}
+	case st.AbortedAt != nil && m.inFlight():
+		return promotion{status: metav1.ConditionFalse, reason: abortReason(*st),
+			message: fmt.Sprintf("revision %s was rolled back; %s stays stable", st.CanaryRevision, st.StableRevision)}
+	case m.inFlight():
+		return promotion{status: metav1.ConditionFalse, reason: v1alpha1.ReasonProgressing,
+			message: fmt.Sprintf("revision %s is being released; %s is stable", st.CanaryRevision, st.StableRevision)}
+	}
+	return promotion{status: metav1.ConditionTrue, reason: v1alpha1.ReasonSucceeded,
+		message: fmt.Sprintf("revision %s is promoted", st.StableRevision)}
+}
+
+// CanaryPhase derives the one-word phase shown by `kubectl get` from the rest
+// of status. It is for display only: nothing decides on the stored phase.
+func CanaryPhase(st v1alpha1.CanaryStatus) v1alpha1.Phase {
+	switch conditionReason(st.Conditions, v1alpha1.ConditionStalled, metav1.ConditionTrue) {
+	case v1alpha1.ReasonTargetNotFound, v1alpha1.ReasonRouteNotFound, v1alpha1.ReasonInvalidSpec:
+		return v1alpha1.PhaseInvalid
+	}
+	switch {
+	case st.StableRevision == "":
+		return v1alpha1.PhaseInitializing
+	case !canaryInFlight(st):
+		return v1alpha1.PhaseStable
+	case st.AbortedAt != nil:
+		return v1alpha1.PhaseRolledBack
+	case st.PromotingAt != nil:
+		return v1alpha1.PhasePromoting
+	}
+	switch conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) {
+	case v1alpha1.ReasonPaused, v1alpha1.ReasonProviderUnavailable:
+		return v1alpha1.PhasePaused
+	case v1alpha1.ReasonWaitingForPromotion:
+		return v1alpha1.PhaseWaitingPromotion
+	}
+	return v1alpha1.PhaseProgressing
+}
+
+// abortReason is the condition reason of a rollback; status written by an
+// older operator may lack one.
+func abortReason(st v1alpha1.CanaryStatus) string {
+	if st.AbortReason == "" {
+		return v1alpha1.ReasonRolledBack
+	}
+	return st.AbortReason
+}

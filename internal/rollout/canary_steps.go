@@ -1,0 +1,225 @@
+package rollout
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// finishInit makes the target's revision stable once the primary runs it,
+// ready, and the router reports every request going to the primary. Why all
+// three: before that, moving the Canary to Ready would promise a primary that
+// cannot serve.
+func (m *canaryMachine) finishInit() bool {
+	rev := m.obs.Target.Revision
+	if !m.obs.Primary.readyAt(rev) || !m.obs.Route.Exists || m.obs.Route.CanaryWeight != 0 {
+		return false
+	}
+	m.st.StableRevision = rev
+	m.st.CanaryRevision = ""
+	m.record(EventNormal, EventInitialized, fmt.Sprintf(
+		"primary ready with revision %s (%d/%d replicas), 100%% of traffic on it",
+		rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas))
+	return true
+}
+
+// advanceRelease takes the next transition of a release that is neither
+// rolled back nor promoting.
+func (m *canaryMachine) advanceRelease() bool {
+	if reason, msg := m.rollbackCause(); reason != "" {
+		m.rollback(reason, msg)
+		return true
+	}
+	if m.st.PausedAt == nil && verdict(m.spec.Analysis, m.st.Analysis) == VerdictPause {
+		// Why: a provider that cannot answer says nothing about the canary, so
+		// no rollback; but a person must know, and the release must not move.
+		now := m.now
+		m.st.PausedAt = &now
+		m.record(EventWarning, EventProviderUnavailable, "paused: the metric provider failed; "+
+			analysisSummary(m.spec.Analysis, m.st.Analysis)+"; fix the provider, then resume")
+		return true
+	}
+	switch {
+	case m.st.PausedAt != nil:
+		return false
+	case m.st.StepStartedAt == nil:
+		return m.startStepClock()
+	case int(m.st.CurrentStep) >= len(m.spec.Steps):
+		return m.startPromotion()
+	case m.stepComplete():
+		m.advanceStep()
+		return true
+	}
+	return false
+}
+
+// rollbackCause returns why the release must roll back now, or "".
+func (m *canaryMachine) rollbackCause() (string, string) {
+	if late, msg := m.pastDeadline(); late {
+		return v1alpha1.ReasonProgressDeadline, msg
+	}
+	if verdict(m.spec.Analysis, m.st.Analysis) == VerdictRollback {
+		return v1alpha1.ReasonAnalysisFailed, "analysis failed: " + analysisSummary(m.spec.Analysis, m.st.Analysis)
+	}
+	// Why: pre-rollout and confirm-promotion hooks are gates; a failed gate
+	// is a verdict on the release.
+	for _, typ := range []v1alpha1.CanaryHookType{v1alpha1.HookPreRollout, v1alpha1.HookConfirmPromotion} {
+		if g := gateOf(canaryHooksOf(m.spec, typ), m.st.Hooks, m.st.CanaryRevision); g.failed != "" {
+			h := findHook(m.st.Hooks, g.failed, m.st.CanaryRevision)
+			return v1alpha1.ReasonHookFailed, fmt.Sprintf("%s hook %s failed: %s", typ, g.failed, h.Message)
+		}
+	}
+	return "", ""
+}
+
+// pastDeadline reports whether the canary failed to become ready in time.
+func (m *canaryMachine) pastDeadline() (bool, string) {
+	deadline, ok := m.readyDeadline()
+	if !ok || m.now.Time.Before(deadline) {
+		return false, ""
+	}
+	t := m.obs.Target
+	return true, fmt.Sprintf("canary %s not ready (%d/%d replicas) within %s",
+		m.st.CanaryRevision, t.ReadyReplicas, t.DesiredReplicas, m.progressDeadline())
+}
+
+// readyDeadline is when an unready canary rolls back, and false while the
+// canary is ready enough. Why the two clocks: before any traffic, the canary
+// has progressDeadlineSeconds from the release's start to become fully
+// ready; once it carries traffic, a canary with no ready pod at all has that
+// long from the start of the current step (a single restarting pod does not
+// roll back). A paused release waits for a person instead.
+func (m *canaryMachine) readyDeadline() (time.Time, bool) {
+	if m.st.PausedAt != nil || m.st.ReleaseStartedAt == nil {
+		return time.Time{}, false
+	}
+	since := m.st.ReleaseStartedAt.Time
+	if m.trafficStarted() {
+		if m.obs.Target.ReadyReplicas > 0 {
+			return time.Time{}, false
+		}
+		if s := m.st.StepStartedAt; s != nil && s.After(since) {
+			since = s.Time
+		}
+	} else if m.obs.Target.readyAt(m.st.CanaryRevision) {
+		return time.Time{}, false
+	}
+	return since.Add(m.progressDeadline()), true
+}
+
+func (m *canaryMachine) progressDeadline() time.Duration {
+	if m.spec.ProgressDeadlineSeconds <= 0 {
+		return DefaultProgressDeadline
+	}
+	return time.Duration(m.spec.ProgressDeadlineSeconds) * time.Second
+}
+
+// trafficStarted reports whether the canary has carried a step's weight. Until
+// then it is held at weight 0 behind the readiness and pre-rollout gate.
+func (m *canaryMachine) trafficStarted() bool {
+	return m.st.CurrentStep > 0 || m.st.StepStartedAt != nil
+}
+
+// gateOpen reports whether the canary may receive its first traffic: every pod
+// ready, every pre-rollout hook passed.
+func (m *canaryMachine) gateOpen() bool {
+	rev := m.st.CanaryRevision
+	g := gateOf(canaryHooksOf(m.spec, v1alpha1.HookPreRollout), m.st.Hooks, rev)
+	return m.obs.Target.readyAt(rev) && len(g.pending) == 0 && g.failed == ""
+}
+
+// startStepClock starts the current step's clock once the router reports the
+// step's weight. Why not on writing it: a crash between the write and the
+// status patch would otherwise start a clock for a weight never in place;
+// this way the replay writes the same weight and waits to read it back.
+func (m *canaryMachine) startStepClock() bool {
+	if !m.trafficStarted() && !m.gateOpen() {
+		return false
+	}
+	if !m.obs.Route.Exists || m.obs.Route.CanaryWeight != stepWeight(m.spec.Steps, m.st.CurrentStep) {
+		return false
+	}
+	now := m.now
+	m.st.StepStartedAt = &now
+	return true
+}
+
+// stepWeight is the canary weight step i asks for: the last setWeight at or
+// before i (a pause holds the weight before it), 0 when none. Why from the
+// index: a replayed reconcile asks for the same weight, never "last + step".
+func stepWeight(steps []v1alpha1.CanaryStep, i int32) int32 {
+	if int(i) >= len(steps) {
+		i = int32(len(steps)) - 1
+	}
+	for ; i >= 0; i-- {
+		if w := steps[i].SetWeight; w != nil {
+			return *w
+		}
+	}
+	return 0
+}
+
+// stepComplete reports whether the current step has done its job.
+func (m *canaryMachine) stepComplete() bool {
+	if m.obs.Target.ReadyReplicas == 0 {
+		// Why: a canary without a ready pod proves nothing; hold the step
+		// (the progress deadline bounds the wait).
+		return false
+	}
+	step := m.spec.Steps[m.st.CurrentStep]
+	started := m.st.StepStartedAt.Time
+	if step.Pause != nil {
+		// Why: a timed pause ends on the clock alone; an untimed one waits
+		// for a promote command. Analysis keeps running meanwhile and can
+		// still roll back.
+		d := step.Pause.Duration
+		return d != nil && !m.now.Time.Before(started.Add(d.Duration))
+	}
+	if m.spec.Analysis == nil {
+		// Why: without analysis there is nothing to wait for at a weight;
+		// pause steps carry the time.
+		return true
+	}
+	last := m.st.Analysis.LastCheckAt.Time // non-nil: the verdict is not None
+	switch verdict(m.spec.Analysis, m.st.Analysis) {
+	case VerdictPass:
+		// Why: a full interval of traffic at this weight, and a passing check
+		// at the end of it.
+		return !last.Before(started.Add(limitsOf(m.spec.Analysis).interval))
+	case VerdictPromote:
+		// Why: the judge's evidence that the canary is within tolerance may
+		// end the step early (promoteOnEvidence), but only on a check taken
+		// at this weight.
+		return !last.Before(started)
+	}
+	return false
+}
+
+// advanceStep moves to the next step; its clock starts once its weight is
+// read back.
+func (m *canaryMachine) advanceStep() {
+	from := m.st.CurrentStep
+	m.st.CurrentStep++
+	m.st.StepStartedAt = nil
+	msg := fmt.Sprintf("step %d (%s) passed", from, describeStep(m.spec.Steps[from]))
+	if m.spec.Analysis != nil {
+		msg += "; " + analysisSummary(m.spec.Analysis, m.st.Analysis)
+	}
+	if int(m.st.CurrentStep) < len(m.spec.Steps) {
+		msg += fmt.Sprintf("; next: step %d (%s)", m.st.CurrentStep, describeStep(m.spec.Steps[m.st.CurrentStep]))
+	} else {
+		msg += "; every step passed"
+	}
+	m.record(EventNormal, EventStepAdvanced, msg)
+}
+
+func describeStep(s v1alpha1.CanaryStep) string {
+	switch {
+	case s.SetWeight != nil:
+		return fmt.Sprintf("setWeight %d", *s.SetWeight)
+	case s.Pause != nil && s.Pause.Duration != nil:
+		return "pause " + s.Pause.Duration.Duration.String()
+	}
+	return "pause until promoted"
+}

@@ -1,0 +1,37 @@
+package rollout
+
+// Event types, the same strings as corev1.EventTypeNormal and
+// corev1.EventTypeWarning (this package does not import k8s.io/api).
+const (
+	EventNormal  = "Normal"
+	EventWarning = "Warning"
+)
+
+// Event reasons. Each transition has its own, so that `kubectl get events`
+// and alerts can tell them apart; rollbacks and failures are Warnings.
+const (
+	EventInitialized         = "Initialized"
+	EventNewRevision         = "NewRevision"
+	EventReleaseCancelled    = "ReleaseCancelled"
+	EventStepAdvanced        = "StepAdvanced"
+	EventAnalysisFailed      = "AnalysisFailed"
+	EventProviderUnavailable = "ProviderUnavailable"
+	EventPromoting           = "Promoting"
+	EventPromoted            = "Promoted"
+	EventRolledBack          = "RolledBack"
+	EventHookSucceeded       = "HookSucceeded"
+	EventHookFailed          = "HookFailed"
+	EventCommandApplied      = "CommandApplied"
+	EventCommandIgnored      = "CommandIgnored"
+)
+
+// Event is a Kubernetes Event the shell emits on the object. Next returns
+// Events only for transitions, never for a state that merely persists.
+type Event struct {
+	// Type is EventNormal or EventWarning.
+	Type string
+	// Reason is one of the Event reasons above.
+	Reason string
+	// Message says what happened, with the values behind it.
+	Message string
+}

@@ -1,0 +1,75 @@
+package rollout
+
+import (
+	"time"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// WorkloadState is what the shell read from one Deployment.
+type WorkloadState struct {
+	// Exists is false when the Deployment was not found.
+	Exists bool
+	// Revision is the hash of the user's pod template the Deployment runs,
+	// computed the same way for the target and the primary (the workload
+	// package owns the function), so that equal templates have equal
+	// revisions.
+	Revision string
+	// DesiredReplicas is spec.replicas.
+	DesiredReplicas int32
+	// ReadyReplicas counts ready pods of Revision; the shell reports 0 while
+	// the Deployment's controller has not observed its latest generation.
+	ReadyReplicas int32
+}
+
+// readyAt reports whether the Deployment runs rev with every wanted pod ready.
+func (w WorkloadState) readyAt(rev string) bool {
+	return w.Exists && rev != "" && w.Revision == rev && w.DesiredReplicas > 0 &&
+		w.ReadyReplicas >= w.DesiredReplicas
+}
+
+// RouteState is what the router reports.
+type RouteState struct {
+	// Exists is false when the VirtualService or HTTPRoute was not found.
+	Exists bool
+	// CanaryWeight is the canary's weight as read back from the route, 0 to
+	// 100.
+	CanaryWeight int32
+}
+
+// PendingCommand is a manual command read from the object's annotations
+// (v1alpha1.AnnotationCommand and v1alpha1.AnnotationCommandID). Next carries
+// it out once: a command whose name and ID equal status.lastCommand's is done.
+type PendingCommand struct {
+	// Name of the command.
+	Name v1alpha1.Command
+	// ID from the command-id annotation.
+	ID string
+}
+
+// CanaryObserved is everything the shell read for one reconcile of a Canary.
+// Next reads nothing else.
+type CanaryObserved struct {
+	// Now is the reconcile's clock reading. Next truncates it to the second,
+	// the precision timestamps keep in status.
+	Now time.Time
+	// Generation is the Canary's metadata.generation.
+	Generation int64
+	// Target is the user's Deployment (spec.targetRef). Its template is the
+	// new version and it runs the canary pods.
+	Target WorkloadState
+	// Primary is the <name>-primary Deployment, the stable version.
+	Primary WorkloadState
+	// Route is the weight the router reports.
+	Route RouteState
+	// Check is the result of the analysis check the shell ran in this
+	// reconcile. The shell runs one only when AnalysisDue(spec, status, Now)
+	// is true; Next ignores a check that was not due.
+	Check *Check
+	// Hooks are the latest runs of the spec's hooks the shell knows of: the
+	// state of a hook Job, or the result of a webhook call it made. Runs for
+	// another revision are ignored.
+	Hooks []v1alpha1.HookStatus
+	// Command is the manual command in the annotations, nil without one.
+	Command *PendingCommand
+}
