@@ -52,7 +52,9 @@ func (m *canaryMachine) desiredWeight() (int32, bool) {
 	case !m.inFlight(), m.st.AbortedAt != nil:
 		return 0, true
 	case m.st.PromotingAt != nil:
-		if m.obs.Primary.readyAt(m.st.CanaryRevision) {
+		// Why: the canary keeps its traffic until the primary can take it
+		// all; a canary promoted before it had any keeps none.
+		if m.obs.Primary.readyAt(m.st.CanaryRevision) || !m.trafficStarted() {
 			return 0, true
 		}
 		return stepWeight(m.spec.Steps, m.st.CurrentStep), true

@@ -29,12 +29,12 @@ func (m *canaryMachine) promotionGateOpen() bool {
 }
 
 // beginPromotion stamps promotingAt; the primary then takes the canary's
-// template while the canary keeps its weight.
+// template while the canary keeps its step's weight. Why currentStep stays:
+// after promote-full the weight must not jump to the last step's.
 func (m *canaryMachine) beginPromotion(why string) {
 	now := m.now
 	m.st.PromotingAt = &now
 	m.st.PausedAt = nil
-	m.st.CurrentStep = int32(len(m.spec.Steps))
 	m.record(EventNormal, EventPromoting, why+"; primary takes the new template")
 }
 

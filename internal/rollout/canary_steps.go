@@ -181,8 +181,12 @@ func (m *canaryMachine) stepComplete() bool {
 		// pause steps carry the time.
 		return true
 	}
-	last := m.st.Analysis.LastCheckAt.Time // non-nil: the verdict is not None
-	switch verdict(m.spec.Analysis, m.st.Analysis) {
+	v := verdict(m.spec.Analysis, m.st.Analysis)
+	if v != VerdictPass && v != VerdictPromote {
+		return false
+	}
+	last := m.st.Analysis.LastCheckAt.Time // set: the verdict is not None
+	switch v {
 	case VerdictPass:
 		// Why: a full interval of traffic at this weight, and a passing check
 		// at the end of it.
