@@ -1,0 +1,53 @@
+package traffic
+
+import (
+	"fmt"
+	"strings"
+)
+
+// RouteNotFoundError means that the route object a spec names (a
+// VirtualService, an HTTPRoute) does not exist. The reconciler reports it in
+// a condition; Sluice creates nothing in its place.
+type RouteNotFoundError struct {
+	// Kind of the missing object, for example VirtualService.
+	Kind string
+	// Namespace and Name of the missing object.
+	Namespace, Name string
+}
+
+// Error says which object is missing.
+func (e *RouteNotFoundError) Error() string {
+	return fmt.Sprintf("%s %s/%s not found", e.Kind, e.Namespace, e.Name)
+}
+
+// UnmanageableRouteError means that a route object exists but Sluice cannot
+// manage it: a route named in the spec is missing from it or does not send
+// traffic to exactly the primary and canary Services, no route matches, or
+// an object Sluice would generate already exists and belongs to someone
+// else. Sluice changes nothing in it.
+type UnmanageableRouteError struct {
+	// Kind, Namespace and Name of the route object.
+	Kind, Namespace, Name string
+	// Reasons says what is wrong, one entry per problem.
+	Reasons []string
+}
+
+// Error says which object and why.
+func (e *UnmanageableRouteError) Error() string {
+	return fmt.Sprintf("cannot manage %s %s/%s: %s", e.Kind, e.Namespace, e.Name, strings.Join(e.Reasons, "; "))
+}
+
+// InconsistentWeightsError means that the routes Sluice manages in one
+// object carry different canary weights, for example after a hand edit. No
+// single weight can be reported; SetWeight puts them back in line.
+type InconsistentWeightsError struct {
+	// Kind, Namespace and Name of the route object.
+	Kind, Namespace, Name string
+	// Weights is the canary weight of each managed route, by route name.
+	Weights map[string]int32
+}
+
+// Error lists the weights that disagree.
+func (e *InconsistentWeightsError) Error() string {
+	return fmt.Sprintf("%s %s/%s: managed routes carry different canary weights %v", e.Kind, e.Namespace, e.Name, e.Weights)
+}

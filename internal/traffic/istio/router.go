@@ -1,0 +1,177 @@
+package istio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+const kind = "VirtualService"
+
+// Router splits a Canary's traffic with an Istio VirtualService.
+type Router struct {
+	// Client reads and writes VirtualServices. Reads through the manager's
+	// cache may lag a write; Weight then reports the old weight, and the
+	// step's clock starts one reconcile later, never too early.
+	Client client.Client
+}
+
+var _ traffic.Router = (*Router)(nil)
+
+// New returns a Router on c.
+func New(c client.Client) *Router { return &Router{Client: c} }
+
+// target is what a Canary says about its VirtualService.
+type target struct {
+	key       types.NamespacedName
+	generated bool
+	routes    []string
+	hosts     hosts
+}
+
+// targetOf reads the VirtualService's name and the routes to manage from a
+// Canary.
+func targetOf(c *v1alpha1.Canary) target {
+	var spec v1alpha1.IstioVirtualService
+	if c.Spec.TrafficRouting.Istio != nil {
+		spec = c.Spec.TrafficRouting.Istio.VirtualService
+	}
+	name := c.Spec.TargetRef.Name
+	t := target{
+		key:    types.NamespacedName{Namespace: c.Namespace, Name: spec.Name},
+		routes: spec.Routes,
+		hosts:  hosts{namespace: c.Namespace, primary: workload.PrimaryName(name), canary: workload.CanaryName(name)},
+	}
+	if spec.Name == "" {
+		t.key.Name, t.generated, t.routes = name, true, []string{GeneratedRouteName}
+	}
+	return t
+}
+
+// EnsureRoute creates or updates the generated VirtualService, keeping the
+// weights it carries, or checks that a named one exists and has routes
+// Sluice can manage.
+func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
+	t := targetOf(c)
+	if !t.generated {
+		_, _, err := r.managed(ctx, t)
+		return err
+	}
+	return r.ensureGenerated(ctx, c, t)
+}
+
+// SetWeight writes weight to the canary and 100-weight to the primary in
+// every managed route, in one patch; it writes nothing when they are already
+// in place.
+func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+	if weight < 0 || weight > 100 {
+		return false, fmt.Errorf("set weight on VirtualService: weight %d is outside 0-100", weight)
+	}
+	t := targetOf(c)
+	vs, routes, err := r.managed(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	if inPlace(&vs.Spec, routes, weight) {
+		return false, nil
+	}
+	patch, err := json.Marshal(weightPatch(&vs.Spec, vs.ResourceVersion, routes, weight))
+	if err != nil {
+		return false, fmt.Errorf("encode weight patch for VirtualService %s: %w", t.key, err)
+	}
+	err = r.Client.Patch(ctx, vs, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
+	if err != nil {
+		return false, fmt.Errorf("set weight %d on VirtualService %s: %w", weight, t.key, err)
+	}
+	return true, nil
+}
+
+// Weight reads the canary weight of the managed routes. Routes that disagree
+// are a *traffic.InconsistentWeightsError.
+func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
+	t := targetOf(c)
+	vs, routes, err := r.managed(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	weights := canaryWeights(&vs.Spec, routes)
+	first := weights[routes[0].name]
+	for _, w := range weights {
+		if w != first {
+			return 0, &traffic.InconsistentWeightsError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Weights: weights}
+		}
+	}
+	return first, nil
+}
+
+// Finalize deletes the generated VirtualService, or sends all the traffic of
+// a named one to the primary. A missing VirtualService is nothing to do.
+func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
+	t := targetOf(c)
+	if t.generated {
+		vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: t.key.Name, Namespace: t.key.Namespace}}
+		if err := r.Client.Delete(ctx, vs); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete VirtualService %s: %w", t.key, err)
+		}
+		return nil
+	}
+	_, err := r.SetWeight(ctx, c, 0)
+	if missing := (*traffic.RouteNotFoundError)(nil); errors.As(err, &missing) {
+		return nil
+	}
+	return err
+}
+
+// managed reads the VirtualService and finds the routes Sluice manages in it.
+func (r *Router) managed(ctx context.Context, t target) (*networkingv1.VirtualService, []managedRoute, error) {
+	vs := &networkingv1.VirtualService{}
+	if err := r.Client.Get(ctx, t.key, vs); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
+		}
+		return nil, nil, fmt.Errorf("read VirtualService %s: %w", t.key, err)
+	}
+	routes, reasons := findManagedRoutes(&vs.Spec, t.routes, t.hosts)
+	if len(reasons) > 0 {
+		return nil, nil, &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: reasons}
+	}
+	return vs, routes, nil
+}
+
+// generatedSpec is the spec of the VirtualService Sluice generates for c,
+// with canaryWeight to the canary.
+func generatedSpec(c *v1alpha1.Canary, canaryWeight int32) *istioapi.VirtualService {
+	name := c.Spec.TargetRef.Name
+	var spec v1alpha1.IstioVirtualService
+	if c.Spec.TrafficRouting.Istio != nil {
+		spec = c.Spec.TrafficRouting.Istio.VirtualService
+	}
+	vsHosts := spec.Hosts
+	if len(vsHosts) == 0 {
+		vsHosts = []string{workload.ApexName(name)}
+	}
+	port := &istioapi.PortSelector{Number: uint32(c.Spec.Service.Port)}
+	return &istioapi.VirtualService{
+		Hosts:    append([]string(nil), vsHosts...),
+		Gateways: append([]string(nil), spec.Gateways...),
+		Http: []*istioapi.HTTPRoute{{
+			Name: GeneratedRouteName,
+			Route: []*istioapi.HTTPRouteDestination{
+				{Destination: &istioapi.Destination{Host: workload.PrimaryName(name), Port: port}, Weight: 100 - canaryWeight},
+				{Destination: &istioapi.Destination{Host: workload.CanaryName(name), Port: port}, Weight: canaryWeight},
+			},
+		}},
+	}
+}

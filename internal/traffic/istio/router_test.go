@@ -1,0 +1,127 @@
+package istio_test
+
+import (
+	"errors"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/traffic/istio"
+)
+
+// getVS reads a VirtualService of the test namespace.
+func getVS(name string) *networkingv1.VirtualService {
+	vs := &networkingv1.VirtualService{}
+	ExpectWithOffset(1, k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, vs)).To(Succeed())
+	return vs
+}
+
+// destinations lists a route's destinations as host=weight.
+func destinations(vs *networkingv1.VirtualService, route int) map[string]int32 {
+	out := map[string]int32{}
+	for _, d := range vs.Spec.GetHttp()[route].GetRoute() {
+		out[d.GetDestination().GetHost()] = d.GetWeight()
+	}
+	return out
+}
+
+var _ = Describe("A generated VirtualService", func() {
+	var (
+		router *istio.Router
+		c      *v1alpha1.Canary
+		name   string
+	)
+	BeforeEach(func() {
+		router = istio.New(k8sClient)
+		c = newCanary(v1alpha1.IstioVirtualService{Gateways: []string{"istio-system/public"}})
+		name = c.Spec.TargetRef.Name
+	})
+
+	It("is created with the apex host, the gateways, all traffic to the primary and an owner reference", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+
+		vs := getVS(name)
+		Expect(vs.Spec.GetHosts()).To(Equal([]string{name}))
+		Expect(vs.Spec.GetGateways()).To(Equal([]string{"istio-system/public"}))
+		Expect(vs.Spec.GetHttp()).To(HaveLen(1))
+		Expect(vs.Spec.GetHttp()[0].GetName()).To(Equal("sluice"))
+		Expect(destinations(vs, 0)).To(Equal(map[string]int32{name + "-primary": 100, name + "-canary": 0}))
+		for _, d := range vs.Spec.GetHttp()[0].GetRoute() {
+			Expect(d.GetDestination().GetPort().GetNumber()).To(Equal(uint32(9898)))
+		}
+		Expect(vs.OwnerReferences).To(HaveLen(1))
+		Expect(vs.OwnerReferences[0].UID).To(Equal(c.UID))
+		Expect(vs.OwnerReferences[0].Kind).To(Equal("Canary"))
+		Expect(*vs.OwnerReferences[0].Controller).To(BeTrue())
+	})
+
+	It("defaults hosts only when the spec names none", func() {
+		c := newCanary(v1alpha1.IstioVirtualService{Hosts: []string{"podinfo.example.com"}})
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(getVS(c.Spec.TargetRef.Name).Spec.GetHosts()).To(Equal([]string{"podinfo.example.com"}))
+	})
+
+	It("carries each weight it is set to, read back as the router reports it, with the rest to the primary", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		for _, w := range []int32{1, 10, 50, 100, 0} {
+			changed, err := router.SetWeight(ctx, c, w)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(changed).To(BeTrue(), "weight %d", w)
+			Expect(router.Weight(ctx, c)).To(Equal(w))
+			Expect(destinations(getVS(name), 0)).To(Equal(map[string]int32{name + "-primary": 100 - w, name + "-canary": w}))
+		}
+	})
+
+	It("is not written when the weight is already in place, nor when ensured again", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.SetWeight(ctx, c, 10)).To(BeTrue())
+		rv := getVS(name).ResourceVersion
+
+		Expect(router.SetWeight(ctx, c, 10)).To(BeFalse())
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(getVS(name).ResourceVersion).To(Equal(rv))
+	})
+
+	It("keeps its weight when ensured after a spec change", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.SetWeight(ctx, c, 50)).To(BeTrue())
+
+		c.Spec.TrafficRouting.Istio.VirtualService.Hosts = []string{"podinfo.example.com"}
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		vs := getVS(name)
+		Expect(vs.Spec.GetHosts()).To(Equal([]string{"podinfo.example.com"}))
+		Expect(router.Weight(ctx, c)).To(Equal(int32(50)))
+	})
+
+	It("refuses to take over a VirtualService of that name it did not generate, and leaves it alone", func() {
+		user := &networkingv1.VirtualService{}
+		user.Name, user.Namespace = name, namespace
+		user.Spec.Hosts = []string{"mine"}
+		Expect(k8sClient.Create(ctx, user)).To(Succeed())
+
+		err := router.EnsureRoute(ctx, c)
+		var unmanageable *traffic.UnmanageableRouteError
+		Expect(errors.As(err, &unmanageable)).To(BeTrue(), "%v", err)
+		Expect(getVS(name).ResourceVersion).To(Equal(user.ResourceVersion))
+	})
+
+	It("is deleted on finalize, and finalizing again finds nothing to do", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.Finalize(ctx, c)).To(Succeed())
+		err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &networkingv1.VirtualService{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue())
+		Expect(router.Finalize(ctx, c)).To(Succeed())
+	})
+
+	It("refuses weights outside 0-100", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		_, err := router.SetWeight(ctx, c, 101)
+		Expect(err).To(HaveOccurred())
+		Expect(router.Weight(ctx, c)).To(Equal(int32(0)))
+	})
+})

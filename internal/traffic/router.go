@@ -1,0 +1,101 @@
+package traffic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// Router shifts a Canary's traffic between its primary and canary Services.
+// Weights are the canary's percentage, 0 to 100; the primary receives the
+// rest, so the two always sum to 100.
+type Router interface {
+	// EnsureRoute makes sure the route exists: it creates or updates the
+	// route Sluice generates (keeping its current weights; a new one sends
+	// everything to the primary), or checks that a named, user-owned route
+	// exists and has routes Sluice can manage. A missing named route is a
+	// *RouteNotFoundError and nothing is created.
+	EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error
+
+	// SetWeight sends weight percent of the traffic to the canary. It reports
+	// whether it changed anything; when every managed route already carries
+	// the weight it makes no write.
+	SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (changed bool, err error)
+
+	// Weight reads back the canary weight the route carries now, as the
+	// router reports it. A step's clock starts only once this equals the
+	// step's weight.
+	Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error)
+
+	// Finalize runs when the Canary is deleted: it removes what Sluice
+	// generated and sends all the traffic of a user-owned route to the
+	// primary. It succeeds when there is nothing left to do.
+	Finalize(ctx context.Context, c *v1alpha1.Canary) error
+}
+
+// Router names, the keys of a Registry.
+const (
+	// Istio routes with an Istio VirtualService.
+	Istio = "istio"
+	// GatewayAPI routes with a Gateway API HTTPRoute.
+	GatewayAPI = "gatewayapi"
+)
+
+// ErrUnknownRouter means that a spec asks for a router no Registry entry
+// serves. It is a spec error: retrying will not help.
+var ErrUnknownRouter = errors.New("unknown traffic router")
+
+// Registry maps router names to Routers. cmd/main.go builds it; tests build
+// their own.
+type Registry map[string]Router
+
+// Get returns the Router registered under name, or ErrUnknownRouter.
+func (r Registry) Get(name string) (Router, error) {
+	router, ok := r[name]
+	if !ok || router == nil {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownRouter, name, r.known())
+	}
+	return router, nil
+}
+
+// For returns the Router the spec's trafficRouting asks for.
+func (r Registry) For(spec v1alpha1.TrafficRouting) (Router, error) {
+	name, err := Name(spec)
+	if err != nil {
+		return nil, err
+	}
+	return r.Get(name)
+}
+
+// known lists the registered names, sorted, for error messages.
+func (r Registry) known() string {
+	names := make([]string, 0, len(r))
+	for name := range r {
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return "none registered"
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// Name is the name of the router a trafficRouting spec selects. The API
+// server refuses a spec with no router or with two; Name still checks, and
+// returns ErrUnknownRouter for such a spec.
+func Name(spec v1alpha1.TrafficRouting) (string, error) {
+	switch {
+	case spec.Istio != nil && spec.GatewayAPI != nil:
+		return "", fmt.Errorf("%w: trafficRouting sets both istio and gatewayAPI", ErrUnknownRouter)
+	case spec.Istio != nil:
+		return Istio, nil
+	case spec.GatewayAPI != nil:
+		return GatewayAPI, nil
+	default:
+		return "", fmt.Errorf("%w: trafficRouting sets no router", ErrUnknownRouter)
+	}
+}
