@@ -102,11 +102,11 @@ func TestTheBinomialMedianMatchesHandComputedCDFs(t *testing.T) {
 		p    float64
 		want float64
 	}{
-		{n: 15, p: 0.1, want: 1},  // P(X ≤ 1) = 0.549
-		{n: 20, p: 0.1, want: 2},  // np is a whole number
-		{n: 9, p: 0.5, want: 4},   // P(X ≤ 4) = 1/2 exactly
-		{n: 12, p: 0.3, want: 4},  // P(X ≤ 3) = 0.4925
-		{n: 1, p: 0.5, want: 0},   // P(X ≤ 0) = 1/2
+		{n: 15, p: 0.1, want: 1}, // P(X ≤ 1) = 0.549
+		{n: 20, p: 0.1, want: 2}, // np is a whole number
+		{n: 9, p: 0.5, want: 4},  // P(X ≤ 4) = 1/2 exactly
+		{n: 12, p: 0.3, want: 4}, // P(X ≤ 3) = 0.4925
+		{n: 1, p: 0.5, want: 0},  // P(X ≤ 0) = 1/2
 		{n: 1000, p: 0.0913, want: 91},
 		{n: 0, p: 0.3, want: 0},
 		{n: 1 << 40, p: 0.3, want: math.Ceil(float64(int64(1)<<40) * 0.3)},
