@@ -89,104 +89,129 @@ func realPrometheus(t *testing.T) *promrig.Server {
 	return srv
 }
 
+// realEnv is a Provider reading a real Prometheus that scraped the
+// stand-ins, with the template values of the release under test.
+type realEnv struct {
+	srv  *promrig.Server
+	p    *Provider
+	vars analysis.QueryVars
+
+	mu        sync.Mutex
+	latencies []time.Duration
+}
+
+// check runs one threshold check of query against rng.
+func (e *realEnv) check(query string, rng v1alpha1.ThresholdRange) v1alpha1.MetricResult {
+	metric := v1alpha1.Metric{Name: "m", Query: query, ThresholdRange: rng}
+	return analysis.Check(context.Background(), e.p, metric, e.vars, time.Now())
+}
+
+// query renders tmpl and runs it.
+func (e *realEnv) query(g Gomega, tmpl string) (float64, error) {
+	q, err := analysis.RenderQuery(tmpl, e.vars)
+	g.Expect(err).NotTo(HaveOccurred())
+	return e.p.Query(context.Background(), q)
+}
+
 func TestProviderAgainstARealPrometheus(t *testing.T) {
-	srv := realPrometheus(t)
-	var mu sync.Mutex
-	var latencies []time.Duration
+	e := &realEnv{srv: realPrometheus(t), vars: analysis.QueryVars{Namespace: "shop", Name: "podinfo",
+		Canary: "podinfo-canary", Primary: "podinfo-primary", Interval: 90 * time.Second}}
 	observe := func(d time.Duration, _ error) {
-		mu.Lock()
-		defer mu.Unlock()
-		latencies = append(latencies, d)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.latencies = append(e.latencies, d)
 	}
-	p, err := New(v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: srv.URL(),
+	var err error
+	e.p, err = New(v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: e.srv.URL(),
 		Timeout: &metav1.Duration{Duration: 5 * time.Second}}, analysis.Credentials{}, WithObserver(observe))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := analysis.QueryVars{Namespace: "shop", Name: "podinfo", Canary: "podinfo-canary",
-		Primary: "podinfo-primary", Interval: 90 * time.Second}
-	ctx := context.Background()
-	check := func(query string, rng v1alpha1.ThresholdRange) v1alpha1.MetricResult {
-		metric := v1alpha1.Metric{Name: "m", Query: query, ThresholdRange: rng}
-		return analysis.Check(ctx, p, metric, vars, time.Now())
-	}
-	query := func(g Gomega, tmpl string) (float64, error) {
-		q, err := analysis.RenderQuery(tmpl, vars)
-		g.Expect(err).NotTo(HaveOccurred())
-		return p.Query(ctx, q)
-	}
+	t.Run("checks pass and fail on the canary's real error rate", func(t *testing.T) { testRealChecks(t, e) })
+	t.Run("missing series and non-numbers are no data", func(t *testing.T) { testRealNoData(t, e) })
+	t.Run("answers that are not one number are provider errors", func(t *testing.T) { testRealProviderErrors(t, e) })
+	t.Run("every query's latency reaches the observer", func(t *testing.T) {
+		g := NewWithT(t)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		g.Expect(len(e.latencies)).To(BeNumerically(">=", 10))
+		for _, d := range e.latencies {
+			g.Expect(d).To(BeNumerically(">", 0))
+		}
+	})
+}
 
+func testRealChecks(t *testing.T, e *realEnv) {
 	t.Run("a check passes when the canary's error rate is inside the range", func(t *testing.T) {
 		g := NewWithT(t)
-		got := check(errorRate, v1alpha1.ThresholdRange{Max: ptr(0.1)})
+		got := e.check(errorRate, v1alpha1.ThresholdRange{Max: ptr(0.1)})
 		g.Expect(got.Outcome).To(Equal(v1alpha1.OutcomePassed), got.Message)
 		g.Expect(got.Value).To(Equal("0.05"))
 	})
 	t.Run("a check fails when the error rate is outside the range, naming both", func(t *testing.T) {
 		g := NewWithT(t)
-		got := check(errorRate, v1alpha1.ThresholdRange{Max: ptr(0.01)})
+		got := e.check(errorRate, v1alpha1.ThresholdRange{Max: ptr(0.01)})
 		g.Expect(got.Outcome).To(Equal(v1alpha1.OutcomeFailed))
 		g.Expect(got.Message).To(Equal("value 0.05 is above the range (-Inf, 0.01]"))
 	})
-	t.Run("a workload without series is no data, not a failure", func(t *testing.T) {
+	t.Run("a scalar result is read", func(t *testing.T) {
 		g := NewWithT(t)
-		_, err := query(g, `sum(istio_requests_total{destination_workload="ghost"})`)
-		g.Expect(errors.Is(err, analysis.ErrNoData)).To(BeTrue(), "%v", err)
-		got := check(`sum(istio_requests_total{destination_workload="ghost"})`, v1alpha1.ThresholdRange{Max: ptr(1)})
-		g.Expect(got.Outcome).To(Equal(v1alpha1.OutcomeNoData))
+		v, err := e.query(g, `scalar(sum(istio_requests_total{destination_workload="{{ .Primary }}"}))`)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(v).To(Equal(100.0))
 	})
 	t.Run("a rate over the interval renders a duration Prometheus accepts", func(t *testing.T) {
 		g := NewWithT(t)
 		// rate() needs two samples: no data until the second scrape, a
 		// provider error at once if [1m30s] were not valid PromQL.
 		g.Eventually(func(g Gomega) {
-			v, err := query(g, `sum(rate(istio_requests_total{destination_workload="{{ .Primary }}"}[{{ .Interval }}]))`)
+			v, err := e.query(g, `sum(rate(istio_requests_total{destination_workload="{{ .Primary }}"}[{{ .Interval }}]))`)
 			g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeFalse(), "%v", err)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(v).To(BeNumerically(">=", 0))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 	})
-	t.Run("a scalar result is read", func(t *testing.T) {
+}
+
+func testRealNoData(t *testing.T, e *realEnv) {
+	t.Run("a workload without series is no data, not a failure", func(t *testing.T) {
 		g := NewWithT(t)
-		v, err := query(g, `scalar(sum(istio_requests_total{destination_workload="{{ .Primary }}"}))`)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(v).To(Equal(100.0))
+		ghost := `sum(istio_requests_total{destination_workload="ghost"})`
+		_, err := e.query(g, ghost)
+		g.Expect(errors.Is(err, analysis.ErrNoData)).To(BeTrue(), "%v", err)
+		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeFalse())
+		got := e.check(ghost, v1alpha1.ThresholdRange{Max: ptr(1)})
+		g.Expect(got.Outcome).To(Equal(v1alpha1.OutcomeNoData))
 	})
 	t.Run("NaN and infinite values are no data", func(t *testing.T) {
 		g := NewWithT(t)
 		for _, q := range []string{"0/0", "1/0", `sum(istio_requests_total{destination_workload="{{ .Canary }}"}) / 0`} {
-			_, err := query(g, q)
+			_, err := e.query(g, q)
 			g.Expect(errors.Is(err, analysis.ErrNoData)).To(BeTrue(), "%s: %v", q, err)
 		}
 	})
+}
+
+func testRealProviderErrors(t *testing.T, e *realEnv) {
 	t.Run("a bad query is a provider error that says the server refused it", func(t *testing.T) {
 		g := NewWithT(t)
-		_, err := query(g, `sum(istio_requests_total{`)
+		_, err := e.query(g, `sum(istio_requests_total{`)
 		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
 		g.Expect(errors.Is(err, analysis.ErrNoData)).To(BeFalse())
-		g.Expect(err).To(MatchError(ContainSubstring("refused by " + srv.URL() + " as invalid")))
+		g.Expect(err).To(MatchError(ContainSubstring("refused by " + e.srv.URL() + " as invalid")))
 	})
 	t.Run("a result of several series is a provider error that suggests sum()", func(t *testing.T) {
 		g := NewWithT(t)
-		_, err := query(g, `istio_requests_total{destination_workload="{{ .Canary }}"}`)
+		_, err := e.query(g, `istio_requests_total{destination_workload="{{ .Canary }}"}`)
 		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
 		g.Expect(err).To(MatchError(And(ContainSubstring("returned 2 series"), ContainSubstring("sum()"),
 			ContainSubstring(`response_code="500"`))))
 	})
 	t.Run("a range vector is a provider error", func(t *testing.T) {
 		g := NewWithT(t)
-		_, err := query(g, `sum(istio_requests_total)[1m:]`)
+		_, err := e.query(g, `sum(istio_requests_total)[1m:]`)
 		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
 		g.Expect(err).To(MatchError(ContainSubstring("returned a matrix")))
-	})
-	t.Run("every query's latency reaches the observer", func(t *testing.T) {
-		g := NewWithT(t)
-		mu.Lock()
-		defer mu.Unlock()
-		g.Expect(len(latencies)).To(BeNumerically(">=", 10))
-		for _, d := range latencies {
-			g.Expect(d).To(BeNumerically(">", 0))
-		}
 	})
 }
 
