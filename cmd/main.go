@@ -7,16 +7,12 @@ import (
 	"flag"
 	"os"
 
-	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	rolloutsv1alpha1 "github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/operator"
 )
 
 func main() {
@@ -35,7 +31,7 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 newScheme(),
+		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElection,
@@ -54,18 +50,14 @@ func main() {
 		os.Exit(1)
 	}
 
+	if err := operator.Setup(mgr, operator.Options{}); err != nil {
+		log.Error(err, "Unable to set up the reconcilers")
+		os.Exit(1)
+	}
+
 	log.Info("Starting the manager")
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
-}
-
-// newScheme registers every kind the operator reads or writes.
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(rolloutsv1alpha1.AddToScheme(s))
-	utilruntime.Must(istionetworking.AddToScheme(s))
-	return s
 }

@@ -1,0 +1,163 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/hooks"
+	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
+)
+
+// Finalizer lets Sluice hand the workload back before a Canary goes away.
+const Finalizer = "rollouts.sluice.dev/finalizer"
+
+// targetIndex indexes Canaries by the name of their target Deployment.
+const targetIndex = "spec.targetRef.name"
+
+// Kind is the kind this reconciler serves, for events and metrics.
+const Kind = "Canary"
+
+// Reconciler reconciles Canary objects.
+type Reconciler struct {
+	// Client reads through the manager's cache and writes to the API server.
+	Client client.Client
+	// Recorder emits Kubernetes Events.
+	Recorder events.EventRecorder
+	// Routers are the traffic routers by name.
+	Routers traffic.Registry
+	// Analysis runs analysis checks.
+	Analysis *analysis.Runner
+	// Hooks runs webhooks and Jobs.
+	Hooks *hooks.Runner
+	// Metrics are the operator's collectors; nil turns them off.
+	Metrics *metrics.Collectors
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Canary one step closer to what its spec and status
+// call for.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	c := &v1alpha1.Canary{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get Canary %s: %w", req.NamespacedName, err)
+	}
+	if !c.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, c)
+	}
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		patch := client.MergeFrom(c.DeepCopy())
+		controllerutil.AddFinalizer(c, Finalizer)
+		if err := r.Client.Patch(ctx, c, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer to Canary %s: %w", req.NamespacedName, err)
+		}
+	}
+
+	router, err := r.Routers.For(c.Spec.TrafficRouting)
+	if err != nil {
+		return r.invalid(ctx, c, err)
+	}
+	obs, err := r.observe(ctx, c, router)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	d := rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
+	if err := r.execute(ctx, c, router, obs, &d); err != nil {
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, c, d))
+	}
+	if err := r.writeStatus(ctx, c, d); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.emit(c, d.Events)
+	return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
+}
+
+// invalid records a spec the API server accepted but Sluice cannot act on
+// (an unknown router): Stalled until the spec changes, and no retry.
+func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
+	st := invalidStatus(c.Status, c.Generation, r.now(), cause.Error())
+	if err := r.writeStatus(ctx, c, rollout.CanaryDecision{Status: st}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("canary %s/%s: %w", c.Namespace, c.Name, cause))
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the reconciler and what it watches: its
+// Canaries, the objects they own, and the target Deployments they name.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Builder)) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Canary{}, targetIndex,
+		func(o client.Object) []string { return []string{o.(*v1alpha1.Canary).Spec.TargetRef.Name} })
+	if err != nil {
+		return fmt.Errorf("index Canaries by target: %w", err)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Canary{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&batchv1.Job{}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.canariesOfTarget)).
+		Named("canary")
+	for _, o := range opts {
+		o(b)
+	}
+	return b.Complete(r)
+}
+
+// canariesOfTarget maps a Deployment to the Canaries that target it.
+func (r *Reconciler) canariesOfTarget(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1alpha1.CanaryList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{targetIndex: o.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List Canaries of a Deployment", "deployment", o.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+	}
+	return out
+}

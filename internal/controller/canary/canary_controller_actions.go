@@ -1,0 +1,174 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/hooks"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// execute carries out the decision's actions in order, each an idempotent
+// write, and stops at the first error. Hook runs it starts are recorded in
+// the decision's status: they are observations the next Next reads.
+func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d *rollout.CanaryDecision) error {
+	log := ctrl.FromContext(ctx)
+	if obs.target != nil {
+		if err := r.ensureServices(ctx, c, obs.target); err != nil {
+			return err
+		}
+	}
+	for _, a := range d.Actions {
+		log.V(1).Info("Carrying out action", "action", a.String(), "revision", d.Status.CanaryRevision,
+			"step", d.Status.CurrentStep, "weight", d.Status.CanaryWeight)
+		var err error
+		switch a := a.(type) {
+		case rollout.SetWeight:
+			err = r.setWeight(ctx, c, router, a.Weight)
+		case rollout.EnsurePrimary:
+			err = r.ensurePrimary(ctx, c, obs, a.Revision)
+		case rollout.ScaleCanary:
+			_, err = workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}, a.Replicas)
+		case rollout.RunHook:
+			err = r.runHook(ctx, c, obs, d, a)
+		default:
+			err = fmt.Errorf("unknown action %T", a)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// ensureServices keeps the apex, primary and canary Services in place. Until
+// the target's current ReplicaSet exists the canary Service cannot select it;
+// that is a wait, not an error.
+func (r *Reconciler) ensureServices(ctx context.Context, c *v1alpha1.Canary, target *appsv1.Deployment) error {
+	hash, err := workload.CanaryHash(ctx, r.Client, target)
+	if err != nil {
+		if errors.Is(err, workload.ErrNoReplicaSet) {
+			return nil
+		}
+		return err
+	}
+	svcs, err := workload.CanaryServices(c, target, hash)
+	if err != nil {
+		return err
+	}
+	return workload.EnsureServices(ctx, r.Client, c, svcs)
+}
+
+func (r *Reconciler) setWeight(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, weight int32) error {
+	if err := router.EnsureRoute(ctx, c); err != nil {
+		return err
+	}
+	_, err := router.SetWeight(ctx, c, weight)
+	return err
+}
+
+// ensurePrimary makes the primary run revision rev: the target's template
+// when the target is at rev (initialisation, promotion), else the template
+// the primary ran at rev before, from its ReplicaSets (a rollback during a
+// promotion).
+func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs *observation, rev string) error {
+	if obs.target == nil {
+		return fmt.Errorf("target Deployment %s is missing", c.Spec.TargetRef.Name)
+	}
+	replicas := workload.DesiredReplicas(obs.target)
+	if obs.primary != nil {
+		replicas = workload.DesiredReplicas(obs.primary)
+	}
+	cp := workload.PrimaryCopy(c, obs.target, max(replicas, 1))
+	if workload.Revision(&obs.target.Spec.Template) != rev {
+		tmpl, err := r.primaryTemplateAt(ctx, obs.primary, rev)
+		if err != nil {
+			return err
+		}
+		cp.Template = *tmpl
+	}
+	return workload.EnsureDeployment(ctx, r.Client, cp)
+}
+
+// runHook starts or continues a hook run unless this reconcile already
+// refreshed it, and records the run in the decision's status.
+func (r *Reconciler) runHook(ctx context.Context, c *v1alpha1.Canary, obs *observation, d *rollout.CanaryDecision, a rollout.RunHook) error {
+	spec := specHook(c, a.Name)
+	if spec == nil {
+		return nil
+	}
+	h := hooks.FromCanary(*spec)
+	run, seen := obs.hookRuns[a.Name]
+	if !seen {
+		var err error
+		if run, err = r.Hooks.Run(ctx, c, h, a.Revision, findRun(d.Status.Hooks, a.Name)); err != nil {
+			return err
+		}
+		d.Status.Hooks = putRun(d.Status.Hooks, run)
+	}
+	if wait := r.Hooks.RequeueAfter(h, run); wait > 0 && (d.RequeueAfter == 0 || wait < d.RequeueAfter) {
+		d.RequeueAfter = wait
+	}
+	return nil
+}
+
+// primaryTemplateAt finds the pod template the primary ran at rev among its
+// ReplicaSets.
+func (r *Reconciler) primaryTemplateAt(ctx context.Context, primary *appsv1.Deployment, rev string) (*corev1.PodTemplateSpec, error) {
+	if primary == nil {
+		return nil, fmt.Errorf("primary Deployment is missing: cannot restore revision %s", rev)
+	}
+	var list appsv1.ReplicaSetList
+	if err := r.Client.List(ctx, &list, client.InNamespace(primary.Namespace)); err != nil {
+		return nil, fmt.Errorf("list ReplicaSets of %s: %w", primary.Name, err)
+	}
+	for i := range list.Items {
+		rs := &list.Items[i]
+		if owner := metav1.GetControllerOf(rs); owner == nil || owner.UID != primary.UID {
+			continue
+		}
+		if workload.Revision(&rs.Spec.Template) == rev {
+			tmpl := rs.Spec.Template.DeepCopy()
+			delete(tmpl.Labels, workload.LabelPodTemplateHash)
+			return tmpl, nil
+		}
+	}
+	return nil, fmt.Errorf("no ReplicaSet of primary %s ran revision %s", primary.Name, rev)
+}
+
+func findRun(runs []v1alpha1.HookStatus, name string) *v1alpha1.HookStatus {
+	for i := range runs {
+		if runs[i].Name == name {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
+// putRun returns runs with run in place of the run of the same name, or
+// appended; the input is not modified.
+func putRun(runs []v1alpha1.HookStatus, run v1alpha1.HookStatus) []v1alpha1.HookStatus {
+	out := make([]v1alpha1.HookStatus, 0, len(runs)+1)
+	replaced := false
+	for _, h := range runs {
+		if h.Name == run.Name {
+			h, replaced = run, true
+		}
+		out = append(out, h)
+	}
+	if !replaced {
+		out = append(out, run)
+	}
+	return out
+}
