@@ -1,0 +1,187 @@
+package canary_test
+
+import (
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+const target = "podinfo"
+
+// newNamespace creates a namespace for one test, with the default
+// ServiceAccount pods need.
+func newNamespace() string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "canary-"}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+// newTarget creates the user's Deployment.
+func newTarget(ns, image string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": target}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "podinfo", Image: image, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 9898}},
+				}}},
+			},
+		},
+	}
+	Expect(k8s.Create(ctx, d)).To(Succeed())
+	return d
+}
+
+// newCanary creates a Canary for the target with short steps and no
+// analysis, changed by mutate.
+func newCanary(ns string, mutate ...func(*v1alpha1.Canary)) *v1alpha1.Canary {
+	c := &v1alpha1.Canary{
+		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns},
+		Spec: v1alpha1.CanarySpec{
+			TargetRef:      v1alpha1.TargetRef{Name: target},
+			Service:        v1alpha1.ServicePort{Port: 9898},
+			TrafficRouting: v1alpha1.TrafficRouting{Istio: &v1alpha1.IstioRouting{}},
+			Steps: []v1alpha1.CanaryStep{
+				{SetWeight: ptr.To[int32](10)},
+				{Pause: &v1alpha1.Pause{Duration: &metav1.Duration{Duration: time.Second}}},
+				{SetWeight: ptr.To[int32](50)},
+				{Pause: &v1alpha1.Pause{Duration: &metav1.Duration{Duration: time.Second}}},
+			},
+			ProgressDeadlineSeconds: 60,
+		},
+	}
+	for _, m := range mutate {
+		m(c)
+	}
+	Expect(k8s.Create(ctx, c)).To(Succeed())
+	return c
+}
+
+func getCanary(ns string) *v1alpha1.Canary {
+	c := &v1alpha1.Canary{}
+	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: target}, c)).To(Succeed())
+	return c
+}
+
+func getDeployment(ns, name string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d)).To(Succeed())
+	return d
+}
+
+// setImage changes the target's image: a new revision.
+func setImage(ns, image string) string {
+	d := getDeployment(ns, target)
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Template.Spec.Containers[0].Image = image
+	Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
+	return workload.Revision(&d.Spec.Template)
+}
+
+// command writes a manual command as kubectl sluice does.
+func command(ns string, cmd v1alpha1.Command) {
+	c := getCanary(ns)
+	patch := client.MergeFrom(c.DeepCopy())
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[v1alpha1.AnnotationCommand] = string(cmd)
+	c.Annotations[v1alpha1.AnnotationCommandID] = time.Now().Format(time.RFC3339Nano)
+	Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
+}
+
+func conditionOf(c *v1alpha1.Canary, typ string) metav1.Condition {
+	if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond != nil {
+		return *cond
+	}
+	return metav1.Condition{}
+}
+
+// routedWeight is the canary weight in the VirtualService named name, -1
+// when it does not exist.
+func routedWeight(ns, name string) int32 {
+	vs := &istionetworking.VirtualService{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vs); err != nil {
+		return -1
+	}
+	for _, r := range vs.Spec.Http {
+		for _, d := range r.Route {
+			if d.Destination.GetHost() == workload.CanaryName(target) {
+				return d.Weight
+			}
+		}
+	}
+	return -1
+}
+
+// waitStable waits for the first revision to be initialised and stable.
+func waitStable(ns string) *v1alpha1.Canary {
+	var c *v1alpha1.Canary
+	EventuallyWithOffset(1, func(g Gomega) {
+		c = getCanary(ns)
+		g.Expect(c.Status.StableRevision).NotTo(BeEmpty())
+		g.Expect(conditionOf(c, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue), "%+v", c.Status.Conditions)
+		g.Expect(routedWeight(ns, target)).To(Equal(int32(0)))
+		g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(Equal(int32(0)))
+	}).Should(Succeed())
+	return c
+}
+
+// weightLog records every distinct canary weight the VirtualService carries,
+// polling often, until stopped.
+type weightLog struct {
+	mu      sync.Mutex
+	weights []int32
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func recordWeights(ns, vs string) *weightLog {
+	l := &weightLog{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer GinkgoRecover()
+		defer close(l.done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			w := routedWeight(ns, vs)
+			l.mu.Lock()
+			if n := len(l.weights); w >= 0 && (n == 0 || l.weights[n-1] != w) {
+				l.weights = append(l.weights, w)
+			}
+			l.mu.Unlock()
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return l
+}
+
+// Stop ends the recording and returns the weights seen, in order.
+func (l *weightLog) Stop() []int32 {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]int32(nil), l.weights...)
+}
