@@ -1,6 +1,10 @@
 package rollout
 
-import "fmt"
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Action is one idempotent write the shell carries out for a decision. The set
 // is closed: the types in this file are the only Actions. The shell executes
@@ -39,9 +43,12 @@ type ScaleCanary struct {
 }
 
 // RunHook asks for hook Name of the spec to be run, or kept running, for
-// Revision. The shell starts it once (a Job named after the hook and the
-// revision, or a webhook call) and reports its progress in the next
-// Observed.Hooks; it never restarts a run that already finished.
+// Revision. The shell starts it once per release attempt (a Job named after
+// the hook, the revision and NotBefore, or a webhook call) and reports its
+// progress, with StartedAt set, in the next Observed.Hooks; it never restarts
+// a run that already finished. A run that started before NotBefore belongs to
+// an earlier attempt (before a retry): Next ignores it and the shell starts a
+// new one.
 type RunHook struct {
 	// Name of the hook in the spec.
 	Name string
@@ -49,6 +56,8 @@ type RunHook struct {
 	Type string
 	// Revision the hook runs for.
 	Revision string
+	// NotBefore is when the current release attempt started.
+	NotBefore metav1.Time
 }
 
 func (SetWeight) isAction()     {}

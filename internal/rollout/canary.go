@@ -109,8 +109,8 @@ func routeName(spec v1alpha1.CanarySpec) string {
 	return ""
 }
 
-// run applies, in order: the release the target's revision calls for, hook
-// results, a due analysis check and a new command; then it takes transitions
+// run applies, in order: the release the target's revision calls for, a due
+// analysis check, a new command and hook results; then it takes transitions
 // until none applies, so that the returned status is a fixed point and a
 // replay of the same reconcile changes nothing.
 func (m *canaryMachine) run() {
@@ -119,9 +119,9 @@ func (m *canaryMachine) run() {
 		m.st.CurrentStep = n
 	}
 	m.followTarget()
-	m.mergeHooks()
 	m.applyDueCheck()
 	m.applyCommand()
+	m.mergeHooks()
 	for hop := 0; hop < 2*len(m.spec.Steps)+8; hop++ {
 		if !m.hop() {
 			return
@@ -217,15 +217,18 @@ func (m *canaryMachine) resetRelease(rev string) {
 	}
 }
 
-// mergeHooks copies the shell's hook reports for the revision in flight into
-// status, emitting an event when a run finishes.
+// mergeHooks copies the shell's hook reports for the release in flight into
+// status, emitting an event when a run finishes. Why after the command: a
+// retry starts a new release, and a run started before it (StartedAt before
+// releaseStartedAt) belongs to the earlier attempt and is ignored.
 func (m *canaryMachine) mergeHooks() {
 	rev := m.st.CanaryRevision
 	if rev == "" {
 		return
 	}
 	for _, h := range m.obs.Hooks {
-		if h.Revision != rev || canaryHook(m.spec, h.Name) == nil {
+		stale := h.StartedAt != nil && m.st.ReleaseStartedAt != nil && h.StartedAt.Before(m.st.ReleaseStartedAt)
+		if h.Revision != rev || stale || canaryHook(m.spec, h.Name) == nil {
 			continue
 		}
 		old := findHook(m.st.Hooks, h.Name, rev)

@@ -3,6 +3,8 @@ package rollout
 import (
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
@@ -24,7 +26,8 @@ func (m *canaryMachine) actions() []Action {
 	}
 	typ, names := m.hooksToRun()
 	for _, n := range names {
-		out = append(out, RunHook{Name: n, Type: string(typ), Revision: m.st.CanaryRevision})
+		out = append(out, RunHook{Name: n, Type: string(typ), Revision: m.st.CanaryRevision,
+			NotBefore: m.releaseStart()})
 	}
 	return out
 }
@@ -164,4 +167,12 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 		}
 	}
 	return at
+}
+
+// releaseStart is when the current release attempt started.
+func (m *canaryMachine) releaseStart() metav1.Time {
+	if m.st.ReleaseStartedAt == nil {
+		return metav1.Time{}
+	}
+	return metav1.NewTime(m.st.ReleaseStartedAt.UTC())
 }

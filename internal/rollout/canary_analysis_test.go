@@ -155,8 +155,8 @@ func TestCanaryAnalysis(t *testing.T) {
 			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
 		},
 	}, {
-		name: "keep checking during a pause step, where a failure still rolls back",
-		spec: analysed(canarySpec(weightStep(10), pauseStep(time.Hour))),
+		name:   "keep checking during a pause step, where a failure still rolls back",
+		spec:   analysed(canarySpec(weightStep(10), pauseStep(time.Hour))),
 		status: checked(releasing(1, time.Minute), passedAt(time.Minute, 1)),
 		obs:    withCheck(2*time.Minute, 10, check(v1alpha1.OutcomeFailed)),
 		expect: func(g Gomega, d CanaryDecision) {

@@ -67,7 +67,7 @@ func TestCanaryPromotion(t *testing.T) {
 		spec: post, status: promoting(), obs: primaryAt(2*time.Minute, 0, deployment("v2", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0},
-				RunHook{Name: "smoke", Type: "post-rollout", Revision: "v2"}}))
+				RunHook{Name: "smoke", Type: "post-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
 		},
 	}, {
@@ -93,13 +93,13 @@ func TestCanaryPromotion(t *testing.T) {
 				ScaleCanary{Replicas: 0}}))
 		},
 	}, {
-		name: "wait for confirm-promotion hooks before promoting",
+		name:   "wait for confirm-promotion hooks before promoting",
 		spec:   withHooks(spec, hook("approve", v1alpha1.HookConfirmPromotion)),
 		status: releasing(1, -1), obs: observed(time.Minute, 50),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "approve", Type: "confirm-promotion", Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "approve", Type: "confirm-promotion", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseWaitingPromotion))
 		},
 	}, {
@@ -141,7 +141,7 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		name: "run pre-rollout hooks once the canary is ready, before any traffic",
 		spec: spec, status: releasing(0, -1), obs: withRuns(),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}, {
@@ -149,7 +149,7 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		spec: spec, status: releasing(0, -1),
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookRunning)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
 			g.Expect(d.Status.Hooks).To(HaveLen(1))
 			g.Expect(d.Events).To(BeEmpty())
 		},
@@ -174,7 +174,7 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
 			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0},
-				RunHook{Name: "cleanup", Type: "rollback", Revision: "v2"}}))
+				RunHook{Name: "cleanup", Type: "rollback", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack}))
 		},
 	}})

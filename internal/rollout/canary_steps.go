@@ -167,12 +167,18 @@ func (m *canaryMachine) stepComplete() bool {
 		// (the progress deadline bounds the wait).
 		return false
 	}
+	v := verdict(m.spec.Analysis, m.st.Analysis)
+	if v == VerdictFail {
+		// Why: after a failed check the weight must not move up; the next
+		// check passes, or failures reach the limit and roll back.
+		return false
+	}
 	step := m.spec.Steps[m.st.CurrentStep]
 	started := m.st.StepStartedAt.Time
 	if step.Pause != nil {
-		// Why: a timed pause ends on the clock alone; an untimed one waits
-		// for a promote command. Analysis keeps running meanwhile and can
-		// still roll back.
+		// Why: a timed pause ends on the clock; an untimed one waits for a
+		// promote command. Analysis keeps running meanwhile and can still
+		// roll back.
 		d := step.Pause.Duration
 		return d != nil && !m.now.Time.Before(started.Add(d.Duration))
 	}
@@ -181,7 +187,6 @@ func (m *canaryMachine) stepComplete() bool {
 		// pause steps carry the time.
 		return true
 	}
-	v := verdict(m.spec.Analysis, m.st.Analysis)
 	if v != VerdictPass && v != VerdictPromote {
 		return false
 	}

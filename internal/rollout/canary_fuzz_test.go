@@ -1,0 +1,219 @@
+package rollout
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// byteSource turns fuzz input into choices; once the input is exhausted it
+// goes on with a small linear congruential generator seeded from the input,
+// so short inputs still drive long, varied runs.
+type byteSource struct {
+	data []byte
+	i    int
+	lcg  uint32
+}
+
+func (s *byteSource) byte() byte {
+	if s.i < len(s.data) {
+		s.lcg = s.lcg*31 + uint32(s.data[s.i])
+		s.i++
+		return s.data[s.i-1]
+	}
+	s.i++
+	s.lcg = s.lcg*1664525 + 1013904223
+	return byte(s.lcg >> 24)
+}
+
+func (s *byteSource) intn(n int) int      { return int(s.byte()) % n }
+func (s *byteSource) chance(pct int) bool { return s.intn(100) < pct }
+func (s *byteSource) done() bool          { return s.i >= len(s.data) }
+
+// fuzzSpec builds a spec the API server would accept: 1 to 8 steps with at
+// least one setWeight, weights strictly increasing within 0-100, pauses of 1s
+// to 10m or untimed, intervals of 5s to 5m, limits of 1 to 4.
+func fuzzSpec(s *byteSource) v1alpha1.CanarySpec {
+	var steps []v1alpha1.CanaryStep
+	w := int32(-1)
+	for n := 1 + s.intn(8); len(steps) < n; {
+		if s.chance(35) || w >= 100 {
+			steps = append(steps, pauseStep(time.Duration(s.intn(4)*(1+s.intn(150)))*time.Second))
+			continue
+		}
+		w = min(w+1+int32(s.intn(40)), 100)
+		steps = append(steps, weightStep(w))
+	}
+	if w < 0 {
+		steps = append(steps, weightStep(int32(s.intn(101))))
+	}
+	spec := canarySpec(steps...)
+	spec.ProgressDeadlineSeconds = int32(30 + s.intn(256)*4)
+	if s.chance(60) {
+		spec = analysed(spec)
+		a := spec.Analysis
+		a.Interval.Duration = time.Duration(5+s.intn(60)*5) * time.Second
+		a.FailureLimit, a.ErrorLimit = int32(1+s.intn(4)), int32(1+s.intn(4))
+		if s.chance(50) {
+			a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e", PromoteOnEvidence: s.chance(50)}
+		}
+	}
+	for _, typ := range []v1alpha1.CanaryHookType{v1alpha1.HookPreRollout, v1alpha1.HookConfirmPromotion,
+		v1alpha1.HookPostRollout, v1alpha1.HookRollback} {
+		if s.chance(20) {
+			spec.Hooks = append(spec.Hooks, hook(string(typ)+"-hook", typ))
+		}
+	}
+	return spec
+}
+
+// fuzzCheck is a random check: outcomes per metric and a judge verdict.
+func fuzzCheck(s *byteSource, spec v1alpha1.CanarySpec, now time.Time) *Check {
+	outcomes := []v1alpha1.MetricOutcome{v1alpha1.OutcomePassed, v1alpha1.OutcomePassed, v1alpha1.OutcomePassed,
+		v1alpha1.OutcomeFailed, v1alpha1.OutcomeNoData, v1alpha1.OutcomeError}
+	c := &Check{}
+	for i := range 1 + s.intn(2) {
+		c.Results = append(c.Results, v1alpha1.MetricResult{Name: fmt.Sprintf("m%d", i),
+			Outcome: outcomes[s.intn(len(outcomes))], Time: metav1.NewTime(now)})
+	}
+	if spec.Analysis.Judge != nil {
+		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeContinue,
+			v1alpha1.JudgePromote, v1alpha1.JudgeRollback}
+		c.Judge = &v1alpha1.JudgeStatus{Decision: decisions[s.intn(len(decisions))]}
+	}
+	return c
+}
+
+// fuzzWorld changes the world at random: new revisions, reverts, commands,
+// pods becoming ready, hooks finishing.
+func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) *PendingCommand {
+	switch {
+	case s.chance(3):
+		w.release(fmt.Sprintf("r%d", round))
+	case s.chance(1) && st.StableRevision != "":
+		w.release(st.StableRevision)
+	}
+	if s.chance(70) {
+		w.target.ReadyReplicas = w.target.DesiredReplicas
+	}
+	if s.chance(70) {
+		w.primary.ReadyReplicas = w.primary.DesiredReplicas
+	}
+	if s.chance(10) {
+		w.target.ReadyReplicas = 0
+	}
+	if s.chance(50) {
+		w.settle([]v1alpha1.HookPhase{v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(3)])
+	}
+	if !s.chance(8) {
+		return nil
+	}
+	cmds := []v1alpha1.Command{v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandAbort,
+		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry, "bogus"}
+	return &PendingCommand{Name: cmds[s.intn(len(cmds))], ID: fmt.Sprint(round)}
+}
+
+// releaseTrack is what the fuzz harness remembers of the release in flight.
+type releaseTrack struct {
+	rev       string
+	advanced  int  // StepAdvanced events seen
+	commanded bool // a command was applied
+}
+
+// checkInvariants checks one reconcile's decision against its input.
+func checkInvariants(g Gomega, spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserved,
+	d CanaryDecision, track *releaseTrack) {
+	st := d.Status
+	commandApplied := false
+	for _, e := range d.Events {
+		commandApplied = commandApplied || e.Reason == EventCommandApplied
+	}
+	for _, a := range d.Actions {
+		if sw, ok := a.(SetWeight); ok {
+			g.Expect(sw.Weight).To(And(BeNumerically(">=", 0), BeNumerically("<=", 100)), "weight out of range")
+			if st.AbortedAt != nil && canaryInFlight(st) {
+				g.Expect(sw.Weight).To(BeZero(), "weight above 0 after a rollback")
+			}
+		}
+	}
+	g.Expect(st.CanaryWeight).To(And(BeNumerically(">=", 0), BeNumerically("<=", 100)))
+	failedCheck := st.Analysis != nil && cur.Analysis != nil && st.Analysis.Failures > cur.Analysis.Failures ||
+		st.Analysis != nil && cur.Analysis == nil && st.Analysis.Failures > 0
+	if failedCheck && !commandApplied && st.CanaryRevision == cur.CanaryRevision {
+		g.Expect(st.CurrentStep).To(BeNumerically("<=", cur.CurrentStep), "a failed check advanced a step: %v %+v %+v", d.Events, cur.Analysis, st.Analysis)
+		g.Expect(st.PromotingAt).To(Equal(cur.PromotingAt), "a failed check started a promotion")
+	}
+	if st.CanaryRevision != track.rev || st.ReleaseStartedAt != nil && cur.ReleaseStartedAt != nil &&
+		!st.ReleaseStartedAt.Equal(cur.ReleaseStartedAt) {
+		*track = releaseTrack{rev: st.CanaryRevision}
+	}
+	for _, e := range d.Events {
+		if e.Reason == EventStepAdvanced {
+			track.advanced++
+		}
+	}
+	track.commanded = track.commanded || commandApplied
+	if cur.PromotingAt == nil && st.PromotingAt != nil && !track.commanded {
+		g.Expect(track.advanced).To(Equal(len(spec.Steps)), "promotion before every step passed")
+		g.Expect(st.CurrentStep).To(Equal(int32(len(spec.Steps))))
+		if spec.Analysis != nil {
+			g.Expect(verdict(spec.Analysis, st.Analysis)).To(BeElementOf(VerdictPass, VerdictPromote),
+				"promotion without a passing check")
+		}
+	}
+	if st.StableRevision != cur.StableRevision && cur.StableRevision != "" {
+		g.Expect(eventReasons(d.Events)).To(ContainElement(EventPromoted), "stable revision changed without a promotion")
+	}
+	g.Expect(len(st.History)).To(BeNumerically("<=", v1alpha1.MaxDecisionRecords))
+	g.Expect(st.Conditions).To(HaveLen(4))
+	for _, c := range st.Conditions {
+		g.Expect(c.Reason).NotTo(BeEmpty())
+	}
+	expectReplaySafe(g, spec, d, obs)
+}
+
+// FuzzCanary drives random valid specs through random observation sequences
+// (new revisions, reverts, commands, lost writes, crashes before the status
+// patch, random checks and hook results) and checks the invariants on every
+// reconcile.
+func FuzzCanary(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("a good release with analysis and hooks goes through every step"))
+	f.Add([]byte{7, 200, 3, 90, 10, 10, 10, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g := NewWithT(t)
+		s := &byteSource{data: data}
+		spec := fuzzSpec(s)
+		w, st := newWorld("r0"), v1alpha1.CanaryStatus{}
+		track := &releaseTrack{}
+		for round := 1; round <= 100; round++ {
+			obs := w.observe(1)
+			obs.Command = fuzzWorld(s, w, st, round)
+			obs = w.observeWith(obs)
+			if AnalysisDue(spec, st, w.now) && s.chance(85) {
+				obs.Check = fuzzCheck(s, spec, w.now)
+			}
+			d := Next(spec, st, obs)
+			next := *track
+			checkInvariants(g, spec, st, obs, d, &next)
+			for _, a := range d.Actions {
+				if s.chance(85) { // else the write is lost
+					w.apply(a)
+				}
+			}
+			if !s.chance(10) { // else the operator dies before its status patch
+				st, *track = d.Status, next
+			}
+			step := time.Duration(1+s.intn(90)) * time.Second
+			if d.RequeueAfter > 0 && s.chance(50) {
+				step = d.RequeueAfter
+			}
+			w.now = w.now.Add(step)
+		}
+	})
+}
