@@ -106,3 +106,9 @@ $(CONTROLLER_GEN):
 $(GOLANGCI_LINT):
 	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(dir $@) (a few minutes, once)"
 	GOBIN=$(dir $@) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+##@ Benchmarks
+
+.PHONY: bench-decisions
+bench-decisions: ## Compare the judge with threshold rules on simulated releases; writes docs/analysis.md and docs/analysis-decisions.svg.
+	go run ./hack/decisionbench
