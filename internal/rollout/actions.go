@@ -1,13 +1,11 @@
 package rollout
 
-import (
-	"fmt"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
+import "fmt"
 
 // Action is one idempotent write the shell carries out for a decision. The set
-// is closed: the types in this file are the only Actions. The shell executes
+// is closed: the types in this file are the only Actions. (Hooks are not
+// Actions: Next records a run in status.hooks with phase Running, and the
+// shell progresses every Running run it finds there; see CanaryObserved.Hooks.) The shell executes
 // them in the order given and stops at the first error (returning it, so that
 // controller-runtime retries the whole reconcile).
 type Action interface {
@@ -42,28 +40,9 @@ type ScaleCanary struct {
 	Replicas int32
 }
 
-// RunHook asks for hook Name of the spec to be run, or kept running, for
-// Revision. The shell starts it once per release attempt (a Job named after
-// the hook, the revision and NotBefore, or a webhook call) and reports its
-// progress, with StartedAt set, in the next Observed.Hooks; it never restarts
-// a run that already finished. A run that started before NotBefore belongs to
-// an earlier attempt (before a retry): Next ignores it and the shell starts a
-// new one.
-type RunHook struct {
-	// Name of the hook in the spec.
-	Name string
-	// Type of the hook, for logs and the run's record.
-	Type string
-	// Revision the hook runs for.
-	Revision string
-	// NotBefore is when the current release attempt started.
-	NotBefore metav1.Time
-}
-
 func (SetWeight) isAction()     {}
 func (EnsurePrimary) isAction() {}
 func (ScaleCanary) isAction()   {}
-func (RunHook) isAction()       {}
 
 // String describes the action for logs.
 func (a SetWeight) String() string { return fmt.Sprintf("set canary weight to %d%%", a.Weight) }
@@ -76,9 +55,4 @@ func (a EnsurePrimary) String() string {
 // String describes the action for logs.
 func (a ScaleCanary) String() string {
 	return fmt.Sprintf("scale canary to %d replicas", a.Replicas)
-}
-
-// String describes the action for logs.
-func (a RunHook) String() string {
-	return fmt.Sprintf("run %s hook %s for revision %s", a.Type, a.Name, a.Revision)
 }

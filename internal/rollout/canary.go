@@ -112,7 +112,8 @@ func routeName(spec v1alpha1.CanarySpec) string {
 // run applies, in order: the release the target's revision calls for, a due
 // analysis check, a new command and hook results; then it takes transitions
 // until none applies, so that the returned status is a fixed point and a
-// replay of the same reconcile changes nothing.
+// replay of the same reconcile changes nothing; last it starts the hook runs
+// whose turn it is.
 func (m *canaryMachine) run() {
 	if n := int32(len(m.spec.Steps)); m.st.CurrentStep > n {
 		// Why: the steps were edited to fewer; the release is past all of them.
@@ -124,9 +125,10 @@ func (m *canaryMachine) run() {
 	m.mergeHooks()
 	for hop := 0; hop < 2*len(m.spec.Steps)+8; hop++ {
 		if !m.hop() {
-			return
+			break
 		}
 	}
+	m.startHookRuns()
 }
 
 // hop takes at most one transition and reports whether it did.

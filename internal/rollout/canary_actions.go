@@ -3,8 +3,6 @@ package rollout
 import (
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
@@ -12,7 +10,7 @@ import (
 // each Action closes a gap between the two, so a replay asks for the same
 // writes and a converged world asks for none. Order: traffic first (a
 // rollback takes traffic off the canary before anything else), then the
-// primary, then the canary's size, then hooks.
+// primary, then the canary's size.
 func (m *canaryMachine) actions() []Action {
 	var out []Action
 	if w, ok := m.desiredWeight(); ok && (!m.obs.Route.Exists || m.obs.Route.CanaryWeight != w) {
@@ -23,11 +21,6 @@ func (m *canaryMachine) actions() []Action {
 	}
 	if r, ok := m.canaryReplicas(); ok && m.obs.Target.DesiredReplicas != r {
 		out = append(out, ScaleCanary{Replicas: r})
-	}
-	typ, names := m.hooksToRun()
-	for _, n := range names {
-		out = append(out, RunHook{Name: n, Type: string(typ), Revision: m.st.CanaryRevision,
-			NotBefore: m.releaseStart()})
 	}
 	return out
 }
@@ -85,7 +78,8 @@ func (m *canaryMachine) canaryReplicas() (int32, bool) {
 	return up, true
 }
 
-// hooksToRun returns the hooks whose turn it is and that have not finished.
+// hooksToRun returns the hooks whose turn it is and that have not finished
+// (not started, or Running).
 func (m *canaryMachine) hooksToRun() (v1alpha1.CanaryHookType, []string) {
 	typ, ok := m.hookStage()
 	if !ok {
@@ -123,14 +117,15 @@ func (m *canaryMachine) hookStage() (v1alpha1.CanaryHookType, bool) {
 func (m *canaryMachine) requeue() time.Duration {
 	var at []time.Time
 	poll := m.now.Add(PollInterval)
+	if m.hookRunning() {
+		// Why: the shell progresses Running hook runs on each reconcile.
+		at = append(at, poll)
+	}
 	switch {
 	case m.st.StableRevision == "":
 		at = append(at, poll)
 	case !m.inFlight(), m.st.PausedAt != nil:
 	case m.st.AbortedAt != nil:
-		if _, names := m.hooksToRun(); len(names) > 0 {
-			at = append(at, poll)
-		}
 	case m.st.PromotingAt != nil:
 		at = append(at, poll, m.st.PromotingAt.Add(m.progressDeadline()))
 	default:
@@ -155,9 +150,6 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 	if m.st.StepStartedAt == nil || m.obs.Target.ReadyReplicas == 0 {
 		return append(at, poll)
 	}
-	if _, names := m.hooksToRun(); len(names) > 0 {
-		at = append(at, poll)
-	}
 	if m.spec.Analysis != nil {
 		at = append(at, nextCheckAt(m.spec.Analysis, m.st.Analysis, m.st.StepStartedAt.Time))
 	}
@@ -169,10 +161,29 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 	return at
 }
 
-// releaseStart is when the current release attempt started.
-func (m *canaryMachine) releaseStart() metav1.Time {
-	if m.st.ReleaseStartedAt == nil {
-		return metav1.Time{}
+// startHookRuns records a Running run, started now, for each hook whose turn
+// it is and that has no run in this release attempt. Why in status: the run
+// is the hook's memory (the webhook's attempts, the Job's start), so a
+// restarted operator continues it instead of starting another.
+func (m *canaryMachine) startHookRuns() {
+	typ, names := m.hooksToRun()
+	rev := m.st.CanaryRevision
+	for _, n := range names {
+		if findHook(m.st.Hooks, n, rev) != nil {
+			continue
+		}
+		now := m.now
+		m.st.Hooks = putHook(m.st.Hooks, v1alpha1.HookStatus{Name: n, Type: string(typ), Revision: rev,
+			Phase: v1alpha1.HookRunning, StartedAt: &now})
 	}
-	return metav1.NewTime(m.st.ReleaseStartedAt.UTC())
+}
+
+// hookRunning reports whether a run of the release in flight is Running.
+func (m *canaryMachine) hookRunning() bool {
+	for _, h := range m.st.Hooks {
+		if h.Revision == m.st.CanaryRevision && h.Phase == v1alpha1.HookRunning {
+			return true
+		}
+	}
+	return false
 }

@@ -182,7 +182,8 @@ func TestCanaryRollback(t *testing.T) {
 		name: "run the rollback hooks for the rolled-back revision",
 		spec: spec, status: rolledBack(), obs: observed(2*time.Minute, 0),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(ContainElement(RunHook{Name: "page", Type: "rollback", Revision: "v2", NotBefore: metav1.NewTime(t0)}))
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("page", v1alpha1.HookRollback, 2*time.Minute)}))
+			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}, {
 		name: "start over when a new revision arrives after a rollback",

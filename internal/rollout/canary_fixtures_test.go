@@ -71,6 +71,12 @@ func hookRun(name string, typ v1alpha1.CanaryHookType, rev string, phase v1alpha
 	return v1alpha1.HookStatus{Name: name, Type: string(typ), Revision: rev, Phase: phase, Message: "answer"}
 }
 
+// running is a run of hook name for v2 that Next started at t0+d.
+func running(name string, typ v1alpha1.CanaryHookType, d time.Duration) v1alpha1.HookStatus {
+	return v1alpha1.HookStatus{Name: name, Type: string(typ), Revision: "v2", Phase: v1alpha1.HookRunning,
+		StartedAt: stamp(d)}
+}
+
 func ptrTo[T any](v T) *T { return &v }
 
 // deployment is a Deployment running rev with n of n pods ready.

@@ -107,9 +107,7 @@ func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) *Pe
 	if s.chance(10) {
 		w.target.ReadyReplicas = 0
 	}
-	if s.chance(50) {
-		w.settle([]v1alpha1.HookPhase{v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(3)])
-	}
+	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
 	if !s.chance(8) {
 		return nil
 	}
@@ -194,6 +192,7 @@ func FuzzCanary(f *testing.F) {
 		for round := 1; round <= 100; round++ {
 			obs := w.observe(1)
 			obs.Command = fuzzWorld(s, w, st, round)
+			obs.Hooks = w.runHooks(st)
 			obs = w.observeWith(obs)
 			if AnalysisDue(spec, st, w.now) && s.chance(85) {
 				obs.Check = fuzzCheck(s, spec, w.now)

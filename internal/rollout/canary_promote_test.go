@@ -66,8 +66,8 @@ func TestCanaryPromotion(t *testing.T) {
 		name: "run post-rollout hooks once traffic is back on the promoted primary",
 		spec: post, status: promoting(), obs: primaryAt(2*time.Minute, 0, deployment("v2", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0},
-				RunHook{Name: "smoke", Type: "post-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
+			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("smoke", v1alpha1.HookPostRollout, 2*time.Minute)}))
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
 		},
 	}, {
@@ -99,7 +99,8 @@ func TestCanaryPromotion(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "approve", Type: "confirm-promotion", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
+			g.Expect(d.Actions).To(BeEmpty())
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("approve", v1alpha1.HookConfirmPromotion, time.Minute)}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseWaitingPromotion))
 		},
 	}, {
@@ -138,19 +139,20 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		return o
 	}
 	runCanaryCases(t, []canaryCase{{
-		name: "run pre-rollout hooks once the canary is ready, before any traffic",
+		name: "start pre-rollout hooks once the canary is ready, before any traffic",
 		spec: spec, status: releasing(0, -1), obs: withRuns(),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
+			g.Expect(d.Actions).To(BeEmpty())
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("migrate", v1alpha1.HookPreRollout, time.Minute)}))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}, {
-		name: "keep asking for a pre-rollout hook that is still running, and record its progress",
+		name: "record a running pre-rollout hook's progress and keep the canary without traffic",
 		spec: spec, status: releasing(0, -1),
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookRunning)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{RunHook{Name: "migrate", Type: "pre-rollout", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
-			g.Expect(d.Status.Hooks).To(HaveLen(1))
+			g.Expect(d.Actions).To(BeEmpty())
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookRunning)}))
 			g.Expect(d.Events).To(BeEmpty())
 		},
 	}, {
@@ -158,7 +160,18 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		spec: spec, status: releasing(0, -1),
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v1", v1alpha1.HookSucceeded)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Status.Hooks).To(BeEmpty())
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("migrate", v1alpha1.HookPreRollout, time.Minute)}))
+		},
+	}, {
+		name: "ignore a run started before the release attempt, as after a retry",
+		spec: spec, status: releasing(0, -1), obs: func() CanaryObserved {
+			old := hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookFailed)
+			old.StartedAt = stamp(-time.Minute)
+			return withRuns(old)
+		}(),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.AbortedAt).To(BeNil())
+			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("migrate", v1alpha1.HookPreRollout, time.Minute)}))
 		},
 	}, {
 		name: "send the first weight once the pre-rollout hooks succeeded",
@@ -173,8 +186,8 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookFailed)),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0},
-				RunHook{Name: "cleanup", Type: "rollback", Revision: "v2", NotBefore: metav1.NewTime(t0)}}))
+			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Status.Hooks).To(ContainElement(running("cleanup", v1alpha1.HookRollback, time.Minute)))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack}))
 		},
 	}})

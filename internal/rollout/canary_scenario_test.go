@@ -17,6 +17,7 @@ func drive(g Gomega, spec v1alpha1.CanarySpec, st *v1alpha1.CanaryStatus, w *wor
 	var events []string
 	for range 200 {
 		obs := w.observe(1)
+		obs.Hooks = w.runHooks(*st)
 		if AnalysisDue(spec, *st, w.now) {
 			obs.Check = check(outcome)
 		}
@@ -27,7 +28,7 @@ func drive(g Gomega, spec v1alpha1.CanarySpec, st *v1alpha1.CanaryStatus, w *wor
 		for _, a := range d.Actions {
 			w.apply(a)
 		}
-		w.settle(v1alpha1.HookSucceeded)
+		w.settle()
 		if done(*st) {
 			return events
 		}
@@ -74,7 +75,7 @@ func TestCanaryScenarios(t *testing.T) {
 		g.Expect(w.route.CanaryWeight).To(BeZero())
 		g.Expect(w.target.DesiredReplicas).To(BeZero())
 		g.Expect(st.StableRevision).To(Equal("v1"))
-		g.Expect(findHook(w.hooks, "page", "v2")).NotTo(BeNil())
+		g.Expect(findHook(st.Hooks, "page", "v2")).NotTo(BeNil())
 	})
 
 	t.Run("a crash between the writes and the status patch replays to the same end", func(t *testing.T) {
@@ -85,6 +86,7 @@ func TestCanaryScenarios(t *testing.T) {
 		lastWeight := int32(0)
 		for i := 0; i < 400 && !stableAt("v2")(st); i++ {
 			obs := w.observe(1)
+			obs.Hooks = w.runHooks(st)
 			if AnalysisDue(spec, st, w.now) {
 				obs.Check = check(v1alpha1.OutcomePassed)
 			}
@@ -92,7 +94,7 @@ func TestCanaryScenarios(t *testing.T) {
 			for _, a := range d.Actions {
 				w.apply(a)
 			}
-			w.settle(v1alpha1.HookSucceeded)
+			w.settle()
 			if i%3 != 2 {
 				// Every third reconcile the operator dies before its status
 				// patch: the writes happened, status did not move.

@@ -15,18 +15,32 @@ type world struct {
 	target  WorkloadState
 	primary WorkloadState
 	route   RouteState
-	hooks   []v1alpha1.HookStatus
+	hooks   v1alpha1.HookPhase // how the hook runs the shell progresses end
 }
 
 // newWorld is a cluster where the user's Deployment runs rev with 3 pods and
 // nothing of Sluice's exists yet.
 func newWorld(rev string) *world {
-	return &world{now: t0, target: deployment(rev, 3)}
+	return &world{now: t0, target: deployment(rev, 3), hooks: v1alpha1.HookSucceeded}
 }
 
 func (w *world) observe(gen int64) CanaryObserved {
-	return CanaryObserved{Now: w.now, Generation: gen, Target: w.target, Primary: w.primary, Route: w.route,
-		Hooks: append([]v1alpha1.HookStatus(nil), w.hooks...)}
+	return CanaryObserved{Now: w.now, Generation: gen, Target: w.target, Primary: w.primary, Route: w.route}
+}
+
+// runHooks progresses the Running runs of st as the shell would, ending
+// them with w.hooks (or leaving them Running when it is empty).
+func (w *world) runHooks(st v1alpha1.CanaryStatus) []v1alpha1.HookStatus {
+	var out []v1alpha1.HookStatus
+	for _, h := range st.Hooks {
+		if h.Phase != v1alpha1.HookRunning || w.hooks == "" {
+			continue
+		}
+		h = *h.DeepCopy()
+		h.Phase, h.Attempts, h.FinishedAt = w.hooks, 1, &metav1.Time{Time: w.now}
+		out = append(out, h)
+	}
+	return out
 }
 
 // apply carries out one action the way the shell would; pods become ready
@@ -39,25 +53,13 @@ func (w *world) apply(a Action) {
 		w.primary = WorkloadState{Exists: true, Revision: a.Revision, DesiredReplicas: 3}
 	case ScaleCanary:
 		w.target.DesiredReplicas, w.target.ReadyReplicas = a.Replicas, min(w.target.ReadyReplicas, a.Replicas)
-	case RunHook:
-		if h := findHook(w.hooks, a.Name, a.Revision); h == nil || h.StartedAt.Before(&a.NotBefore) {
-			started := metav1.NewTime(w.now)
-			w.hooks = putHook(w.hooks, v1alpha1.HookStatus{Name: a.Name, Type: a.Type, Revision: a.Revision,
-				Phase: v1alpha1.HookRunning, StartedAt: &started})
-		}
 	}
 }
 
-// settle makes every Deployment's pods ready and finishes hook runs with
-// the given phase.
-func (w *world) settle(hookPhase v1alpha1.HookPhase) {
+// settle makes every Deployment's pods ready.
+func (w *world) settle() {
 	w.target.ReadyReplicas = w.target.DesiredReplicas
 	w.primary.ReadyReplicas = w.primary.DesiredReplicas
-	for i := range w.hooks {
-		if w.hooks[i].Phase == v1alpha1.HookRunning {
-			w.hooks[i].Phase = hookPhase
-		}
-	}
 }
 
 // release changes the user's template to rev, as an image bump would.
@@ -69,6 +71,6 @@ func (w *world) release(rev string) {
 // keeping the command and check already chosen.
 func (w *world) observeWith(obs CanaryObserved) CanaryObserved {
 	fresh := w.observe(obs.Generation)
-	fresh.Command, fresh.Check = obs.Command, obs.Check
+	fresh.Command, fresh.Check, fresh.Hooks = obs.Command, obs.Check, obs.Hooks
 	return fresh
 }

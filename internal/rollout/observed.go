@@ -66,9 +66,12 @@ type CanaryObserved struct {
 	// reconcile. The shell runs one only when AnalysisDue(spec, status, Now)
 	// is true; Next ignores a check that was not due.
 	Check *Check
-	// Hooks are the latest runs of the spec's hooks the shell knows of: the
-	// state of a hook Job, or the result of a webhook call it made. Runs for
-	// another revision are ignored.
+	// Hooks are the runs the shell progressed in this reconcile: for each
+	// run in status.hooks whose phase is Running, the run returned by
+	// hooks.Runner.Run with that run as prev (a webhook attempt when due, a
+	// Job created or read). Next records a hook's run in status, Running,
+	// when its turn comes. Runs of another revision, and runs started before
+	// status.releaseStartedAt (an attempt before a retry), are ignored.
 	Hooks []v1alpha1.HookStatus
 	// Command is the manual command in the annotations, nil without one.
 	Command *PendingCommand
