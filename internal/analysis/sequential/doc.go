@@ -65,7 +65,7 @@
 // ratios for a coin that lands "canary worse" with probability 0.6, 0.7, 0.8,
 // 0.9 or 0.95 instead of 0.5. One interval can at most double the evidence,
 // so no burst decides alone. It stays valid when the ratio jitters between
-// intervals, as long as the jitter does not favour the primary more often
+// intervals, as long as the jitter does not favor the primary more often
 // than the canary; a tolerance ψ₀ > 1 adds margin. It needs several intervals
 // (about 7 in a row for alpha = 0.05) to decide.
 //
