@@ -98,14 +98,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	d := rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
-	if err := r.execute(ctx, c, router, obs, &d); err != nil {
+	if err := r.execute(ctx, c, router, obs, d); err != nil {
 		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, c, d))
 	}
 	if err := r.writeStatus(ctx, c, d); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.emit(c, d.Events)
-	return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
+	requeue := d.RequeueAfter
+	if obs.hookWait > 0 && (requeue == 0 || obs.hookWait < requeue) {
+		requeue = obs.hookWait
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on

@@ -13,16 +13,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // execute carries out the decision's actions in order, each an idempotent
-// write, and stops at the first error. Hook runs it starts are recorded in
-// the decision's status: they are observations the next Next reads.
-func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d *rollout.CanaryDecision) error {
+// write, and stops at the first error.
+func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d rollout.CanaryDecision) error {
 	log := ctrl.FromContext(ctx)
 	if obs.target != nil {
 		if err := r.ensureServices(ctx, c, obs.target); err != nil {
@@ -40,8 +38,6 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 			err = r.ensurePrimary(ctx, c, obs, a.Revision)
 		case rollout.ScaleCanary:
 			_, err = workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}, a.Replicas)
-		case rollout.RunHook:
-			err = r.runHook(ctx, c, obs, d, a)
 		default:
 			err = fmt.Errorf("unknown action %T", a)
 		}
@@ -101,28 +97,6 @@ func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs 
 	return workload.EnsureDeployment(ctx, r.Client, cp)
 }
 
-// runHook starts or continues a hook run unless this reconcile already
-// refreshed it, and records the run in the decision's status.
-func (r *Reconciler) runHook(ctx context.Context, c *v1alpha1.Canary, obs *observation, d *rollout.CanaryDecision, a rollout.RunHook) error {
-	spec := specHook(c, a.Name)
-	if spec == nil {
-		return nil
-	}
-	h := hooks.FromCanary(*spec)
-	run, seen := obs.hookRuns[a.Name]
-	if !seen {
-		var err error
-		if run, err = r.Hooks.Run(ctx, c, h, a.Revision, findRun(d.Status.Hooks, a.Name)); err != nil {
-			return err
-		}
-		d.Status.Hooks = putRun(d.Status.Hooks, run)
-	}
-	if wait := r.Hooks.RequeueAfter(h, run); wait > 0 && (d.RequeueAfter == 0 || wait < d.RequeueAfter) {
-		d.RequeueAfter = wait
-	}
-	return nil
-}
-
 // primaryTemplateAt finds the pod template the primary ran at rev among its
 // ReplicaSets.
 func (r *Reconciler) primaryTemplateAt(ctx context.Context, primary *appsv1.Deployment, rev string) (*corev1.PodTemplateSpec, error) {
@@ -145,30 +119,4 @@ func (r *Reconciler) primaryTemplateAt(ctx context.Context, primary *appsv1.Depl
 		}
 	}
 	return nil, fmt.Errorf("no ReplicaSet of primary %s ran revision %s", primary.Name, rev)
-}
-
-func findRun(runs []v1alpha1.HookStatus, name string) *v1alpha1.HookStatus {
-	for i := range runs {
-		if runs[i].Name == name {
-			return &runs[i]
-		}
-	}
-	return nil
-}
-
-// putRun returns runs with run in place of the run of the same name, or
-// appended; the input is not modified.
-func putRun(runs []v1alpha1.HookStatus, run v1alpha1.HookStatus) []v1alpha1.HookStatus {
-	out := make([]v1alpha1.HookStatus, 0, len(runs)+1)
-	replaced := false
-	for _, h := range runs {
-		if h.Name == run.Name {
-			h, replaced = run, true
-		}
-		out = append(out, h)
-	}
-	if !replaced {
-		out = append(out, run)
-	}
-	return out
 }

@@ -24,15 +24,15 @@ type observation struct {
 	rollout.CanaryObserved
 	target  *appsv1.Deployment
 	primary *appsv1.Deployment
-	// hookRuns are the hook runs refreshed in this reconcile, by name.
-	hookRuns map[string]v1alpha1.HookStatus
+	// hookWait is how soon a hook run in progress wants another look.
+	hookWait time.Duration
 }
 
 // observe reads the world for Next. Only transient API errors come back as
 // errors; a missing object is an observation.
 func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) (*observation, error) {
 	now := r.now()
-	obs := &observation{hookRuns: map[string]v1alpha1.HookStatus{}}
+	obs := &observation{}
 	obs.Now, obs.Generation = now, c.Generation
 
 	var err error
@@ -116,7 +116,8 @@ func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, now time.Tim
 }
 
 // refreshHooks makes progress on the hook runs of the revision in flight that
-// have not finished, so that Next sees where they stand.
+// have not finished, so that Next sees where they stand. Next records a run,
+// Running, when a hook's turn comes; the shell starts and follows it here.
 func (r *Reconciler) refreshHooks(ctx context.Context, c *v1alpha1.Canary, obs *observation) error {
 	for i := range c.Status.Hooks {
 		prev := &c.Status.Hooks[i]
@@ -132,7 +133,9 @@ func (r *Reconciler) refreshHooks(ctx context.Context, c *v1alpha1.Canary, obs *
 			return fmt.Errorf("run hook %s: %w", prev.Name, err)
 		}
 		obs.Hooks = append(obs.Hooks, run)
-		obs.hookRuns[run.Name] = run
+		if wait := r.Hooks.RequeueAfter(hooks.FromCanary(*spec), run); wait > 0 && (obs.hookWait == 0 || wait < obs.hookWait) {
+			obs.hookWait = wait
+		}
 	}
 	return nil
 }

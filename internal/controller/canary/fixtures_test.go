@@ -185,3 +185,5 @@ func (l *weightLog) Stop() []int32 {
 	defer l.mu.Unlock()
 	return append([]int32(nil), l.weights...)
 }
+
+func getEmptyDeployment() *appsv1.Deployment { return &appsv1.Deployment{} }
