@@ -25,7 +25,7 @@ type SetWeight struct {
 // EnsurePrimary asks for the primary Deployment (<name>-primary) to run the
 // pod template whose revision (pod template hash) is Revision, creating it
 // when missing. When the target Deployment is at Revision its template is
-// copied (initialisation and promotion); otherwise Revision is an older
+// copied (initialization and promotion); otherwise Revision is an older
 // template of the primary itself, restored from its ReplicaSet history (a
 // rollback during a promotion).
 type EnsurePrimary struct {

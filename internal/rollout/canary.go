@@ -186,8 +186,8 @@ func (m *canaryMachine) followTarget() {
 		// primary.
 		prev := m.st.CanaryRevision
 		m.resetRelease("")
-		m.record(EventNormal, EventReleaseCancelled,
-			fmt.Sprintf("target is back at stable revision %s; release of %s cancelled", stable, prev))
+		m.record(EventNormal, EventReleaseCanceled,
+			fmt.Sprintf("target is back at stable revision %s; release of %s canceled", stable, prev))
 	case target != stable && target != m.st.CanaryRevision:
 		// Why: a new template restarts from the first step, whatever the old
 		// release had reached: its analysis says nothing about this version.

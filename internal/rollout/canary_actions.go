@@ -26,7 +26,7 @@ func (m *canaryMachine) actions() []Action {
 }
 
 // primaryRevision is the revision the primary must run: the target's until
-// initialised, the canary's while promoting, the stable one otherwise (which
+// initialized, the canary's while promoting, the stable one otherwise (which
 // also restores it after a rollback during a promotion).
 func (m *canaryMachine) primaryRevision() string {
 	switch {
@@ -61,7 +61,7 @@ func (m *canaryMachine) desiredWeight() (int32, bool) {
 }
 
 // canaryReplicas is the size of the target Deployment, and false when Next
-// leaves it alone (before initialisation it serves the user's traffic).
+// leaves it alone (before initialization it serves the user's traffic).
 func (m *canaryMachine) canaryReplicas() (int32, bool) {
 	up := max(m.obs.Primary.DesiredReplicas, 1)
 	switch {

@@ -10,7 +10,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-func TestCanaryInitialisation(t *testing.T) {
+func TestCanaryInitialization(t *testing.T) {
 	spec := canarySpec(weightStep(10), weightStep(50))
 	fresh := func(primary WorkloadState, route RouteState) CanaryObserved {
 		obs := observed(0, 0)

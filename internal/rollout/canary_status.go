@@ -8,7 +8,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// health summarises the decided status for Ready, Reconciling and Stalled.
+// health summarizes the decided status for Ready, Reconciling and Stalled.
 func (m *canaryMachine) health() health {
 	st := &m.st
 	switch {

@@ -87,7 +87,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CanaryRevision).To(BeEmpty())
 			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}, ScaleCanary{Replicas: 0}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventReleaseCancelled}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventReleaseCanceled}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 		},
 	}})

@@ -12,7 +12,7 @@ const (
 const (
 	EventInitialized         = "Initialized"
 	EventNewRevision         = "NewRevision"
-	EventReleaseCancelled    = "ReleaseCancelled"
+	EventReleaseCanceled     = "ReleaseCanceled"
 	EventStepAdvanced        = "StepAdvanced"
 	EventAnalysisFailed      = "AnalysisFailed"
 	EventProviderUnavailable = "ProviderUnavailable"
