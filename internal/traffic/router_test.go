@@ -19,7 +19,7 @@ func (fakeRouter) SetWeight(context.Context, *v1alpha1.Canary, int32) (bool, err
 	return false, nil
 }
 func (fakeRouter) Weight(context.Context, *v1alpha1.Canary) (int32, error) { return 0, nil }
-func (fakeRouter) Finalize(context.Context, *v1alpha1.Canary) error      { return nil }
+func (fakeRouter) Finalize(context.Context, *v1alpha1.Canary) error        { return nil }
 
 func TestRegistry(t *testing.T) {
 	istio := fakeRouter{name: "istio"}

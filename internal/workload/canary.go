@@ -22,7 +22,11 @@ var ErrNoReplicaSet = errors.New("no ReplicaSet runs the Deployment's current po
 // target's namespace.
 func CanaryHash(ctx context.Context, r client.Reader, target *appsv1.Deployment) (string, error) {
 	var list appsv1.ReplicaSetList
-	if err := r.List(ctx, &list, client.InNamespace(target.Namespace)); err != nil {
+	opts := []client.ListOption{client.InNamespace(target.Namespace)}
+	if target.Spec.Selector != nil && len(target.Spec.Selector.MatchLabels) > 0 {
+		opts = append(opts, client.MatchingLabels(target.Spec.Selector.MatchLabels))
+	}
+	if err := r.List(ctx, &list, opts...); err != nil {
 		return "", fmt.Errorf("list ReplicaSets of Deployment %s/%s: %w", target.Namespace, target.Name, err)
 	}
 	for i := range list.Items {

@@ -33,8 +33,10 @@ type Copy struct {
 	Labels map[string]string
 	// Replicas the copy runs.
 	Replicas int32
-	// Target is the user's Deployment: its labels, strategy and timing
-	// settings are carried over to the copy.
+	// Target is the user's Deployment: its namespace, strategy and timing
+	// settings (minReadySeconds, revisionHistoryLimit,
+	// progressDeadlineSeconds) are carried over to the copy. Its own labels
+	// and annotations are not: tools such as Argo CD track objects by them.
 	Target *appsv1.Deployment
 	// Owner is the Canary or BlueGreen the copy belongs to.
 	Owner client.Object
@@ -98,7 +100,6 @@ func (cp Copy) Deployment() *appsv1.Deployment {
 	}
 	if t := cp.Target; t != nil {
 		d.Namespace = t.Namespace
-		d.Labels = withLabels(t.Labels, cp.Labels)
 		d.Spec.Strategy = *t.Spec.Strategy.DeepCopy()
 		d.Spec.MinReadySeconds = t.Spec.MinReadySeconds
 		d.Spec.RevisionHistoryLimit = t.Spec.RevisionHistoryLimit

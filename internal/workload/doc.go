@@ -53,9 +53,9 @@
 //	  syncPolicy:
 //	    syncOptions: [RespectIgnoreDifferences=true]
 //
-// (or managedFieldsManagers: [sluice] in place of jsonPointers). Flux's
-// kustomize-controller applies server-side and leaves a field alone once
-// another manager owns it when the manifest omits replicas.
+// (or managedFieldsManagers: [sluice] in place of jsonPointers). With Flux,
+// leave replicas out of the manifest: kustomize-controller applies
+// server-side with force and would set it back at every sync.
 //
 // Everything Sluice creates is written with server-side apply under the
 // field manager "sluice", carries a controller owner reference to its Canary

@@ -74,12 +74,18 @@ func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
 
 // SetWeight writes weight to the canary and 100-weight to the primary in
 // every managed route, in one patch; it writes nothing when they are already
-// in place.
+// in place. A generated VirtualService is ensured first, so it is created
+// when missing.
 func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
 	if weight < 0 || weight > 100 {
 		return false, fmt.Errorf("set weight on VirtualService: weight %d is outside 0-100", weight)
 	}
 	t := targetOf(c)
+	if t.generated {
+		if err := r.ensureGenerated(ctx, c, t); err != nil {
+			return false, err
+		}
+	}
 	vs, routes, err := r.managed(ctx, t)
 	if err != nil {
 		return false, err

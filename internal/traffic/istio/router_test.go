@@ -87,6 +87,11 @@ var _ = Describe("A generated VirtualService", func() {
 		Expect(getVS(name).ResourceVersion).To(Equal(rv))
 	})
 
+	It("is created by the first SetWeight when nothing ensured it before", func() {
+		Expect(router.SetWeight(ctx, c, 1)).To(BeTrue())
+		Expect(destinations(getVS(name), 0)).To(Equal(map[string]int32{name + "-primary": 99, name + "-canary": 1}))
+	})
+
 	It("keeps its weight when ensured after a spec change", func() {
 		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
 		Expect(router.SetWeight(ctx, c, 50)).To(BeTrue())

@@ -4,6 +4,7 @@
 // and points the preview Service at the colour left idle.
 //
 // The Services are the ones internal/workload creates; Switch only changes
-// their colour and refuses Services the BlueGreen does not own. Because all
+// their colour, refuses Services the BlueGreen does not own, and never
+// points the active Service at a colour without a ready pod. Because all
 // traffic moves at once, this is not a weighted traffic.Router.
 package service

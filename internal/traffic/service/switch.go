@@ -2,9 +2,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -13,13 +16,29 @@ import (
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
+// ErrColorNotReady means that the colour a flip would send all the traffic
+// to has no ready pod. The flip is refused: a Service must never point at a
+// colour that cannot serve.
+var ErrColorNotReady = errors.New("no ready pod")
+
 // Switch points the active Service at color and the preview Service at the
 // other colour. It reports whether the active Service flipped; when it
 // already selected color it is not written. Each Service that changes is
 // written once, with a merge patch of its selector's colour that fails if
-// the Service changed since it was read.
+// the Service changed since it was read. Before flipping it checks that the
+// colour's Deployment has a ready pod of its current template, and refuses
+// with ErrColorNotReady otherwise.
 func Switch(ctx context.Context, c client.Client, bg *v1alpha1.BlueGreen, color v1alpha1.Color) (bool, error) {
 	name := bg.Spec.TargetRef.Name
+	current, err := ActiveColor(ctx, c, bg)
+	if err != nil {
+		return false, err
+	}
+	if current != color {
+		if err := checkReady(ctx, c, bg, color); err != nil {
+			return false, err
+		}
+	}
 	flipped, err := point(ctx, c, bg, workload.ApexName(name), color)
 	if err != nil {
 		return false, fmt.Errorf("switch active Service to %s: %w", color, err)
@@ -39,6 +58,23 @@ func ActiveColor(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen) (
 		return "", fmt.Errorf("read active Service %s: %w", key, err)
 	}
 	return v1alpha1.Color(svc.Spec.Selector[workload.LabelColor]), nil
+}
+
+// checkReady returns ErrColorNotReady, wrapped, unless the Deployment of
+// color has a ready pod of its current template.
+func checkReady(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen, color v1alpha1.Color) error {
+	d := &appsv1.Deployment{}
+	key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ColorName(bg.Spec.TargetRef.Name, color)}
+	if err := c.Get(ctx, key, d); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("switch active Service to %s: Deployment %s is missing: %w", color, key, ErrColorNotReady)
+		}
+		return fmt.Errorf("switch active Service to %s: read Deployment %s: %w", color, key, err)
+	}
+	if workload.ReadinessOf(d).ReadyAtRevision() == 0 {
+		return fmt.Errorf("switch active Service to %s: Deployment %s has %w", color, key, ErrColorNotReady)
+	}
+	return nil
 }
 
 // point sets the colour in the selector of Service name, and reports whether
