@@ -113,14 +113,14 @@ func (r *Runner) readJob(ctx context.Context, owner client.Object, job *batchv1.
 // failureMessage says why a Job failed and, with a LogReader, ends with the
 // last lines of its failed pod's log.
 func (r *Runner) failureMessage(ctx context.Context, job *batchv1.Job, c *batchv1.JobCondition) string {
-	msg := fmt.Sprintf("Job %s failed (%s): %s", job.Name, c.Reason, sanitise(c.Message))
+	msg := fmt.Sprintf("Job %s failed (%s): %s", job.Name, c.Reason, oneLine(c.Message))
 	if r.Logs == nil {
 		return msg
 	}
 	log, err := r.Logs.FailedPodLog(ctx, job)
 	switch {
 	case err != nil:
-		return msg + "; its log could not be read: " + truncate(sanitise(err.Error()), excerptBytes)
+		return msg + "; its log could not be read: " + truncate(oneLine(err.Error()), excerptBytes)
 	case log.Pod == "":
 		return msg + "; no pod is left to read a log from"
 	}
@@ -192,7 +192,7 @@ func jobCondition(job *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCond
 func apiMessage(err error) string {
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && status.Status().Message != "" {
-		return sanitise(status.Status().Message)
+		return oneLine(status.Status().Message)
 	}
-	return sanitise(err.Error())
+	return oneLine(err.Error())
 }

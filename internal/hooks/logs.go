@@ -114,7 +114,7 @@ func failedContainer(pod *corev1.Pod) string {
 func summariseLog(text string) string {
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
-		if l = sanitise(l); l != "" {
+		if l = oneLine(l); l != "" {
 			lines = append(lines, l)
 		}
 	}

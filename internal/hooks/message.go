@@ -12,10 +12,10 @@ const MaxMessageBytes = 1536
 // excerptBytes bounds the part of a webhook's answer quoted in a message.
 const excerptBytes = 256
 
-// sanitise makes text from outside (an HTTP body, a pod's log) fit for one
+// oneLine makes text from outside (an HTTP body, a pod's log) fit for one
 // line of status: invalid UTF-8 and control characters become spaces, runs of
 // white space become one space, and the ends are trimmed.
-func sanitise(s string) string {
+func oneLine(s string) string {
 	s = strings.ToValidUTF8(s, " ")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || !unicode.IsPrint(r) && !unicode.IsSpace(r) {

@@ -3,7 +3,6 @@ package hooks
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -64,7 +63,7 @@ type Runner struct {
 // hook makes at most one attempt when one is due (see RequeueAfter) and a Job
 // hook creates its Job or reads its state.
 //
-// The error is only for transient failures of the API server (or a cancelled
+// The error is only for transient failures of the API server (or a canceled
 // ctx); the caller returns it so that the reconcile is retried. A hook that
 // fails, including a Job the API server refuses, is a Failed status and a nil
 // error.
@@ -160,13 +159,8 @@ func (r *Runner) now() time.Time {
 	return time.Now().Truncate(time.Second)
 }
 
-// cancelled reports whether err comes from ctx itself being done, as opposed
+// ctxDone reports whether err comes from ctx itself being done, as opposed
 // to a deadline of the Runner's own.
-func cancelled(ctx context.Context, err error) bool {
+func ctxDone(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
-}
-
-// wrapCancelled gives a cancelled ctx's error context.
-func wrapCancelled(ctx context.Context, hook Hook) error {
-	return fmt.Errorf("run %s hook %s: %w", hook.Type, hook.Name, ctx.Err())
 }

@@ -136,7 +136,7 @@ func (r *Runner) call(ctx context.Context, wh v1alpha1.WebhookHook, body []byte)
 	req.Header.Set("User-Agent", "sluice-hooks")
 	resp, err := r.httpClient().Do(req)
 	if err != nil {
-		if cancelled(ctx, err) {
+		if ctxDone(ctx, err) {
 			return false, "", fmt.Errorf("call webhook: %w", ctx.Err())
 		}
 		if isTimeout(err) {
@@ -146,14 +146,14 @@ func (r *Runner) call(ctx context.Context, wh v1alpha1.WebhookHook, body []byte)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, answerBytes))
-	if err != nil && cancelled(ctx, err) {
+	if err != nil && ctxDone(ctx, err) {
 		return false, "", fmt.Errorf("read webhook answer: %w", ctx.Err())
 	}
 	if err != nil && isTimeout(err) {
 		return false, fmt.Sprintf("timed out: answered %s but sent no complete body within %s", resp.Status, timeout), nil
 	}
-	answer := "answered " + sanitise(resp.Status)
-	if excerpt := truncate(sanitise(string(raw)), excerptBytes); excerpt != "" {
+	answer := "answered " + oneLine(resp.Status)
+	if excerpt := truncate(oneLine(string(raw)), excerptBytes); excerpt != "" {
 		answer += ": " + excerpt
 	}
 	return resp.StatusCode >= 200 && resp.StatusCode < 300, answer, nil
@@ -211,5 +211,5 @@ func describe(err error) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return truncate(sanitise(err.Error()), excerptBytes)
+	return truncate(oneLine(err.Error()), excerptBytes)
 }

@@ -125,7 +125,7 @@ func TestWebhookRetriesAcrossCallsUntilRetriesAreExhausted(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(st.Phase).To(Equal(v1alpha1.HookRunning))
 	g.Expect(st.Attempts).To(BeEquivalentTo(2))
-	g.Expect(r.RequeueAfter(hook, st)).To(Equal(2*time.Second + 2*RetryDelay), "the pause doubles")
+	g.Expect(r.RequeueAfter(hook, st)).To(Equal(2*time.Second+2*RetryDelay), "the pause doubles")
 
 	clk.Add(r.RequeueAfter(hook, st))
 	st, err = r.Run(ctx, canaryOwner(), hook, "rev1", &st)
@@ -251,7 +251,7 @@ func TestALongAnswerIsQuotedShortAndOnOneLine(t *testing.T) {
 	g.Expect(st.Message).NotTo(ContainSubstring("\x00"))
 }
 
-func TestACancelledContextIsAnErrorAndNoAttempt(t *testing.T) {
+func TestACanceledContextIsAnErrorAndNoAttempt(t *testing.T) {
 	g := NewWithT(t)
 	ep := newEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
@@ -283,4 +283,27 @@ func TestRetryDelayDoublesUpToItsBound(t *testing.T) {
 			NewWithT(t).Expect(retryDelay(tc.attempt)).To(Equal(tc.want))
 		})
 	}
+}
+
+func TestABlueGreenHookSendsItsOwnKindAndType(t *testing.T) {
+	g := NewWithT(t)
+	ep := newEndpoint(t, answer(http.StatusOK, ""))
+	r, _ := newWebhookRunner(t)
+	owner := &v1alpha1.BlueGreen{ObjectMeta: metav1.ObjectMeta{Name: "billing", Namespace: "shop"}}
+	hook := FromBlueGreen(v1alpha1.BlueGreenHook{Name: "e2e", Type: v1alpha1.HookPrePromotion, HookAction: v1alpha1.HookAction{
+		Webhook: &v1alpha1.WebhookHook{URL: ep.URL},
+	}})
+
+	st, err := r.Run(context.Background(), owner, hook, "rev1", nil)
+
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st.Phase).To(Equal(v1alpha1.HookSucceeded))
+	g.Expect(st.Type).To(Equal("pre-promotion"))
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	var got Payload
+	g.Expect(json.Unmarshal(ep.last, &got)).To(Succeed())
+	g.Expect(got.Kind).To(Equal("BlueGreen"))
+	g.Expect(got.HookType).To(Equal("pre-promotion"))
+	g.Expect(got.Name).To(Equal("billing"))
 }
