@@ -238,7 +238,3 @@ type BlueGreenList struct {
 	// Items are the BlueGreens.
 	Items []BlueGreen `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&BlueGreen{}, &BlueGreenList{})
-}

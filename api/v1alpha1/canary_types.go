@@ -293,7 +293,3 @@ type CanaryList struct {
 	// Items are the Canaries.
 	Items []Canary `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Canary{}, &CanaryList{})
-}

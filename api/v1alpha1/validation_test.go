@@ -102,7 +102,9 @@ var _ = Describe("Canary validation", func() {
 			func(c *v1alpha1.Canary) { c.Spec.TargetRef.Name = "Pod_Info" },
 			"spec.targetRef.name", "should match"),
 		Entry("a target name too long to derive <name>-primary from",
-			func(c *v1alpha1.Canary) { c.Spec.TargetRef.Name = "a234567890123456789012345678901234567890123456789012345" },
+			func(c *v1alpha1.Canary) {
+				c.Spec.TargetRef.Name = "a234567890123456789012345678901234567890123456789012345"
+			},
 			"spec.targetRef.name", "must be at most 52 characters: Sluice derives names"),
 		Entry("a service port of 0",
 			func(c *v1alpha1.Canary) { c.Spec.Service.Port = 0 },

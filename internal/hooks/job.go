@@ -39,6 +39,18 @@ func (r *Runner) runJob(ctx context.Context, owner client.Object, hook Hook, st 
 	if err != nil {
 		return st, fmt.Errorf("get Job %s of %s hook %s: %w", key, hook.Type, hook.Name, err)
 	}
+	if st.StartedAt != nil && job.CreationTimestamp.Before(st.StartedAt) {
+		// Why: the Job was made by an earlier run of this hook for this
+		// revision (the release was retried), so its result is not this
+		// run's. Replace it; the next call creates a fresh one.
+		err := r.Client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground),
+			client.Preconditions{UID: &job.UID})
+		if client.IgnoreNotFound(err) != nil {
+			return st, fmt.Errorf("delete Job %s left by an earlier run of hook %s: %w", key, hook.Name, err)
+		}
+		st.Message = fmt.Sprintf("replacing Job %s left by an earlier run", key.Name)
+		return st, nil
+	}
 	return r.readJob(ctx, owner, job, st), nil
 }
 

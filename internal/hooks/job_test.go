@@ -204,6 +204,26 @@ var _ = Describe("A Job hook", func() {
 		Expect(runner.RequeueAfter(hooks.FromCanary(c.Spec.Hooks[0]), st)).To(BeZero())
 	})
 
+	It("replaces a Job left by an earlier run of the same revision instead of reusing its result", func() {
+		c := canaryWithJobHook(ns, busybox())
+		first := run(c, nil)
+		finishJob(getJob(c), false, clk.Add(time.Minute))
+		Expect(run(c, &first).Phase).To(Equal(v1alpha1.HookFailed))
+
+		By("retrying the release: a new run of the same hook for the same revision, started later")
+		later := metav1.NewTime(time.Now().Add(time.Hour))
+		retry := v1alpha1.HookStatus{Name: "db-check", Type: "pre-rollout", Revision: "7d9f8c6b5",
+			Phase: v1alpha1.HookRunning, StartedAt: &later}
+		st := run(c, &retry)
+		Expect(st.Phase).To(Equal(v1alpha1.HookRunning), "the old Job's failure is not this run's")
+		Expect(st.Message).To(ContainSubstring("left by an earlier run"))
+		Eventually(func() []batchv1.Job { return jobsIn(ns) }).Should(BeEmpty())
+
+		st = run(c, &st)
+		Expect(st.Phase).To(Equal(v1alpha1.HookRunning))
+		Expect(jobsIn(ns)).To(HaveLen(1), "a fresh Job runs for the retry")
+	})
+
 	It("fails when the Job fails, with the condition's reason and the end of the pod's log", func() {
 		c := canaryWithJobHook(ns, busybox())
 		st := run(c, nil)

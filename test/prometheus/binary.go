@@ -36,9 +36,12 @@ func Binary() (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	path := strings.TrimSpace(string(out))
-	if err != nil || path == "" {
-		return "", fmt.Errorf("no Prometheus binary is installed (%s path prometheus: %v %s); %w",
+	if err != nil {
+		return "", fmt.Errorf("no Prometheus binary is installed (%s path prometheus: %w %s); %w",
 			script, err, strings.TrimSpace(stderr.String()), errMissing)
+	}
+	if path == "" {
+		return "", fmt.Errorf("no Prometheus binary is installed (%s path prometheus printed nothing); %w", script, errMissing)
 	}
 	if err := checkExecutable(path); err != nil {
 		return "", fmt.Errorf("prometheus binary %s: %w; %w", path, err, errMissing)

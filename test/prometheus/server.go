@@ -143,7 +143,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("exited before it was ready: %v", s.exitErr)
+			return fmt.Errorf("exited before it was ready: %w", s.exitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w", ctx.Err())
 		case <-tick.C:
