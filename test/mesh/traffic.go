@@ -1,0 +1,164 @@
+package mesh
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// target is where one request goes: the Service it is addressed to and the
+// workload whose stand-in serves it. A zero target is unrouted.
+type target struct {
+	svc      service
+	workload string
+}
+
+// split is the traffic split in force: the route object as last read, its
+// destinations resolved to targets, and the splitter over their weights.
+type split struct {
+	route    route
+	targets  []target
+	splitter *splitter
+	readAt   time.Time
+}
+
+// run sends traffic every tick until ctx ends, then lets the requests in
+// flight finish (for at most stopTimeout, so that every request sent is
+// counted) and stops everything.
+func (m *Mesh) run(ctx context.Context) {
+	requests, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	jobs := make(chan target)
+	var workers sync.WaitGroup
+	for range m.opts.MaxInFlight {
+		workers.Go(func() {
+			for t := range jobs {
+				m.send(requests, t)
+			}
+		})
+	}
+	tick := time.NewTicker(m.opts.Tick)
+	var cur split
+	pace := newPacer(time.Now(), m.Rate())
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case now := <-tick.C:
+			m.refresh(ctx, &cur, now)
+			m.dispatch(ctx, jobs, &cur, pace.due(now, m.Rate()))
+		}
+	}
+	tick.Stop()
+	close(jobs)
+	finished := make(chan struct{})
+	go func() { workers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(stopTimeout):
+		abandon()
+		<-finished
+	}
+	m.stopErr = m.shutdown()
+	close(m.done)
+}
+
+// refresh reads the route object again once the last read is Refresh old.
+// A failed read keeps the split in force.
+func (m *Mesh) refresh(ctx context.Context, cur *split, now time.Time) {
+	if cur.splitter != nil && now.Sub(cur.readAt) < m.opts.Refresh {
+		return
+	}
+	r, err := m.readRoute(ctx)
+	m.mu.Lock()
+	m.readErr = err
+	m.mu.Unlock()
+	if err != nil && cur.splitter != nil {
+		return
+	}
+	cur.readAt = now
+	if cur.splitter != nil && sameRoute(cur.route, r) {
+		return
+	}
+	*cur = m.newSplit(r, now)
+}
+
+// newSplit resolves a route's destinations to targets. A route that does not
+// exist sends everything to the default host.
+func (m *Mesh) newSplit(r route, now time.Time) split {
+	s := split{route: r, readAt: now}
+	dests := r.destinations
+	namespace := r.namespace
+	if !r.exists {
+		dests = []destination{{host: m.opts.Default, weight: 1}}
+		namespace = m.opts.ServiceNamespace
+	}
+	weights := make([]int32, len(dests))
+	for i, d := range dests {
+		weights[i] = d.weight
+		if svc, w, ok := m.hosts.resolve(d.host, namespace); ok {
+			s.targets = append(s.targets, target{svc: svc, workload: w})
+		} else {
+			s.targets = append(s.targets, target{})
+		}
+	}
+	s.splitter = newSplitter(weights)
+	return s
+}
+
+// sameRoute reports whether two reads give the same split, so that the
+// splitter keeps its place in the round.
+func sameRoute(a, b route) bool {
+	if a.exists != b.exists || a.namespace != b.namespace || len(a.destinations) != len(b.destinations) {
+		return false
+	}
+	for i := range a.destinations {
+		if a.destinations[i] != b.destinations[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// dispatch hands n requests to the workers, split by cur, waiting while they
+// are all busy. It counts each request as sent, or as unrouted.
+func (m *Mesh) dispatch(ctx context.Context, jobs chan<- target, cur *split, n int64) {
+	for range n {
+		i, ok := cur.splitter.next()
+		if !ok || cur.targets[i].workload == "" {
+			m.unrouted.Add(1)
+			continue
+		}
+		t := cur.targets[i]
+		select {
+		case jobs <- t:
+			m.sent[t.workload].Add(1)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// send makes one request to a stand-in, addressed to the target's Service
+// through the Host header, and counts a failure.
+func (m *Mesh) send(ctx context.Context, t target) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.standIns[t.workload].url()+"/", nil)
+	if err != nil {
+		m.failed[t.workload].Add(1)
+		return
+	}
+	req.Host = t.svc.fqdn()
+	resp, err := m.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.failed[t.workload].Add(1)
+		}
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode >= http.StatusInternalServerError {
+		m.failed[t.workload].Add(1)
+	}
+}
