@@ -14,21 +14,18 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 )
-
-// Finalizer lets Sluice hand the workload back before a Canary goes away.
-const Finalizer = "rollouts.sluice.dev/finalizer"
 
 // targetIndex indexes Canaries by the name of their target Deployment.
 const targetIndex = "spec.targetRef.name"
@@ -81,12 +78,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !c.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, c)
 	}
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
-		patch := client.MergeFrom(c.DeepCopy())
-		controllerutil.AddFinalizer(c, Finalizer)
-		if err := r.Client.Patch(ctx, c, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("add finalizer to Canary %s: %w", req.NamespacedName, err)
-		}
+	if err := release.AddFinalizer(ctx, r.Client, c); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	router, err := r.Routers.For(c.Spec.TrafficRouting)
@@ -104,18 +97,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.writeStatus(ctx, c, d); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.emit(c, d.Events)
-	requeue := d.RequeueAfter
-	if obs.hookWait > 0 && (requeue == 0 || obs.hookWait < requeue) {
-		requeue = obs.hookWait
-	}
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	release.Emit(r.Recorder, c, d.Events)
+	return ctrl.Result{RequeueAfter: release.Sooner(d.RequeueAfter, obs.hookWait)}, nil
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on
 // (an unknown router): Stalled until the spec changes, and no retry.
 func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
-	st := invalidStatus(c.Status, c.Generation, r.now(), cause.Error())
+	st := *c.Status.DeepCopy()
+	st.ObservedGeneration, st.Phase = c.Generation, v1alpha1.PhaseInvalid
+	release.InvalidConditions(&st.Conditions, c.Generation, r.now(), cause.Error())
 	if err := r.writeStatus(ctx, c, rollout.CanaryDecision{Status: st}); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
@@ -36,46 +35,30 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	obs.Now, obs.Generation = now, c.Generation
 
 	var err error
-	if obs.target, obs.Target, err = r.deployment(ctx, c.Namespace, c.Spec.TargetRef.Name); err != nil {
+	if obs.target, obs.Target, err = release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
 		return nil, err
 	}
-	if obs.primary, obs.Primary, err = r.deployment(ctx, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
+	if obs.primary, obs.Primary, err = release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
 		return nil, err
 	}
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
-	obs.Command = pendingCommand(c)
-	if err := r.refreshHooks(ctx, c, obs); err != nil {
+	obs.Command = release.PendingCommand(c)
+	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
+		func(name string) (hooks.Hook, bool) {
+			if h := specHook(c, name); h != nil {
+				return hooks.FromCanary(*h), true
+			}
+			return hooks.Hook{}, false
+		})
+	if err != nil {
 		return nil, err
 	}
 	if rollout.AnalysisDue(c.Spec, c.Status, now) && obs.target != nil {
 		obs.Check = r.check(ctx, c, now)
 	}
 	return obs, nil
-}
-
-// deployment reads a Deployment and what Next needs of it.
-func (r *Reconciler) deployment(ctx context.Context, ns, name string) (*appsv1.Deployment, rollout.WorkloadState, error) {
-	d := &appsv1.Deployment{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, rollout.WorkloadState{}, nil
-		}
-		return nil, rollout.WorkloadState{}, fmt.Errorf("get Deployment %s/%s: %w", ns, name, err)
-	}
-	return d, workloadState(d), nil
-}
-
-// workloadState reads a Deployment's revision and readiness.
-func workloadState(d *appsv1.Deployment) rollout.WorkloadState {
-	ready := workload.ReadinessOf(d)
-	return rollout.WorkloadState{
-		Exists:          true,
-		Revision:        workload.Revision(&d.Spec.Template),
-		DesiredReplicas: ready.Desired,
-		ReadyReplicas:   ready.ReadyAtRevision(),
-	}
 }
 
 // routeState reads the canary weight the router reports. A route that does
@@ -92,15 +75,6 @@ func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) 
 	return rollout.RouteState{Exists: true, CanaryWeight: w}, nil
 }
 
-// pendingCommand reads a manual command from the annotations.
-func pendingCommand(c *v1alpha1.Canary) *rollout.PendingCommand {
-	name := c.Annotations[v1alpha1.AnnotationCommand]
-	if name == "" {
-		return nil
-	}
-	return &rollout.PendingCommand{Name: v1alpha1.Command(name), ID: c.Annotations[v1alpha1.AnnotationCommandID]}
-}
-
 // check runs the analysis check that is due.
 func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, now time.Time) *rollout.Check {
 	var prev *v1alpha1.JudgeStatus
@@ -113,31 +87,6 @@ func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, now time.Tim
 	}, prev, now)
 	r.observeCheck(c, out)
 	return &rollout.Check{Results: out.Results, Judge: out.Judge}
-}
-
-// refreshHooks makes progress on the hook runs of the revision in flight that
-// have not finished, so that Next sees where they stand. Next records a run,
-// Running, when a hook's turn comes; the shell starts and follows it here.
-func (r *Reconciler) refreshHooks(ctx context.Context, c *v1alpha1.Canary, obs *observation) error {
-	for i := range c.Status.Hooks {
-		prev := &c.Status.Hooks[i]
-		if prev.Revision != c.Status.CanaryRevision || prev.Phase != v1alpha1.HookRunning {
-			continue
-		}
-		spec := specHook(c, prev.Name)
-		if spec == nil {
-			continue
-		}
-		run, err := r.Hooks.Run(ctx, c, hooks.FromCanary(*spec), prev.Revision, prev)
-		if err != nil {
-			return fmt.Errorf("run hook %s: %w", prev.Name, err)
-		}
-		obs.Hooks = append(obs.Hooks, run)
-		if wait := r.Hooks.RequeueAfter(hooks.FromCanary(*spec), run); wait > 0 && (obs.hookWait == 0 || wait < obs.hookWait) {
-			obs.hookWait = wait
-		}
-	}
-	return nil
 }
 
 // specHook returns the spec's hook of that name, or nil.

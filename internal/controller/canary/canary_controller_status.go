@@ -3,16 +3,14 @@ package canary
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
@@ -20,25 +18,8 @@ import (
 // writeStatus patches status once, and only when the decision changed it.
 func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.Canary, d rollout.CanaryDecision) error {
 	r.observeRelease(c, d.Status)
-	if equality.Semantic.DeepEqual(c.Status, d.Status) {
-		return nil
-	}
-	patch := client.MergeFrom(c.DeepCopy())
-	c.Status = d.Status
-	if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
-		return fmt.Errorf("patch status of Canary %s/%s: %w", c.Namespace, c.Name, err)
-	}
-	return nil
-}
-
-// emit records the decision's events on the Canary.
-func (r *Reconciler) emit(c *v1alpha1.Canary, events []rollout.Event) {
-	if r.Recorder == nil {
-		return
-	}
-	for _, e := range events {
-		r.Recorder.Eventf(c, nil, e.Type, e.Reason, e.Reason, "%s", e.Message)
-	}
+	return release.WriteStatus(ctx, r.Client, c, equality.Semantic.DeepEqual(c.Status, d.Status),
+		func() { c.Status = d.Status })
 }
 
 // observeRelease updates the operator's metrics from a status about to be
@@ -75,51 +56,31 @@ func (r *Reconciler) forget(namespace, name string) {
 	}
 }
 
-// invalidStatus marks a spec Sluice cannot act on: Stalled with reason
-// InvalidSpec, not Ready, not Reconciling. Nothing else in status changes.
-func invalidStatus(cur v1alpha1.CanaryStatus, generation int64, now time.Time, msg string) v1alpha1.CanaryStatus {
-	st := *cur.DeepCopy()
-	st.ObservedGeneration = generation
-	st.Phase = v1alpha1.PhaseInvalid
-	at := metav1.NewTime(now.Truncate(time.Second))
-	for _, cond := range []metav1.Condition{
-		{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-		{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-	} {
-		cond.ObservedGeneration, cond.LastTransitionTime = generation, at
-		meta.SetStatusCondition(&st.Conditions, cond)
-	}
-	return st
-}
-
 // finalize hands the workload back before the Canary goes: the target
 // Deployment is scaled back to the primary's size (it served no traffic
 // while Sluice held it at zero), and the router sends a user-owned route's
 // traffic to the primary or deletes the route it generated. The objects
 // Sluice owns (primary, Services) are then garbage-collected.
 func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+	if !controllerutil.ContainsFinalizer(c, release.Finalizer) {
 		return nil
 	}
 	if err := r.handBack(ctx, c); err != nil {
 		return err
 	}
-	patch := client.MergeFrom(c.DeepCopy())
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	if err := r.Client.Patch(ctx, c, patch); err != nil {
-		return fmt.Errorf("remove finalizer from Canary %s/%s: %w", c.Namespace, c.Name, err)
+	if err := release.RemoveFinalizer(ctx, r.Client, c); err != nil {
+		return err
 	}
 	r.forget(c.Namespace, c.Name)
 	return nil
 }
 
 func (r *Reconciler) handBack(ctx context.Context, c *v1alpha1.Canary) error {
-	_, primary, err := r.deployment(ctx, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name))
+	_, primary, err := release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name))
 	if err != nil {
 		return err
 	}
-	target, _, err := r.deployment(ctx, c.Namespace, c.Spec.TargetRef.Name)
+	target, _, err := release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,112 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/hooks"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// Deployment reads a Deployment and what the state machines need of it. A
+// missing Deployment is an observation (nil, Exists false), not an error.
+func Deployment(ctx context.Context, c client.Reader, ns, name string) (*appsv1.Deployment, rollout.WorkloadState, error) {
+	d := &appsv1.Deployment{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, rollout.WorkloadState{}, nil
+		}
+		return nil, rollout.WorkloadState{}, fmt.Errorf("get Deployment %s/%s: %w", ns, name, err)
+	}
+	ready := workload.ReadinessOf(d)
+	return d, rollout.WorkloadState{
+		Exists:          true,
+		Revision:        workload.Revision(&d.Spec.Template),
+		DesiredReplicas: ready.Desired,
+		ReadyReplicas:   ready.ReadyAtRevision(),
+	}, nil
+}
+
+// PendingCommand reads a manual command from an object's annotations.
+func PendingCommand(obj metav1.Object) *rollout.PendingCommand {
+	a := obj.GetAnnotations()
+	name := a[v1alpha1.AnnotationCommand]
+	if name == "" {
+		return nil
+	}
+	return &rollout.PendingCommand{Name: v1alpha1.Command(name), ID: a[v1alpha1.AnnotationCommandID]}
+}
+
+// ProgressHooks makes progress on the Running hook runs of revision, so that
+// the state machine sees where they stand: it starts a webhook attempt when
+// one is due, creates or reads a Job. It returns the runs and how soon one of
+// them wants another look (zero when none does).
+func ProgressHooks(ctx context.Context, r *hooks.Runner, owner client.Object, runs []v1alpha1.HookStatus,
+	revision string, spec func(name string) (hooks.Hook, bool)) ([]v1alpha1.HookStatus, time.Duration, error) {
+	var out []v1alpha1.HookStatus
+	var wait time.Duration
+	for i := range runs {
+		prev := &runs[i]
+		if prev.Revision != revision || prev.Phase != v1alpha1.HookRunning {
+			continue
+		}
+		h, ok := spec(prev.Name)
+		if !ok {
+			continue
+		}
+		run, err := r.Run(ctx, owner, h, prev.Revision, prev)
+		if err != nil {
+			return nil, 0, fmt.Errorf("run %s hook %s: %w", h.Type, h.Name, err)
+		}
+		out = append(out, run)
+		wait = Sooner(wait, r.RequeueAfter(h, run))
+	}
+	return out, wait, nil
+}
+
+// Sooner returns the shorter of two requeue delays, zero meaning "none".
+func Sooner(a, b time.Duration) time.Duration {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// Emit records the state machine's events on obj.
+func Emit(rec events.EventRecorder, obj client.Object, evs []rollout.Event) {
+	if rec == nil {
+		return
+	}
+	for _, e := range evs {
+		rec.Eventf(obj, nil, e.Type, e.Reason, e.Reason, "%s", e.Message)
+	}
+}
+
+// InvalidConditions marks a spec Sluice cannot act on: Stalled with reason
+// InvalidSpec, not Ready, not Reconciling. An unchanged condition keeps its
+// lastTransitionTime.
+func InvalidConditions(conds *[]metav1.Condition, generation int64, now time.Time, msg string) {
+	at := metav1.NewTime(now.Truncate(time.Second))
+	for _, c := range []metav1.Condition{
+		{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
+		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
+		{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
+	} {
+		c.ObservedGeneration, c.LastTransitionTime = generation, at
+		meta.SetStatusCondition(conds, c)
+	}
+}
