@@ -159,6 +159,15 @@ type BlueGreenStatus struct {
 	// +optional
 	PrePromotionPassedAt *metav1.Time `json:"prePromotionPassedAt,omitempty"`
 
+	// PromotingAt is when Sluice decided to flip the active Service to the
+	// new colour (the pre-promotion checks passed with autoPromotion, the
+	// autoPromotionSeconds elapsed, or a promote command). Added for the
+	// state machine: a manual promote must survive a failed flip or a
+	// restart; the flip is asked for from then until the Service reports it
+	// (switchedAt).
+	// +optional
+	PromotingAt *metav1.Time `json:"promotingAt,omitempty"`
+
 	// SwitchedAt is when the active Service flipped to the new colour.
 	// +optional
 	SwitchedAt *metav1.Time `json:"switchedAt,omitempty"`

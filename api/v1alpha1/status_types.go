@@ -199,6 +199,12 @@ type AnalysisStatus struct {
 	// Checks run since the release (or the current phase of it) started.
 	// +optional
 	Checks int32 `json:"checks,omitempty"`
+	// Passed counts the checks that passed. Added for BlueGreen: a phase
+	// analysis (prePromotionAnalysis, postPromotionAnalysis) completes after
+	// `checks` passing checks, and no-data or provider-error checks must not
+	// count towards them.
+	// +optional
+	Passed int32 `json:"passed,omitempty"`
 	// Failures counted against failureLimit.
 	// +optional
 	Failures int32 `json:"failures,omitempty"`

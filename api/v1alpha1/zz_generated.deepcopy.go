@@ -234,6 +234,10 @@ func (in *BlueGreenStatus) DeepCopyInto(out *BlueGreenStatus) {
 		in, out := &in.PrePromotionPassedAt, &out.PrePromotionPassedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.PromotingAt != nil {
+		in, out := &in.PromotingAt, &out.PromotingAt
+		*out = (*in).DeepCopy()
+	}
 	if in.SwitchedAt != nil {
 		in, out := &in.SwitchedAt, &out.SwitchedAt
 		*out = (*in).DeepCopy()

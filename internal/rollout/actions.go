@@ -1,11 +1,17 @@
 package rollout
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
 
 // Action is one idempotent write the shell carries out for a decision. The set
 // is closed: the types in this file are the only Actions. (Hooks are not
 // Actions: Next records a run in status.hooks with phase Running, and the
-// shell progresses every Running run it finds there; see CanaryObserved.Hooks.) The shell executes
+// shell progresses every Running run it finds there; see CanaryObserved.Hooks.)
+// SetWeight, EnsurePrimary and ScaleCanary serve the Canary machine;
+// EnsureColor, ScaleColor, SwitchService and ScaleTarget the BlueGreen one. The shell executes
 // them in the order given and stops at the first error (returning it, so that
 // controller-runtime retries the whole reconcile).
 type Action interface {
@@ -55,4 +61,74 @@ func (a EnsurePrimary) String() string {
 // String describes the action for logs.
 func (a ScaleCanary) String() string {
 	return fmt.Sprintf("scale canary to %d replicas", a.Replicas)
+}
+
+// EnsureColor asks for the Deployment of one colour (<name>-blue or
+// <name>-green) to run Revision with Replicas, creating it when missing. When
+// the target Deployment is at Revision its pod template is copied; otherwise
+// the colour keeps its current template (it already runs Revision, and only
+// its size changes). NextBlueGreen never asks it for the colour the active
+// Service selects, except to create the first colour.
+type EnsureColor struct {
+	// Color whose Deployment is meant.
+	Color v1alpha1.Color
+	// Revision the colour must run.
+	Revision string
+	// Replicas wanted.
+	Replicas int32
+}
+
+// ScaleColor asks for the Deployment of one colour to be scaled to Replicas;
+// nothing else in it changes. NextBlueGreen only scales to zero, and never
+// the colour the active Service selects.
+type ScaleColor struct {
+	// Color whose Deployment is meant.
+	Color v1alpha1.Color
+	// Replicas wanted.
+	Replicas int32
+}
+
+// SwitchService asks for the active Service (<name>) to select Color, in one
+// write, and the preview Service (<name>-preview) the other colour. The shell
+// skips the write when the Service already selects Color, and refuses,
+// writing nothing, when Color has no ready pod. NextBlueGreen asks for it
+// only when it observed Color ready at the revision it must run.
+type SwitchService struct {
+	// Color the active Service must select.
+	Color v1alpha1.Color
+}
+
+// ScaleTarget asks for the user's Deployment (spec.targetRef) to be scaled to
+// Replicas. For a BlueGreen the user's Deployment is only the template of
+// each version: once the first colour serves, it is held at zero replicas, so
+// that a new template never runs beside the live version before its turn.
+// Its replicas are the only field Sluice changes on it.
+type ScaleTarget struct {
+	// Replicas wanted.
+	Replicas int32
+}
+
+func (EnsureColor) isAction()   {}
+func (ScaleColor) isAction()    {}
+func (SwitchService) isAction() {}
+func (ScaleTarget) isAction()   {}
+
+// String describes the action for logs.
+func (a EnsureColor) String() string {
+	return fmt.Sprintf("ensure %s runs revision %s with %d replicas", a.Color, a.Revision, a.Replicas)
+}
+
+// String describes the action for logs.
+func (a ScaleColor) String() string {
+	return fmt.Sprintf("scale %s to %d replicas", a.Color, a.Replicas)
+}
+
+// String describes the action for logs.
+func (a SwitchService) String() string {
+	return fmt.Sprintf("switch the active Service to %s", a.Color)
+}
+
+// String describes the action for logs.
+func (a ScaleTarget) String() string {
+	return fmt.Sprintf("scale the target Deployment to %d replicas", a.Replicas)
 }

@@ -104,7 +104,8 @@ func classify(results []v1alpha1.MetricResult, judge *v1alpha1.JudgeStatus) v1al
 }
 
 // applyCheck records one check in the analysis status and returns the new
-// status; cur is not modified. Failed checks add to Failures (they are never
+// status; cur is not modified. Passing checks add to Passed (a BlueGreen
+// phase analysis completes after `checks` of them); failed checks add to Failures (they are never
 // forgiven within a release: failureLimit bounds the total); provider errors
 // add to ConsecutiveErrors, which any check the provider answered resets; no
 // data changes neither counter.
@@ -119,8 +120,11 @@ func applyCheck(cur *v1alpha1.AnalysisStatus, c Check, now metav1.Time) *v1alpha
 	if c.Judge != nil {
 		next.Judge = c.Judge.DeepCopy()
 	}
-	if classify(c.Results, c.Judge) == v1alpha1.OutcomeFailed {
+	switch classify(c.Results, c.Judge) {
+	case v1alpha1.OutcomeFailed:
 		next.Failures++
+	case v1alpha1.OutcomePassed:
+		next.Passed++
 	}
 	errors := next.ConsecutiveErrors
 	next.ConsecutiveErrors = 0

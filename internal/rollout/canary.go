@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -224,23 +223,10 @@ func (m *canaryMachine) resetRelease(rev string) {
 // retry starts a new release, and a run started before it (StartedAt before
 // releaseStartedAt) belongs to the earlier attempt and is ignored.
 func (m *canaryMachine) mergeHooks() {
-	rev := m.st.CanaryRevision
-	if rev == "" {
-		return
-	}
-	for _, h := range m.obs.Hooks {
-		stale := h.StartedAt != nil && m.st.ReleaseStartedAt != nil && h.StartedAt.Before(m.st.ReleaseStartedAt)
-		if h.Revision != rev || stale || canaryHook(m.spec, h.Name) == nil {
-			continue
-		}
-		old := findHook(m.st.Hooks, h.Name, rev)
-		if old != nil && equality.Semantic.DeepEqual(*old, h) {
-			continue
-		}
-		m.st.Hooks = putHook(m.st.Hooks, h)
-		if !hookDone(h) || (old != nil && hookDone(*old)) {
-			continue
-		}
+	known := func(name string) bool { return canaryHook(m.spec, name) != nil }
+	var finished []v1alpha1.HookStatus
+	m.st.Hooks, finished = mergeRuns(m.st.Hooks, m.obs.Hooks, m.st.CanaryRevision, m.st.ReleaseStartedAt, known)
+	for _, h := range finished {
 		if h.Phase == v1alpha1.HookFailed {
 			m.record(EventWarning, EventHookFailed, fmt.Sprintf("%s hook %s failed: %s", h.Type, h.Name, h.Message))
 		} else {

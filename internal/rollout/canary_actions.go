@@ -131,14 +131,7 @@ func (m *canaryMachine) requeue() time.Duration {
 	default:
 		at = m.releaseTimers(poll)
 	}
-	var soonest time.Duration
-	for _, t := range at {
-		d := max(t.Sub(m.now.Time), time.Second)
-		if soonest == 0 || d < soonest {
-			soonest = d
-		}
-	}
-	return soonest
+	return soonest(m.now.Time, at)
 }
 
 // releaseTimers are the moments a running release may move on its own.
@@ -167,23 +160,10 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 // restarted operator continues it instead of starting another.
 func (m *canaryMachine) startHookRuns() {
 	typ, names := m.hooksToRun()
-	rev := m.st.CanaryRevision
-	for _, n := range names {
-		if findHook(m.st.Hooks, n, rev) != nil {
-			continue
-		}
-		now := m.now
-		m.st.Hooks = putHook(m.st.Hooks, v1alpha1.HookStatus{Name: n, Type: string(typ), Revision: rev,
-			Phase: v1alpha1.HookRunning, StartedAt: &now})
-	}
+	m.st.Hooks = startRuns(m.st.Hooks, string(typ), names, m.st.CanaryRevision, m.now)
 }
 
 // hookRunning reports whether a run of the release in flight is Running.
 func (m *canaryMachine) hookRunning() bool {
-	for _, h := range m.st.Hooks {
-		if h.Revision == m.st.CanaryRevision && h.Phase == v1alpha1.HookRunning {
-			return true
-		}
-	}
-	return false
+	return anyRunning(m.st.Hooks, m.st.CanaryRevision)
 }

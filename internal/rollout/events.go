@@ -23,6 +23,12 @@ const (
 	EventHookFailed          = "HookFailed"
 	EventCommandApplied      = "CommandApplied"
 	EventCommandIgnored      = "CommandIgnored"
+
+	// BlueGreen transitions.
+	EventPreviewReady       = "PreviewReady"
+	EventPrePromotionPassed = "PrePromotionPassed"
+	EventServiceSwitched    = "ServiceSwitched"
+	EventSwitchedBack       = "SwitchedBack"
 )
 
 // Event is a Kubernetes Event the shell emits on the object. Next returns

@@ -1,6 +1,11 @@
 package rollout
 
-import "github.com/sluice-dev/sluice/api/v1alpha1"
+import (
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
 
 // findHook returns the run of hook name for rev, or nil.
 func findHook(runs []v1alpha1.HookStatus, name, rev string) *v1alpha1.HookStatus {
@@ -76,4 +81,56 @@ func canaryHooksOf(spec v1alpha1.CanarySpec, typ v1alpha1.CanaryHookType) []stri
 		}
 	}
 	return out
+}
+
+// mergeRuns copies the shell's reports of hook runs for rev into runs and
+// returns the new runs (the input is not modified) and the reports that
+// finished a run in this reconcile, for events. Reports of another revision,
+// of a hook the spec no longer names (known false), or of a run started
+// before releaseStart (an attempt before a retry) are ignored.
+func mergeRuns(runs, reports []v1alpha1.HookStatus, rev string, releaseStart *metav1.Time,
+	known func(string) bool) ([]v1alpha1.HookStatus, []v1alpha1.HookStatus) {
+	if rev == "" {
+		return runs, nil
+	}
+	var finished []v1alpha1.HookStatus
+	for _, h := range reports {
+		stale := h.StartedAt != nil && releaseStart != nil && h.StartedAt.Before(releaseStart)
+		if h.Revision != rev || stale || !known(h.Name) {
+			continue
+		}
+		old := findHook(runs, h.Name, rev)
+		if old != nil && equality.Semantic.DeepEqual(*old, h) {
+			continue
+		}
+		runs = putHook(runs, h)
+		if hookDone(h) && (old == nil || !hookDone(*old)) {
+			finished = append(finished, h)
+		}
+	}
+	return runs, finished
+}
+
+// startRuns returns runs with a Running run, started now, for each of names
+// that has no run for rev yet. The input is not modified.
+func startRuns(runs []v1alpha1.HookStatus, typ string, names []string, rev string, now metav1.Time) []v1alpha1.HookStatus {
+	for _, n := range names {
+		if findHook(runs, n, rev) != nil {
+			continue
+		}
+		started := now
+		runs = putHook(runs, v1alpha1.HookStatus{Name: n, Type: typ, Revision: rev,
+			Phase: v1alpha1.HookRunning, StartedAt: &started})
+	}
+	return runs
+}
+
+// anyRunning reports whether a run for rev is Running.
+func anyRunning(runs []v1alpha1.HookStatus, rev string) bool {
+	for _, h := range runs {
+		if h.Revision == rev && h.Phase == v1alpha1.HookRunning {
+			return true
+		}
+	}
+	return false
 }
