@@ -97,3 +97,43 @@ var _ = Describe("A Canary under real traffic", func() {
 		Expect(m.Sent(target) - canaryBefore).To(BeNumerically("<=", 5), "the rolled-back canary gets no new traffic")
 	})
 })
+
+var _ = Describe("The statistical judge under real traffic", func() {
+	It("rolls back a canary that fails more often than the primary, and says by how much", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 2)
+		newCanary(ns, func(c *v1alpha1.Canary) {
+			c.Spec.Steps = []v1alpha1.CanaryStep{
+				{SetWeight: ptr.To[int32](20)},
+				{Pause: &v1alpha1.Pause{Duration: &metav1.Duration{Duration: 5 * time.Minute}}},
+				{SetWeight: ptr.To[int32](50)},
+			}
+			c.Spec.Analysis = &v1alpha1.Analysis{
+				Interval: &metav1.Duration{Duration: 5 * time.Second},
+				Provider: &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+				Judge: &v1alpha1.Judge{
+					Requests: `sum(istio_requests_total{destination_workload_namespace="{{ .Namespace }}",destination_workload="{{ .Workload }}"})`,
+					Errors:   `sum(istio_requests_total{destination_workload_namespace="{{ .Namespace }}",destination_workload="{{ .Workload }}",response_code=~"5.."})`,
+					Alpha:    0.05, Tolerance: 1, Mode: v1alpha1.JudgePerRequest,
+				},
+			}
+		})
+		waitStable(ns)
+		m := withTraffic(ns, 0.08)
+		Expect(m.SetBehaviour(target+"-primary", mesh.Behaviour{Latency: 10 * time.Millisecond, ErrorFraction: 0.01})).To(Succeed())
+
+		setImage(ns, "podinfo:v2-bad")
+		Eventually(func(g Gomega) {
+			c := getCanary(ns)
+			g.Expect(c.Status.AbortedAt).NotTo(BeNil())
+		}, 90*time.Second).Should(Succeed())
+
+		c := getCanary(ns)
+		judge := c.Status.Analysis.Judge
+		Expect(judge).NotTo(BeNil())
+		Expect(judge.Decision).To(Equal(v1alpha1.JudgeRollback))
+		Expect(judge.Summary).To(ContainSubstring("primary"))
+		Expect(judge.Metrics[0].RollbackEvidence).To(BeNumerically(">=", judge.Threshold))
+		Expect(c.Status.CurrentStep).To(BeNumerically("<=", 1), "decided inside the 5-minute pause, long before its end")
+	})
+})
