@@ -39,6 +39,10 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the API and kubebuil
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
+.PHONY: api-docs
+api-docs: ## Write docs/api.md from the generated CRDs.
+	go run ./hack/apidocs config/crd/bases docs/api.md
+
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
 	gofmt -l -w $$(git ls-files '*.go')

@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 snapshot="$(mktemp -d)"
 trap 'rm -rf "$snapshot"' EXIT
-generated() { { ls config/crd/bases/*.yaml config/rbac/role.yaml api/*/zz_generated.*.go 2>/dev/null || true; } | sort; }
+generated() { { ls config/crd/bases/*.yaml config/rbac/role.yaml api/*/zz_generated.*.go docs/api.md 2>/dev/null || true; } | sort; }
 generated >"$snapshot/list.before"
 while read -r f; do mkdir -p "$snapshot/$(dirname "$f")" && cp "$f" "$snapshot/$f"; done <"$snapshot/list.before"
-make --no-print-directory manifests generate >/dev/null
+make --no-print-directory manifests generate api-docs >/dev/null
 generated >"$snapshot/list.after"
 stale=0
 if ! diff -u "$snapshot/list.before" "$snapshot/list.after" >&2; then stale=1; fi
