@@ -42,6 +42,14 @@ func (m *blueGreenMachine) returning() bool {
 func (m *blueGreenMachine) abortMessage() string {
 	st := &m.st
 	msg := fmt.Sprintf("revision %s was rolled back (%s)", st.PreviewRevision, blueGreenAbortReason(*st))
+	for i := len(st.History) - 1; i >= 0; i-- {
+		// Why the audit trail: it keeps the values behind the rollback (the
+		// failed hook's answer, the analysis); this is display only.
+		if r := st.History[i]; r.Reason == EventRolledBack && r.Revision == st.PreviewRevision {
+			msg = r.Message
+			break
+		}
+	}
 	if m.serving() != st.ActiveColor {
 		return msg + "; " + m.returnMessage()
 	}
