@@ -117,7 +117,11 @@ func TestBlueGreenRelease(t *testing.T) {
 			st.Hooks = []v1alpha1.HookStatus{bgRun("smoke", v1alpha1.HookPrePromotion, v1alpha1.HookSucceeded, 0)}
 			return st
 		}(),
-		obs: func() BlueGreenObserved { o := bgObserved(3 * time.Minute); o.Check = check(v1alpha1.OutcomeNoData); return o }(),
+		obs: func() BlueGreenObserved {
+			o := bgObserved(3 * time.Minute)
+			o.Check = check(v1alpha1.OutcomeNoData)
+			return o
+		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.Analysis.Passed).To(Equal(int32(2)))
 			g.Expect(d.Status.Analysis.Checks).To(Equal(int32(3)))
@@ -132,7 +136,11 @@ func TestBlueGreenRelease(t *testing.T) {
 			st.Hooks = []v1alpha1.HookStatus{bgRun("smoke", v1alpha1.HookPrePromotion, v1alpha1.HookSucceeded, 0)}
 			return st
 		}(),
-		obs: func() BlueGreenObserved { o := bgObserved(3 * time.Minute); o.Check = check(v1alpha1.OutcomePassed); return o }(),
+		obs: func() BlueGreenObserved {
+			o := bgObserved(3 * time.Minute)
+			o.Check = check(v1alpha1.OutcomePassed)
+			return o
+		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PrePromotionPassedAt).To(Equal(stamp(3 * time.Minute)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(3 * time.Minute)))

@@ -1,0 +1,178 @@
+package rollout
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// fuzzBGSpec builds a spec the API server would accept.
+func fuzzBGSpec(s *byteSource) v1alpha1.BlueGreenSpec {
+	spec := bgSpec()
+	spec.ProgressDeadlineSeconds = int32(30 + s.intn(256)*4)
+	spec.ScaleDownDelay.Duration = time.Duration(s.intn(120)) * time.Second
+	if s.chance(40) {
+		spec.AutoPromotion = ptrTo(false)
+		if s.chance(50) {
+			spec.AutoPromotionSeconds = ptrTo(int32(s.intn(600)))
+		}
+	}
+	for _, p := range []**v1alpha1.PhaseAnalysis{&spec.PrePromotionAnalysis, &spec.PostPromotionAnalysis} {
+		if s.chance(60) {
+			a := phaseAnalysis(int32(1 + s.intn(4)))
+			a.Interval.Duration = time.Duration(5+s.intn(60)*5) * time.Second
+			a.FailureLimit, a.ErrorLimit = int32(1+s.intn(4)), int32(1+s.intn(4))
+			if s.chance(40) {
+				a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e"}
+			}
+			*p = a
+		}
+	}
+	for _, typ := range []v1alpha1.BlueGreenHookType{v1alpha1.HookPrePromotion, v1alpha1.HookPostPromotion,
+		v1alpha1.HookBlueGreenBack} {
+		if s.chance(30) {
+			spec.Hooks = append(spec.Hooks, bgHook(string(typ)+"-hook", typ))
+		}
+	}
+	return spec
+}
+
+// fuzzBGWorld changes the world at random: new revisions, reverts, pods
+// becoming ready or failing, hooks finishing; it returns a command or nil.
+func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round int) *PendingCommand {
+	switch {
+	case s.chance(4):
+		w.release(fmt.Sprintf("r%d", round))
+	case s.chance(1) && st.ActiveRevision != "":
+		w.release(st.ActiveRevision)
+	}
+	for _, c := range w.colours {
+		switch {
+		case s.chance(60):
+			c.ReadyReplicas = c.DesiredReplicas
+		case s.chance(8):
+			c.ReadyReplicas = 0
+		}
+	}
+	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
+	if !s.chance(8) {
+		return nil
+	}
+	cmds := []v1alpha1.Command{v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandAbort,
+		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry, "bogus"}
+	return &PendingCommand{Name: cmds[s.intn(len(cmds))], ID: fmt.Sprint(round)}
+}
+
+// fuzzPhaseCheck is a random check for a due analysis.
+func fuzzPhaseCheck(s *byteSource, a *v1alpha1.Analysis, now time.Time) *Check {
+	outcomes := []v1alpha1.MetricOutcome{v1alpha1.OutcomePassed, v1alpha1.OutcomePassed, v1alpha1.OutcomePassed,
+		v1alpha1.OutcomeFailed, v1alpha1.OutcomeNoData, v1alpha1.OutcomeError}
+	c := &Check{Results: []v1alpha1.MetricResult{{Name: "m", Outcome: outcomes[s.intn(len(outcomes))],
+		Time: metav1.NewTime(now)}}}
+	if a.Judge != nil {
+		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeRollback}
+		c.Judge = &v1alpha1.JudgeStatus{Decision: decisions[s.intn(len(decisions))]}
+	}
+	return c
+}
+
+// checkBGInvariants checks one reconcile's decision against its input.
+func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, obs BlueGreenObserved,
+	d BlueGreenDecision) {
+	st := d.Status
+	colour := func(c v1alpha1.Color) WorkloadState {
+		if c == v1alpha1.ColorGreen {
+			return obs.Green
+		}
+		return obs.Blue
+	}
+	live := obs.ActiveService.Color
+	for _, a := range d.Actions {
+		switch a := a.(type) {
+		case SwitchService:
+			w := colour(a.Color)
+			want := st.PreviewRevision
+			switch {
+			case st.ActiveRevision == "":
+				want = obs.Target.Revision
+			case a.Color == st.ActiveColor:
+				want = st.ActiveRevision
+			}
+			g.Expect(w.ReadyReplicas).To(BeNumerically(">", 0), "switch to %s with no ready pod", a.Color)
+			g.Expect(w.Revision).To(Equal(want), "switch to %s not at its revision", a.Color)
+			if st.ActiveRevision != "" && (st.AbortedAt != nil || !blueGreenInFlight(st)) {
+				g.Expect(a.Color).To(Equal(st.ActiveColor), "switch away from the old colour after a failure")
+			}
+		case ScaleColor:
+			g.Expect(a.Color).NotTo(Equal(live), "scaled down the colour that serves")
+			if blueGreenInFlight(st) {
+				g.Expect(a.Color).NotTo(Equal(st.ActiveColor), "old colour scaled down before the release succeeded")
+			}
+		case EnsureColor:
+			if st.ActiveRevision != "" {
+				g.Expect(a.Color == live && colour(a.Color).Revision != a.Revision).To(BeFalse(),
+					"replaced the template of the colour that serves")
+			}
+		}
+	}
+	if st.ActiveRevision != cur.ActiveRevision && cur.ActiveRevision != "" {
+		g.Expect(eventReasons(d.Events)).To(ContainElement(EventPromoted), "active revision changed without a promotion")
+	}
+	if st.AbortedAt != nil && blueGreenInFlight(st) && live != st.ActiveColor &&
+		colour(st.ActiveColor).Revision == st.ActiveRevision && colour(st.ActiveColor).ReadyReplicas > 0 {
+		g.Expect(d.Actions).To(ContainElement(SwitchService{Color: st.ActiveColor}), "no flip back after a failure")
+	}
+	g.Expect(len(st.History)).To(BeNumerically("<=", v1alpha1.MaxDecisionRecords))
+	g.Expect(st.Conditions).To(HaveLen(4))
+	expectBlueGreenReplaySafe(g, spec, d, obs)
+}
+
+// FuzzBlueGreen drives random valid specs through random observation
+// sequences (new revisions, reverts, commands, lost writes, crashes before
+// the status patch, random checks and hook results) and checks the
+// invariants on every reconcile.
+func FuzzBlueGreen(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("a blue-green release with checks before and after the flip"))
+	f.Add([]byte{9, 1, 200, 3, 77, 10, 10, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Fuzz(fuzzBlueGreenBody)
+}
+
+// fuzzBlueGreenBody is one FuzzBlueGreen run.
+func fuzzBlueGreenBody(t *testing.T, data []byte) {
+	g := NewWithT(t)
+	s := &byteSource{data: data}
+	spec := fuzzBGSpec(s)
+	w, st := newBGWorld("r0"), v1alpha1.BlueGreenStatus{}
+	for round := 1; round <= 60; round++ {
+		cmd := fuzzBGWorld(s, w, st, round)
+		obs := w.observe(st)
+		obs.Command = cmd
+		if BlueGreenAnalysisDue(spec, st, w.now) && s.chance(85) {
+			obs.Check = fuzzPhaseCheck(s, BlueGreenAnalysis(spec, st), w.now)
+		}
+		d := NextBlueGreen(spec, st, obs)
+		checkBGInvariants(g, spec, st, obs, d)
+		for _, a := range d.Actions {
+			if !s.chance(85) {
+				continue // the write is lost
+			}
+			if w.apply(a) != nil {
+				break
+			}
+		}
+		if !s.chance(10) { // else the operator dies before its status patch
+			st = d.Status
+		}
+		step := time.Duration(1+s.intn(90)) * time.Second
+		if d.RequeueAfter > 0 && s.chance(50) {
+			step = d.RequeueAfter
+		}
+		w.now = w.now.Add(step)
+	}
+}
