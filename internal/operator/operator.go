@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/analysis/prometheus"
+	"github.com/sluice-dev/sluice/internal/controller/bluegreen"
 	"github.com/sluice-dev/sluice/internal/controller/canary"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
@@ -86,6 +87,17 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	if err := canaries.SetupWithManager(mgr, opts...); err != nil {
 		return fmt.Errorf("set up the Canary reconciler: %w", err)
+	}
+	blueGreens := &bluegreen.Reconciler{
+		Client:   c,
+		Recorder: canaries.Recorder,
+		Analysis: runner,
+		Hooks:    hookRunner,
+		Metrics:  col,
+		Now:      o.Now,
+	}
+	if err := blueGreens.SetupWithManager(mgr, opts...); err != nil {
+		return fmt.Errorf("set up the BlueGreen reconciler: %w", err)
 	}
 	return nil
 }

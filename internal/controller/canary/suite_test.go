@@ -7,17 +7,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/sluice-dev/sluice/internal/metrics"
-	"github.com/sluice-dev/sluice/internal/operator"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 	"github.com/sluice-dev/sluice/test/rig"
 )
@@ -39,7 +32,7 @@ var (
 	ctx        context.Context
 	cancelAll  context.CancelFunc
 	// stopOperator stops the operator started by startOperator.
-	stopOperator context.CancelFunc
+	stopOperator func()
 )
 
 var _ = BeforeSuite(func() {
@@ -55,12 +48,8 @@ var _ = BeforeSuite(func() {
 
 	// The stand-in for the Deployment controller runs for the whole suite,
 	// like a cluster's would, independently of operator restarts.
-	cluster := newManager()
-	Expect((&rig.DeploymentStandIn{Client: cluster.GetClient()}).SetupWithManager(cluster)).To(Succeed())
-	go func() {
-		defer GinkgoRecover()
-		Expect(cluster.Start(ctx)).To(Succeed())
-	}()
+	_, err = env.StartCluster(ctx)
+	Expect(err).NotTo(HaveOccurred())
 	startOperator()
 })
 
@@ -76,37 +65,9 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// newManager returns a manager on the test API server with no metrics or
-// probe endpoints, so several can run in one process.
-func newManager() ctrl.Manager {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 operator.NewScheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	Expect(err).NotTo(HaveOccurred())
-	return mgr
-}
-
 // startOperator starts Sluice as cmd/main.go does, in a manager of its own.
 func startOperator() {
-	mgr := newManager()
-	Expect(operator.Setup(mgr, operator.Options{
-		Metrics: metrics.New(),
-		Controller: func(b *builder.Builder) {
-			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true)})
-		},
-	})).To(Succeed())
-	opCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer GinkgoRecover()
-		defer close(done)
-		Expect(mgr.Start(opCtx)).To(Succeed())
-	}()
-	stopOperator = func() {
-		cancel()
-		<-done
-	}
+	stop, err := env.StartOperator(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	stopOperator = func() { Expect(stop()).To(Succeed()) }
 }

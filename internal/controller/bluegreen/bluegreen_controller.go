@@ -1,0 +1,191 @@
+package bluegreen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/controller/release"
+	"github.com/sluice-dev/sluice/internal/hooks"
+	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// Kind is the kind this reconciler serves, for events and metrics.
+const Kind = "BlueGreen"
+
+// targetIndex indexes BlueGreens by the name of their target Deployment.
+const targetIndex = "spec.targetRef.name"
+
+// Reconciler reconciles BlueGreen objects.
+type Reconciler struct {
+	// Client reads through the manager's cache and writes to the API server.
+	Client client.Client
+	// Recorder emits Kubernetes Events.
+	Recorder events.EventRecorder
+	// Analysis runs analysis checks.
+	Analysis *analysis.Runner
+	// Hooks runs webhooks and Jobs.
+	Hooks *hooks.Runner
+	// Metrics are the operator's collectors; nil turns them off.
+	Metrics *metrics.Collectors
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/finalizers,verbs=update
+
+// Reconcile brings one BlueGreen one step closer to what its spec and status
+// call for.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	bg := &v1alpha1.BlueGreen{}
+	if err := r.Client.Get(ctx, req.NamespacedName, bg); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get BlueGreen %s: %w", req.NamespacedName, err)
+	}
+	if !bg.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, bg)
+	}
+	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
+		return ctrl.Result{}, err
+	}
+	obs, err := r.observe(ctx, bg)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	d := rollout.NextBlueGreen(bg.Spec, bg.Status, obs.BlueGreenObserved)
+	if err := r.execute(ctx, bg, obs, d); err != nil {
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, bg, d))
+	}
+	if err := r.writeStatus(ctx, bg, d); err != nil {
+		return ctrl.Result{}, err
+	}
+	release.Emit(r.Recorder, bg, d.Events)
+	return ctrl.Result{RequeueAfter: release.Sooner(d.RequeueAfter, obs.hookWait)}, nil
+}
+
+// writeStatus patches status once, and only when the decision changed it.
+func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d rollout.BlueGreenDecision) error {
+	r.observeRelease(bg, d.Status)
+	return release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, d.Status),
+		func() { bg.Status = d.Status })
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// finalize hands the workload back before the BlueGreen goes: the user's
+// Deployment is scaled back to the active colour's size. The colours and
+// Services Sluice owns are then garbage-collected.
+func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) error {
+	if !controllerutil.ContainsFinalizer(bg, release.Finalizer) {
+		return nil
+	}
+	target, _, err := release.Deployment(ctx, r.Client, bg.Namespace, bg.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	if active := bg.Status.ActiveColor; target != nil && active != "" {
+		_, colour, err := release.Deployment(ctx, r.Client, bg.Namespace, workload.ColorName(bg.Spec.TargetRef.Name, active))
+		if err != nil {
+			return err
+		}
+		if colour.Exists {
+			if _, err := workload.ScaleTo(ctx, r.Client, client.ObjectKeyFromObject(target), max(colour.DesiredReplicas, 1)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := release.RemoveFinalizer(ctx, r.Client, bg); err != nil {
+		return err
+	}
+	r.forget(bg.Namespace, bg.Name)
+	return nil
+}
+
+// SetupWithManager registers the reconciler and what it watches.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Builder)) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.BlueGreen{}, targetIndex,
+		func(o client.Object) []string { return []string{o.(*v1alpha1.BlueGreen).Spec.TargetRef.Name} })
+	if err != nil {
+		return fmt.Errorf("index BlueGreens by target: %w", err)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.BlueGreen{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&batchv1.Job{}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.ofTarget)).
+		Named("bluegreen")
+	for _, o := range opts {
+		o(b)
+	}
+	return b.Complete(r)
+}
+
+// ofTarget maps a Deployment to the BlueGreens that target it.
+func (r *Reconciler) ofTarget(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1alpha1.BlueGreenList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{targetIndex: o.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List BlueGreens of a Deployment", "deployment", o.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, bg := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&bg)})
+	}
+	return out
+}
+
+func (r *Reconciler) forget(namespace, name string) {
+	if r.Metrics != nil {
+		r.Metrics.Forget(Kind, namespace, name)
+	}
+}
+
+// observeRelease updates the operator's metrics from a status about to be
+// written; promotions and rollbacks count on the transition.
+func (r *Reconciler) observeRelease(bg *v1alpha1.BlueGreen, next v1alpha1.BlueGreenStatus) {
+	if r.Metrics == nil {
+		return
+	}
+	r.Metrics.ObserveRelease(Kind, bg.Namespace, bg.Name, next.Phase, 0)
+	if next.Analysis != nil {
+		r.Metrics.ObserveJudge(Kind, bg.Namespace, bg.Name, next.Analysis.Judge)
+	}
+	if bg.Status.AbortedAt == nil && next.AbortedAt != nil {
+		r.Metrics.Rollbacks.WithLabelValues(Kind, bg.Namespace, bg.Name, next.AbortReason).Inc()
+	}
+	if bg.Status.ActiveRevision != next.ActiveRevision && bg.Status.ActiveRevision != "" {
+		r.Metrics.Promotions.WithLabelValues(Kind, bg.Namespace, bg.Name).Inc()
+	}
+}

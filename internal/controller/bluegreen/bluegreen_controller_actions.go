@@ -1,0 +1,92 @@
+package bluegreen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic/service"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// execute carries out the decision's actions in order, each an idempotent
+// write, and stops at the first error.
+func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, d rollout.BlueGreenDecision) error {
+	log := ctrllog.FromContext(ctx)
+	if err := r.ensureServices(ctx, bg, obs, d.Status); err != nil {
+		return err
+	}
+	name := bg.Spec.TargetRef.Name
+	for _, a := range d.Actions {
+		log.V(1).Info("Carrying out action", "action", a.String(), "revision", d.Status.PreviewRevision)
+		var err error
+		switch a := a.(type) {
+		case rollout.EnsureColor:
+			err = r.ensureColour(ctx, bg, obs, a)
+		case rollout.ScaleColor:
+			err = r.scale(ctx, bg.Namespace, workload.ColorName(name, a.Color), a.Replicas, obs.colours[a.Color] != nil)
+		case rollout.ScaleTarget:
+			err = r.scale(ctx, bg.Namespace, name, a.Replicas, obs.target != nil)
+		case rollout.SwitchService:
+			_, err = service.Switch(ctx, r.Client, bg, a.Color)
+		default:
+			err = fmt.Errorf("unknown action %T", a)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// ensureServices creates the active and preview Services when they are
+// missing. Once they exist only the flip changes their selectors, so that a
+// reconcile never undoes a flip.
+func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, st v1alpha1.BlueGreenStatus) error {
+	if obs.services || obs.target == nil {
+		return nil
+	}
+	active := st.ActiveColor
+	if obs.ActiveService.Color != "" {
+		active = obs.ActiveService.Color
+	}
+	if active == "" {
+		active = v1alpha1.ColorBlue
+	}
+	svcs, err := workload.BlueGreenServices(bg, obs.target, active)
+	if err != nil {
+		return err
+	}
+	return workload.EnsureServices(ctx, r.Client, bg, svcs)
+}
+
+// ensureColour makes a colour's Deployment run revision: the target's
+// template when the target is at it, else the colour's own template.
+func (r *Reconciler) ensureColour(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, a rollout.EnsureColor) error {
+	if obs.target == nil {
+		return errors.New("the target Deployment is missing")
+	}
+	cp := workload.ColorCopy(bg, obs.target, a.Color, max(a.Replicas, 0))
+	if workload.Revision(&obs.target.Spec.Template) != a.Revision {
+		own := obs.colours[a.Color]
+		if own == nil || workload.Revision(&own.Spec.Template) != a.Revision {
+			return fmt.Errorf("no template of revision %s: the target has moved on and %s does not run it", a.Revision, cp.Name)
+		}
+		cp.Template = own.Spec.Template
+	}
+	return workload.EnsureDeployment(ctx, r.Client, cp)
+}
+
+func (r *Reconciler) scale(ctx context.Context, ns, name string, replicas int32, exists bool) error {
+	if !exists {
+		return nil
+	}
+	_, err := workload.ScaleTo(ctx, r.Client, client.ObjectKey(types.NamespacedName{Namespace: ns, Name: name}), replicas)
+	return err
+}

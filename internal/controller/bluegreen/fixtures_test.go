@@ -1,0 +1,188 @@
+package bluegreen_test
+
+import (
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+const target = "orders"
+
+func newNamespace() string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bluegreen-"}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+func newTarget(ns, image string, replicas int32) {
+	labels := map[string]string{"app": target}
+	Expect(k8s.Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "orders", Image: image}}},
+			},
+		},
+	})).To(Succeed())
+}
+
+// passing is a phase analysis whose one check always passes on the real
+// Prometheus; failing is one whose check always fails.
+func phaseAnalysis(query string, checks int32) *v1alpha1.PhaseAnalysis {
+	return &v1alpha1.PhaseAnalysis{Checks: checks, Analysis: v1alpha1.Analysis{
+		Interval:     &metav1.Duration{Duration: 5 * time.Second},
+		FailureLimit: 1,
+		Provider:     &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+		Metrics: []v1alpha1.Metric{{
+			Name: "error-rate", Query: query, ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(0.5)},
+		}},
+	}}
+}
+
+func newBlueGreen(ns string, mutate ...func(*v1alpha1.BlueGreen)) {
+	bg := &v1alpha1.BlueGreen{
+		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns},
+		Spec: v1alpha1.BlueGreenSpec{
+			TargetRef:               v1alpha1.TargetRef{Name: target},
+			Service:                 v1alpha1.ServicePort{Port: 8080},
+			ScaleDownDelay:          &metav1.Duration{Duration: 2 * time.Second},
+			ProgressDeadlineSeconds: 60,
+		},
+	}
+	for _, m := range mutate {
+		m(bg)
+	}
+	Expect(k8s.Create(ctx, bg)).To(Succeed())
+}
+
+func getBlueGreen(ns string) *v1alpha1.BlueGreen {
+	bg := &v1alpha1.BlueGreen{}
+	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: target}, bg)).To(Succeed())
+	return bg
+}
+
+func getDeployment(ns, name string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d)).To(Succeed())
+	return d
+}
+
+// replicasOf is a colour's spec.replicas, -1 while it does not exist.
+func replicasOf(ns string, c v1alpha1.Color) int32 {
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.ColorName(target, c)}, d); err != nil {
+		return -1
+	}
+	return workload.DesiredReplicas(d)
+}
+
+// imageOf is a colour's image, "" while it does not exist.
+func imageOf(ns string, c v1alpha1.Color) string {
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.ColorName(target, c)}, d); err != nil {
+		return ""
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+func setImage(ns, image string) string {
+	d := getDeployment(ns, target)
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Template.Spec.Containers[0].Image = image
+	Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
+	return workload.Revision(&d.Spec.Template)
+}
+
+func command(ns string, cmd v1alpha1.Command) {
+	bg := getBlueGreen(ns)
+	patch := client.MergeFrom(bg.DeepCopy())
+	if bg.Annotations == nil {
+		bg.Annotations = map[string]string{}
+	}
+	bg.Annotations[v1alpha1.AnnotationCommand] = string(cmd)
+	bg.Annotations[v1alpha1.AnnotationCommandID] = time.Now().Format(time.RFC3339Nano)
+	Expect(k8s.Patch(ctx, bg, patch)).To(Succeed())
+}
+
+func conditionOf(bg *v1alpha1.BlueGreen, typ string) metav1.Condition {
+	if c := meta.FindStatusCondition(bg.Status.Conditions, typ); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+// selected is the colour a Service selects, "" when it does not exist.
+func selected(ns, name string) v1alpha1.Color {
+	svc := &corev1.Service{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc); err != nil {
+		return ""
+	}
+	return v1alpha1.Color(svc.Spec.Selector[workload.LabelColor])
+}
+
+// waitStable waits for the first version to serve from one colour.
+func waitStable(ns string) *v1alpha1.BlueGreen {
+	var bg *v1alpha1.BlueGreen
+	EventuallyWithOffset(1, func(g Gomega) {
+		bg = getBlueGreen(ns)
+		g.Expect(bg.Status.ActiveColor).NotTo(BeEmpty())
+		g.Expect(conditionOf(bg, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue), "%+v", bg.Status.Conditions)
+		g.Expect(selected(ns, target)).To(Equal(bg.Status.ActiveColor))
+	}).Should(Succeed())
+	return bg
+}
+
+// colourLog records every distinct colour the active Service selects.
+type colourLog struct {
+	mu      sync.Mutex
+	colours []v1alpha1.Color
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func recordColours(ns string) *colourLog {
+	l := &colourLog{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer GinkgoRecover()
+		defer close(l.done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			c := selected(ns, target)
+			l.mu.Lock()
+			if n := len(l.colours); c != "" && (n == 0 || l.colours[n-1] != c) {
+				l.colours = append(l.colours, c)
+			}
+			l.mu.Unlock()
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return l
+}
+
+func (l *colourLog) Stop() []v1alpha1.Color {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]v1alpha1.Color(nil), l.colours...)
+}

@@ -1,0 +1,73 @@
+package rig
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/operator"
+)
+
+// NewManager returns a manager on the rig's API server with no metrics or
+// probe endpoints and no controller-name checks, so that several can run in
+// one process (an operator restarted by a test is a new manager).
+func (e *Env) NewManager() (ctrl.Manager, error) {
+	return ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 operator.NewScheme(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+}
+
+// StartCluster runs the stand-ins for the cluster's own controllers that
+// envtest lacks (see DeploymentStandIn) until ctx ends. errs receives the
+// manager's error when it stops.
+func (e *Env) StartCluster(ctx context.Context) (<-chan error, error) {
+	mgr, err := e.NewManager()
+	if err != nil {
+		return nil, err
+	}
+	if err := (&DeploymentStandIn{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up the Deployment stand-in: %w", err)
+	}
+	return run(ctx, mgr), nil
+}
+
+// StartOperator runs Sluice as cmd/main.go wires it, in a manager of its
+// own, with metrics collectors of its own. The returned stop function stops
+// it and waits until it has stopped, returning its error.
+func (e *Env) StartOperator(ctx context.Context) (stop func() error, err error) {
+	mgr, err := e.NewManager()
+	if err != nil {
+		return nil, err
+	}
+	err = operator.Setup(mgr, operator.Options{
+		Metrics: metrics.New(),
+		Controller: func(b *builder.Builder) {
+			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true)})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	opCtx, cancel := context.WithCancel(ctx)
+	errs := run(opCtx, mgr)
+	return func() error {
+		cancel()
+		return <-errs
+	}, nil
+}
+
+func run(ctx context.Context, mgr ctrl.Manager) <-chan error {
+	errs := make(chan error, 1)
+	go func() { errs <- mgr.Start(ctx) }()
+	return errs
+}
