@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -87,6 +86,6 @@ func (r *Reconciler) scale(ctx context.Context, ns, name string, replicas int32,
 	if !exists {
 		return nil
 	}
-	_, err := workload.ScaleTo(ctx, r.Client, client.ObjectKey(types.NamespacedName{Namespace: ns, Name: name}), replicas)
+	_, err := workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: ns, Name: name}, replicas)
 	return err
 }

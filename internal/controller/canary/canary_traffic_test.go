@@ -94,7 +94,7 @@ var _ = Describe("A Canary under real traffic", func() {
 		before := m.Sent(target + "-primary")
 		canaryBefore := m.Sent(target)
 		Eventually(func() int64 { return m.Sent(target+"-primary") - before }).Should(BeNumerically(">", 200))
-		Expect(m.Sent(target) - canaryBefore).To(BeNumerically("<=", 5), "the rolled-back canary gets no new traffic")
+		Expect(m.Sent(target)-canaryBefore).To(BeNumerically("<=", 5), "the rolled-back canary gets no new traffic")
 	})
 })
 
