@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
@@ -16,9 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -32,8 +26,6 @@ import (
 // Kind is the kind this reconciler serves, for events and metrics.
 const Kind = "BlueGreen"
 
-// targetIndex indexes BlueGreens by the name of their target Deployment.
-const targetIndex = "spec.targetRef.name"
 
 // Reconciler reconciles BlueGreen objects.
 type Reconciler struct {
@@ -130,40 +122,15 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) error
 	return nil
 }
 
-// SetupWithManager registers the reconciler and what it watches.
+// SetupWithManager registers the reconciler and what it watches: its
+// BlueGreens, the objects they own, and the target Deployments they name.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Builder)) error {
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.BlueGreen{}, targetIndex,
-		func(o client.Object) []string { return []string{o.(*v1alpha1.BlueGreen).Spec.TargetRef.Name} })
-	if err != nil {
-		return fmt.Errorf("index BlueGreens by target: %w", err)
-	}
-	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.BlueGreen{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&batchv1.Job{}).
-		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.ofTarget)).
-		Named("bluegreen")
-	for _, o := range opts {
-		o(b)
-	}
-	return b.Complete(r)
-}
-
-// ofTarget maps a Deployment to the BlueGreens that target it.
-func (r *Reconciler) ofTarget(ctx context.Context, o client.Object) []reconcile.Request {
-	var list v1alpha1.BlueGreenList
-	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
-		client.MatchingFields{targetIndex: o.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List BlueGreens of a Deployment", "deployment", o.GetName())
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, bg := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&bg)})
-	}
-	return out
+	return release.NewController(mgr, release.Watch{
+		Name:    "bluegreen",
+		Object:  &v1alpha1.BlueGreen{},
+		NewList: func() client.ObjectList { return &v1alpha1.BlueGreenList{} },
+		Target:  func(o client.Object) string { return o.(*v1alpha1.BlueGreen).Spec.TargetRef.Name },
+	}, r, opts...)
 }
 
 func (r *Reconciler) forget(namespace, name string) {

@@ -6,16 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -27,8 +22,6 @@ import (
 	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
-// targetIndex indexes Canaries by the name of their target Deployment.
-const targetIndex = "spec.targetRef.name"
 
 // Kind is the kind this reconciler serves, for events and metrics.
 const Kind = "Canary"
@@ -121,38 +114,12 @@ func (r *Reconciler) now() time.Time {
 }
 
 // SetupWithManager registers the reconciler and what it watches: its
-// Canaries, the objects they own, and the target Deployments they name.
+// Canarys, the objects they own, and the target Deployments they name.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Builder)) error {
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Canary{}, targetIndex,
-		func(o client.Object) []string { return []string{o.(*v1alpha1.Canary).Spec.TargetRef.Name} })
-	if err != nil {
-		return fmt.Errorf("index Canaries by target: %w", err)
-	}
-	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Canary{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&batchv1.Job{}).
-		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.canariesOfTarget)).
-		Named("canary")
-	for _, o := range opts {
-		o(b)
-	}
-	return b.Complete(r)
-}
-
-// canariesOfTarget maps a Deployment to the Canaries that target it.
-func (r *Reconciler) canariesOfTarget(ctx context.Context, o client.Object) []reconcile.Request {
-	var list v1alpha1.CanaryList
-	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
-		client.MatchingFields{targetIndex: o.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List Canaries of a Deployment", "deployment", o.GetName())
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, c := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
-	}
-	return out
+	return release.NewController(mgr, release.Watch{
+		Name:    "canary",
+		Object:  &v1alpha1.Canary{},
+		NewList: func() client.ObjectList { return &v1alpha1.CanaryList{} },
+		Target:  func(o client.Object) string { return o.(*v1alpha1.Canary).Spec.TargetRef.Name },
+	}, r, opts...)
 }
