@@ -26,7 +26,6 @@ import (
 // Kind is the kind this reconciler serves, for events and metrics.
 const Kind = "BlueGreen"
 
-
 // Reconciler reconciles BlueGreen objects.
 type Reconciler struct {
 	// Client reads through the manager's cache and writes to the API server.

@@ -22,7 +22,6 @@ import (
 	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
-
 // Kind is the kind this reconciler serves, for events and metrics.
 const Kind = "Canary"
 
