@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// Env is what the commands need from their surroundings. cmd/kubectl-sluice
+// builds it from kubectl's flags; tests build it from the test API server.
+type Env struct {
+	// Out receives what the commands print.
+	Out io.Writer
+	// Client returns a client for the cluster the flags select.
+	Client func() (client.Client, error)
+	// Namespace returns the namespace of --namespace or of the kubeconfig's
+	// context.
+	Namespace func() (string, error)
+	// Terminal reports whether Out is a terminal, for `status --watch`.
+	Terminal bool
+}
+
+// NewRootCommand returns the kubectl-sluice command tree. Global flags such
+// as kubectl's are added by the caller.
+func NewRootCommand(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kubectl-sluice",
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sluice"},
+		Short:         "Watch and steer Sluice releases (Canary, BlueGreen)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newGetCommand(env), newStatusCommand(env))
+	for _, c := range []struct {
+		cmd   v1alpha1.Command
+		short string
+	}{
+		{v1alpha1.CommandPromote, "End the current step or pause now (--full: skip every remaining step and promote)"},
+		{v1alpha1.CommandAbort, "Roll the release back now"},
+		{v1alpha1.CommandPause, "Hold the release where it is"},
+		{v1alpha1.CommandResume, "Lift a pause"},
+		{v1alpha1.CommandRetry, "Start a rolled-back revision again"},
+	} {
+		root.AddCommand(newActionCommand(env, c.cmd, c.short))
+	}
+	return root
+}
+
+// resolve returns the client and namespace the flags select.
+func (e Env) resolve() (client.Client, string, error) {
+	c, err := e.Client()
+	if err != nil {
+		return nil, "", fmt.Errorf("connect to the cluster: %w", err)
+	}
+	ns, err := e.Namespace()
+	if err != nil {
+		return nil, "", fmt.Errorf("read the namespace: %w", err)
+	}
+	return c, ns, nil
+}
+
+func newGetCommand(env Env) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "List canaries and blue-greens with their phase, traffic and step",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, ns, err := env.resolve()
+			if err != nil {
+				return err
+			}
+			return Get(cmd.Context(), env.Out, c, GetOptions{Namespace: ns, AllNamespaces: all, Now: time.Now()})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list releases in every namespace")
+	return cmd
+}
+
+func newStatusCommand(env Env) *cobra.Command {
+	var (
+		kind     string
+		watch    bool
+		interval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "status NAME",
+		Short: "Show where one release stands: phase, traffic, step, metrics, judge, conditions, decisions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := ParseKind(kind)
+			if err != nil {
+				return err
+			}
+			c, ns, err := env.resolve()
+			if err != nil {
+				return err
+			}
+			return Status(cmd.Context(), env.Out, c, StatusOptions{
+				Namespace: ns, Name: args[0], Kind: k, Watch: watch, Terminal: env.Terminal, Interval: interval,
+			})
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "canary or bluegreen, when both kinds use NAME")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "re-print on every change until interrupted")
+	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch polls")
+	return cmd
+}
+
+func newActionCommand(env Env, action v1alpha1.Command, short string) *cobra.Command {
+	var (
+		kind string
+		full bool
+		wait time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   string(action) + " NAME",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := ParseKind(kind)
+			if err != nil {
+				return err
+			}
+			c, ns, err := env.resolve()
+			if err != nil {
+				return err
+			}
+			sent := action
+			if full {
+				sent = v1alpha1.CommandPromoteFull
+			}
+			return SendCommand(cmd.Context(), env.Out, c, sent, CommandOptions{
+				Namespace: ns, Name: args[0], Kind: k, Wait: wait, Now: time.Now(),
+			})
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "canary or bluegreen, when both kinds use NAME")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the operator to carry the command out (e.g. 30s)")
+	if action == v1alpha1.CommandPromote {
+		cmd.Flags().BoolVar(&full, "full", false, "skip every remaining step and promote")
+	}
+	return cmd
+}
+
+// Execute runs the command tree with ctx, so that Ctrl-C ends a watch.
+func Execute(ctx context.Context, root *cobra.Command) error {
+	return root.ExecuteContext(ctx)
+}
