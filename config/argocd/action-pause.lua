@@ -1,0 +1,9 @@
+-- Argo CD action "pause" for rollouts.sluice.dev/v1alpha1 Canary and BlueGreen.
+-- It sets the command annotation and a fresh command-id; Sluice carries out a
+-- command once per (name, id) pair and records it in status.lastCommand.
+if obj.metadata.annotations == nil then
+  obj.metadata.annotations = {}
+end
+obj.metadata.annotations["rollouts.sluice.dev/command"] = "pause"
+obj.metadata.annotations["rollouts.sluice.dev/command-id"] = "argocd-" .. os.date("!%Y%m%dT%H%M%SZ")
+return obj
