@@ -157,6 +157,11 @@ func blueGreenStates(t *testing.T) []state {
 	stable := r.snapshot(t, v1alpha1.ReasonSucceeded)
 	add("stable", stable, "Healthy", "Ready", "Current")
 
+	behind := stable.DeepCopy()
+	behind.Generation = 3
+	out = append(out, state{name: "BlueGreen whose spec changed, not yet observed", obj: behind, argo: "Progressing",
+		argoMessage: "Waiting for the Sluice operator to observe generation 3", kstatus: "InProgress"})
+
 	invalid := stable.DeepCopy()
 	release.InvalidConditions(&invalid.Status.Conditions, 1, t0, "spec.service.port: must be set")
 	invalid.Status.Phase = rollout.BlueGreenPhase(invalid.Status)
