@@ -73,13 +73,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	hookRunner := &hooks.Runner{Client: c, Logs: hooks.PodLogs{Clientset: clientset}, Now: o.Now}
 
 	canaries := &canary.Reconciler{
-		Client:   c,
-		Recorder: mgr.GetEventRecorder("sluice"),
-		Routers:  routers,
-		Analysis: runner,
-		Hooks:    hookRunner,
-		Metrics:  col,
-		Now:      o.Now,
+		Client:    c,
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("sluice"),
+		Routers:   routers,
+		Analysis:  runner,
+		Hooks:     hookRunner,
+		Metrics:   col,
+		Now:       o.Now,
 	}
 	var opts []func(*builder.Builder)
 	if o.Controller != nil {
@@ -89,12 +90,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("set up the Canary reconciler: %w", err)
 	}
 	blueGreens := &bluegreen.Reconciler{
-		Client:   c,
-		Recorder: canaries.Recorder,
-		Analysis: runner,
-		Hooks:    hookRunner,
-		Metrics:  col,
-		Now:      o.Now,
+		Client:    c,
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  canaries.Recorder,
+		Analysis:  runner,
+		Hooks:     hookRunner,
+		Metrics:   col,
+		Now:       o.Now,
 	}
 	if err := blueGreens.SetupWithManager(mgr, opts...); err != nil {
 		return fmt.Errorf("set up the BlueGreen reconciler: %w", err)

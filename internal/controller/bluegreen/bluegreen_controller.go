@@ -30,6 +30,10 @@ const Kind = "BlueGreen"
 type Reconciler struct {
 	// Client reads through the manager's cache and writes to the API server.
 	Client client.Client
+	// APIReader reads the BlueGreen itself straight from the API server: a
+	// decision must never be taken on a status older than the last one
+	// written, which a cache may still hold.
+	APIReader client.Reader
 	// Recorder emits Kubernetes Events.
 	Recorder events.EventRecorder
 	// Analysis runs analysis checks.
@@ -50,7 +54,7 @@ type Reconciler struct {
 // call for.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	bg := &v1alpha1.BlueGreen{}
-	if err := r.Client.Get(ctx, req.NamespacedName, bg); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, bg); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.Namespace, req.Name)
 			return ctrl.Result{}, nil

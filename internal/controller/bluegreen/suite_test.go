@@ -25,42 +25,26 @@ func TestBlueGreenController(t *testing.T) {
 }
 
 var (
-	env          *rig.Env
-	k8s          client.Client
-	prometheus   *promrig.Server
-	ctx          context.Context
-	cancelAll    context.CancelFunc
-	stopOperator func()
+	suite      *rig.Suite
+	k8s        client.Client
+	prometheus *promrig.Server
+	ctx        = context.Background()
 )
 
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancelAll = context.WithCancel(context.Background())
 	var err error
-	env, err = rig.Start()
+	suite, err = rig.StartSuite()
 	Expect(err).NotTo(HaveOccurred())
-	k8s = env.Client
-	prometheus, err = promrig.Run(ctx, promrig.Options{ScrapeInterval: time.Second})
-	Expect(err).NotTo(HaveOccurred())
-	_, err = env.StartCluster(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	startOperator()
+	k8s, prometheus = suite.Client, suite.Prometheus
 })
 
 var _ = AfterSuite(func() {
-	if cancelAll != nil {
-		cancelAll()
-	}
-	if prometheus != nil {
-		Expect(prometheus.Stop()).To(Succeed())
-	}
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
+	if suite != nil {
+		Expect(suite.Stop()).To(Succeed())
 	}
 })
 
-func startOperator() {
-	stop, err := env.StartOperator(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	stopOperator = func() { Expect(stop()).To(Succeed()) }
-}
+func startOperator() { Expect(suite.StartOperator()).To(Succeed()) }
+
+func stopOperator() { Expect(suite.StopOperator()).To(Succeed()) }

@@ -29,6 +29,10 @@ const Kind = "Canary"
 type Reconciler struct {
 	// Client reads through the manager's cache and writes to the API server.
 	Client client.Client
+	// APIReader reads the Canary itself straight from the API server: a
+	// decision must never be taken on a status older than the last one
+	// written, which a cache may still hold.
+	APIReader client.Reader
 	// Recorder emits Kubernetes Events.
 	Recorder events.EventRecorder
 	// Routers are the traffic routers by name.
@@ -60,7 +64,7 @@ type Reconciler struct {
 // call for.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	c := &v1alpha1.Canary{}
-	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.Namespace, req.Name)
 			return ctrl.Result{}, nil

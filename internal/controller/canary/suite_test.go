@@ -26,48 +26,26 @@ func TestCanaryController(t *testing.T) {
 }
 
 var (
-	env        *rig.Env
+	suite      *rig.Suite
 	k8s        client.Client
 	prometheus *promrig.Server
-	ctx        context.Context
-	cancelAll  context.CancelFunc
-	// stopOperator stops the operator started by startOperator.
-	stopOperator func()
+	ctx        = context.Background()
 )
 
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancelAll = context.WithCancel(context.Background())
 	var err error
-	env, err = rig.Start()
+	suite, err = rig.StartSuite()
 	Expect(err).NotTo(HaveOccurred())
-	k8s = env.Client
-
-	prometheus, err = promrig.Run(ctx, promrig.Options{ScrapeInterval: time.Second})
-	Expect(err).NotTo(HaveOccurred())
-
-	// The stand-in for the Deployment controller runs for the whole suite,
-	// like a cluster's would, independently of operator restarts.
-	_, err = env.StartCluster(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	startOperator()
+	k8s, prometheus = suite.Client, suite.Prometheus
 })
 
 var _ = AfterSuite(func() {
-	if cancelAll != nil {
-		cancelAll()
-	}
-	if prometheus != nil {
-		Expect(prometheus.Stop()).To(Succeed())
-	}
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
+	if suite != nil {
+		Expect(suite.Stop()).To(Succeed())
 	}
 })
 
-// startOperator starts Sluice as cmd/main.go does, in a manager of its own.
-func startOperator() {
-	stop, err := env.StartOperator(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	stopOperator = func() { Expect(stop()).To(Succeed()) }
-}
+func startOperator() { Expect(suite.StartOperator()).To(Succeed()) }
+
+func stopOperator() { Expect(suite.StopOperator()).To(Succeed()) }

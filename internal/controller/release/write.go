@@ -13,12 +13,14 @@ const Finalizer = "rollouts.sluice.dev/finalizer"
 
 // WriteStatus patches obj's status subresource once, with set applying the
 // new status to obj. When unchanged is true nothing is written: a reconcile
-// that changed nothing makes no write.
+// that changed nothing makes no write. The patch carries obj's
+// resourceVersion: a decision taken on a status that has changed since is
+// refused (a conflict, retried), never written over the newer one.
 func WriteStatus(ctx context.Context, c client.Client, obj client.Object, unchanged bool, set func()) error {
 	if unchanged {
 		return nil
 	}
-	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	set()
 	if err := c.Status().Patch(ctx, obj, patch); err != nil {
 		return fmt.Errorf("patch status of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
