@@ -101,6 +101,10 @@ run: ## Run the manager against the current kubeconfig.
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
 
+.PHONY: build-plugin
+build-plugin: ## Build the kubectl plugin, bin/kubectl-sluice (put it on PATH for `kubectl sluice`).
+	CGO_ENABLED=0 go build -trimpath -o bin/kubectl-sluice ./cmd/kubectl-sluice
+
 ##@ Tools
 
 $(CONTROLLER_GEN):

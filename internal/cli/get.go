@@ -97,7 +97,7 @@ func canaryRow(cn *v1alpha1.Canary) row {
 		namespace: cn.Namespace, name: cn.Name, kind: string(KindCanary),
 		phase:   string(canaryPhase(st)),
 		traffic: fmt.Sprintf("%d%%", st.CanaryWeight),
-		step:    fmt.Sprintf("%d/%d", min(int(st.CurrentStep), len(cn.Spec.Steps)), len(cn.Spec.Steps)),
+		step:    canaryStepCount(len(cn.Spec.Steps), st),
 		ready:   readyOf(st.Conditions), created: cn.CreationTimestamp,
 	}
 }
@@ -113,6 +113,18 @@ func blueGreenRow(bg *v1alpha1.BlueGreen) row {
 		phase: string(blueGreenPhase(st)), traffic: active, step: blueGreenStage(st),
 		ready: readyOf(st.Conditions), created: bg.CreationTimestamp,
 	}
+}
+
+// canaryStepCount counts steps from one ("2/4"): "-" when no release is in
+// flight, "done" once every step passed.
+func canaryStepCount(steps int, st v1alpha1.CanaryStatus) string {
+	switch {
+	case st.CanaryRevision == "" || st.CanaryRevision == st.StableRevision:
+		return "-"
+	case int(st.CurrentStep) >= steps:
+		return "done"
+	}
+	return fmt.Sprintf("%d/%d", st.CurrentStep+1, steps)
 }
 
 // canaryPhase is the phase the operator wrote, or the one derived from

@@ -49,7 +49,7 @@ var _ = Describe("get", func() {
 		Expect(fields(out.String())).To(HaveExactElements(
 			Equal([]string{"NAME", "KIND", "PHASE", "WEIGHT/ACTIVE", "STEP", "READY", "AGE"}),
 			HaveExactElements("checkout", "bluegreen", "Stable", "green", "-", "True", MatchRegexp(`^1m[23]\ds$`)),
-			Equal([]string{"podinfo", "canary", "Progressing", "10%", "1/3", "False", "1m30s"}),
+			Equal([]string{"podinfo", "canary", "Progressing", "10%", "2/3", "False", "1m30s"}),
 		))
 	})
 
@@ -60,7 +60,7 @@ var _ = Describe("get", func() {
 		Expect(cli.Get(ctx, &out, k8s, cli.GetOptions{AllNamespaces: true, Now: time.Now()})).To(Succeed())
 		rows := fields(out.String())
 		Expect(rows[0]).To(Equal([]string{"NAMESPACE", "NAME", "KIND", "PHASE", "WEIGHT/ACTIVE", "STEP", "READY", "AGE"}))
-		Expect(rows).To(ContainElement(HaveExactElements(ns, "podinfo", "canary", "Initializing", "0%", "0/3", "Unknown", "0s")))
+		Expect(rows).To(ContainElement(HaveExactElements(ns, "podinfo", "canary", "Initializing", "0%", "-", "Unknown", "0s")))
 	})
 
 	It("says so when the namespace has no release", func() {

@@ -118,6 +118,9 @@ func renderCanary(b *strings.Builder, cn *v1alpha1.Canary, now time.Time) {
 // long it has held.
 func canaryStep(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus, now time.Time) string {
 	i := int(st.CurrentStep)
+	if st.CanaryRevision == "" || st.CanaryRevision == st.StableRevision {
+		return "- (no release in flight)"
+	}
 	if i >= len(steps) {
 		return fmt.Sprintf("%d/%d (every step passed)", len(steps), len(steps))
 	}
