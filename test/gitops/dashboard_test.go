@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	_ "sigs.k8s.io/controller-runtime/pkg/controller" // registers the reconcile metrics, as in the operator
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/yaml"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/metrics"
@@ -141,7 +142,7 @@ func sluiceFamilies(t *testing.T) map[string]dto.MetricType {
 	c.ObserveRelease("Canary", "shop", "podinfo", v1alpha1.PhaseProgressing, 10)
 	c.ObserveJudge("Canary", "shop", "podinfo", &v1alpha1.JudgeStatus{
 		Metrics: []v1alpha1.JudgeMetricStatus{{Name: "errors", RollbackEvidence: 1.5}}})
-	c.ObserveQuery("prometheus", "success", 20*time.Millisecond)
+	c.ObserveQuery("prometheus", "ok", 20*time.Millisecond)
 	c.Promotions.WithLabelValues("Canary", "shop", "podinfo").Inc()
 	c.Rollbacks.WithLabelValues("Canary", "shop", "podinfo", v1alpha1.ReasonAnalysisFailed).Inc()
 	c.AnalysisResults.WithLabelValues("Canary", "shop", "podinfo", "error-rate", string(v1alpha1.OutcomePassed)).Inc()
@@ -183,7 +184,6 @@ func familyOf(name string, histograms func(string) bool) string {
 }
 
 func TestEveryMetricTheDashboardQueriesIsRegisteredByTheOperator(t *testing.T) {
-	sluice := sluiceFamilies(t)
 	if registeredWithControllerRuntime(t, "controller_runtime_no_such_metric") {
 		t.Fatal("the registry probe finds a metric nobody registered")
 	}
@@ -192,11 +192,25 @@ func TestEveryMetricTheDashboardQueriesIsRegisteredByTheOperator(t *testing.T) {
 			t.Fatalf("controller-runtime's registry has no %s", name)
 		}
 	}
+	used := checkRegistered(t, queries(t))
+	for name := range sluiceFamilies(t) {
+		if !used[name] {
+			t.Errorf("the dashboard shows nothing of %s", name)
+		}
+	}
+}
+
+// checkRegistered fails for each metric the queries name that neither
+// metrics.New() nor controllerRuntimeMetrics provide, and returns the
+// families they use.
+func checkRegistered(t *testing.T, queries []string) map[string]bool {
+	t.Helper()
+	sluice := sluiceFamilies(t)
 	histograms := func(base string) bool {
 		return sluice[base] == dto.MetricType_HISTOGRAM || base == "controller_runtime_reconcile_time_seconds"
 	}
 	used := map[string]bool{}
-	for _, q := range queries(t) {
+	for _, q := range queries {
 		names := metricNames(q)
 		if len(names) == 0 {
 			t.Fatalf("no metric found in %q", q)
@@ -204,14 +218,55 @@ func TestEveryMetricTheDashboardQueriesIsRegisteredByTheOperator(t *testing.T) {
 		for _, n := range names {
 			f := familyOf(n, histograms)
 			if _, ok := sluice[f]; !ok && !slices.Contains(controllerRuntimeMetrics, f) {
-				t.Errorf("the dashboard queries %s (in %q), which the operator does not register", n, q)
+				t.Errorf("%s (in %q) is not a metric the operator registers", n, q)
 			}
 			used[f] = true
 		}
 	}
-	for name := range sluice {
-		if !used[name] {
-			t.Errorf("the dashboard shows nothing of %s", name)
+	return used
+}
+
+// alertQueries returns the expr of every rule in the PrometheusRule that
+// docs/operations.md recommends.
+func alertQueries(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```yaml\n(apiVersion: monitoring.coreos.com/v1\n.*?)```").FindSubmatch(raw)
+	if block == nil {
+		t.Fatal("docs/operations.md has no PrometheusRule")
+	}
+	var rule struct {
+		Spec struct {
+			Groups []struct {
+				Rules []struct {
+					Alert string `json:"alert"`
+					Expr  string `json:"expr"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(block[1], &rule); err != nil {
+		t.Fatalf("parse the PrometheusRule: %v", err)
+	}
+	var out []string
+	for _, g := range rule.Spec.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Expr == "" {
+				t.Fatalf("a rule without alert or expr: %+v", r)
+			}
+			out = append(out, r.Expr)
 		}
 	}
+	return out
+}
+
+func TestEveryMetricTheDocumentedAlertsQueryIsRegisteredByTheOperator(t *testing.T) {
+	qs := alertQueries(t)
+	if len(qs) < 5 {
+		t.Fatalf("found %d alerts, want the documented ones", len(qs))
+	}
+	checkRegistered(t, qs)
 }
