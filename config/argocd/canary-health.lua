@@ -35,7 +35,7 @@ end
 local generation = obj.metadata.generation or 0
 if (obj.status.observedGeneration or 0) < generation then
   hs.status = "Progressing"
-  hs.message = "Waiting for the Sluice operator to observe generation " .. string.format("%d", generation)
+  hs.message = "Waiting for the Sluice operator to observe generation " .. generation
   return hs
 end
 

@@ -9,19 +9,21 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// newSandbox is a Lua state with the libraries Argo CD gives resource
-// customizations: base, table, string, math, and an os table holding only
-// time and date.
+// newSandbox is a Lua state like the one Argo CD runs resource
+// customizations from argocd-cm in (util/lua/lua.go, without useOpenLibs):
+// only the package, base and table libraries, and an os module with time and
+// date alone that scripts get through require("os"). There is no string or
+// math library and no global os, so a script that needs them fails here as
+// it would in Argo CD.
 func newSandbox() *lua.LState {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
 	}{
+		{lua.LoadLibName, lua.OpenPackage},
 		{lua.BaseLibName, lua.OpenBase},
 		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
 		{lua.OsLibName, lua.OpenOs},
 	} {
 		L.Push(L.NewFunction(lib.open))
@@ -29,10 +31,15 @@ func newSandbox() *lua.LState {
 		L.Call(1, 0)
 	}
 	full := L.GetGlobal(lua.OsLibName).(*lua.LTable)
-	safe := L.NewTable()
-	safe.RawSetString("time", full.RawGetString("time"))
-	safe.RawSetString("date", full.RawGetString("date"))
-	L.SetGlobal(lua.OsLibName, safe)
+	safe := map[string]lua.LGFunction{}
+	for _, name := range []string{"time", "date"} {
+		safe[name] = full.RawGetString(name).(*lua.LFunction).GFunction
+	}
+	L.SetGlobal(lua.OsLibName, lua.LNil)
+	L.PreloadModule(lua.OsLibName, func(L *lua.LState) int {
+		L.Push(L.SetFuncs(L.NewTable(), safe))
+		return 1
+	})
 	return L
 }
 
