@@ -256,6 +256,15 @@ func canaryStates(t *testing.T) []state {
 	r.advance(t, time.Minute)
 	add("in a timed pause step", r.snapshot(t, v1alpha1.ReasonPaused), "Progressing", "Reconciling", "InProgress",
 		"promote", "promote-full", "abort", "pause")
+	// Why NoData: after the last step the release waits for a passing check
+	// on its own. The reason is WaitingForPromotion, as at a pause step
+	// without a duration, but nobody needs to act: Progressing, not
+	// Suspended.
+	r.outcome = v1alpha1.OutcomeNoData
+	r.advance(t, time.Minute)
+	add("after its last step, waiting for a passing check", r.snapshot(t, v1alpha1.ReasonWaitingForPromotion),
+		"Progressing", "Reconciling", "InProgress", "promote", "promote-full", "abort", "pause")
+	r.outcome = v1alpha1.OutcomePassed
 	r.now = r.now.Add(time.Minute)
 	r.reconcile()
 	add("promoting", r.snapshot(t, v1alpha1.ReasonPromoting), "Progressing", "Reconciling", "InProgress", "abort")
