@@ -61,6 +61,10 @@ type CheckResult struct {
 // Run runs the check at now. Problems with a provider never come back as an
 // error: they are results with outcome Error or NoData, which hold a release.
 func (r *Runner) Run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, prevJudge *v1alpha1.JudgeStatus, now time.Time) CheckResult {
+	return (&checkRun{Runner: r, built: map[string]builtProvider{}}).run(ctx, a, w, prevJudge, now)
+}
+
+func (r *checkRun) run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, prevJudge *v1alpha1.JudgeStatus, now time.Time) CheckResult {
 	var out CheckResult
 	vars := QueryVars{Namespace: w.Namespace, Name: w.Name, Canary: w.Canary, Primary: w.Primary, Interval: interval(a)}
 	enough, sample := r.sampleGate(ctx, a, vars, now)
@@ -93,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, pre
 // sampleGate reports whether the canary served enough requests in the
 // interval for the metrics to count. Below the minimum, or when the sample
 // cannot be read, the check holds.
-func (r *Runner) sampleGate(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, now time.Time) (bool, v1alpha1.MetricResult) {
+func (r *checkRun) sampleGate(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, now time.Time) (bool, v1alpha1.MetricResult) {
 	res := v1alpha1.MetricResult{Name: ResultSample, Time: metav1.NewTime(now)}
 	if a.MinSampleRequests <= 0 || a.SampleQuery == "" {
 		return true, res
@@ -119,7 +123,7 @@ func (r *Runner) sampleGate(ctx context.Context, a *v1alpha1.Analysis, vars Quer
 // judge reads both versions' cumulative counters and adds them to the
 // judge's evidence. When a counter cannot be read the evidence stays as it
 // was and the problem comes back as a result.
-func (r *Runner) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, prev *v1alpha1.JudgeStatus, now time.Time) (*v1alpha1.JudgeStatus, *v1alpha1.MetricResult) {
+func (r *checkRun) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, prev *v1alpha1.JudgeStatus, now time.Time) (*v1alpha1.JudgeStatus, *v1alpha1.MetricResult) {
 	j := a.Judge
 	problem := func(err error) (*v1alpha1.JudgeStatus, *v1alpha1.MetricResult) {
 		res := Evaluate(v1alpha1.Metric{Name: ResultJudge}, 0, err, now)
@@ -154,7 +158,7 @@ func (r *Runner) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars
 
 // count reads a cumulative counter. A counter with no series yet is zero: a
 // version that has served nothing has counted nothing.
-func (r *Runner) count(ctx context.Context, query string, own, def *v1alpha1.MetricProvider, vars QueryVars) (int64, error) {
+func (r *checkRun) count(ctx context.Context, query string, own, def *v1alpha1.MetricProvider, vars QueryVars) (int64, error) {
 	v, err := r.query(ctx, vars.Namespace, query, own, def, vars)
 	if errors.Is(err, ErrNoData) {
 		return 0, nil
@@ -165,7 +169,7 @@ func (r *Runner) count(ctx context.Context, query string, own, def *v1alpha1.Met
 	return int64(math.Round(v)), nil
 }
 
-func (r *Runner) query(ctx context.Context, namespace, tmpl string, own, def *v1alpha1.MetricProvider, vars QueryVars) (float64, error) {
+func (r *checkRun) query(ctx context.Context, namespace, tmpl string, own, def *v1alpha1.MetricProvider, vars QueryVars) (float64, error) {
 	p, err := r.provider(ctx, namespace, own, def)
 	if err != nil {
 		return 0, err
@@ -177,13 +181,49 @@ func (r *Runner) query(ctx context.Context, namespace, tmpl string, own, def *v1
 	return p.Query(ctx, q)
 }
 
-// provider builds the provider a query goes to. A missing or unreadable
-// Secret is a provider error: the check holds, the release does not fail.
-func (r *Runner) provider(ctx context.Context, namespace string, own, def *v1alpha1.MetricProvider) (Provider, error) {
+// checkRun is one check in progress. It builds each provider (and reads its
+// Secret) once per check, however many queries go to it.
+type checkRun struct {
+	*Runner
+	built map[string]builtProvider
+}
+
+type builtProvider struct {
+	p   Provider
+	err error
+}
+
+// provider returns the provider a query goes to, built once per check.
+func (r *checkRun) provider(ctx context.Context, namespace string, own, def *v1alpha1.MetricProvider) (Provider, error) {
 	spec, err := EffectiveProvider(own, def)
 	if err != nil {
 		return nil, ProviderErrorf("%w", err)
 	}
+	key := providerKey(spec)
+	if b, ok := r.built[key]; ok {
+		return b.p, b.err
+	}
+	p, err := r.build(ctx, namespace, spec)
+	r.built[key] = builtProvider{p, err}
+	return p, err
+}
+
+// providerKey identifies a provider spec by value.
+func providerKey(spec v1alpha1.MetricProvider) string {
+	timeout, secret := "", ""
+	if spec.Timeout != nil {
+		timeout = spec.Timeout.Duration.String()
+	}
+	if spec.SecretRef != nil {
+		secret = spec.SecretRef.Name
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%t", spec.Type, spec.Address, timeout, secret, spec.InsecureSkipVerify)
+}
+
+// build builds a provider. A missing or unreadable Secret is a provider
+// error: the check holds, the release does not fail.
+func (r *Runner) build(ctx context.Context, namespace string, spec v1alpha1.MetricProvider) (Provider, error) {
+	var err error
 	var creds Credentials
 	if spec.SecretRef != nil && r.Credentials != nil {
 		if creds, err = r.Credentials(ctx, namespace, spec.SecretRef); err != nil {

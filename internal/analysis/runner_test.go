@@ -111,3 +111,21 @@ func TestRunnerKeepsTheJudgesEvidenceWhenACounterCannotBeRead(t *testing.T) {
 	g.Expect(out.Results[0].Name).To(Equal(analysis.ResultJudge))
 	g.Expect(out.Results[0].Outcome).To(Equal(v1alpha1.OutcomeError))
 }
+
+func TestRunnerBuildsEachProviderOncePerCheck(t *testing.T) {
+	g := NewWithT(t)
+	built := 0
+	r := &analysis.Runner{Providers: analysis.Registry{
+		v1alpha1.ProviderPrometheus: func(v1alpha1.MetricProvider, analysis.Credentials) (analysis.Provider, error) {
+			built++
+			return answers{}, nil
+		},
+	}}
+	a := spec()
+	a.Metrics = append(a.Metrics, v1alpha1.Metric{Name: "latency", Query: "q", ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(1.0)}})
+	a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e", Alpha: 0.05, Tolerance: 1}
+	r.Run(context.Background(), a, workloads, nil, now)
+	g.Expect(built).To(Equal(1), "two metrics and four judge queries share one provider")
+	r.Run(context.Background(), a, workloads, nil, now)
+	g.Expect(built).To(Equal(2), "a new check builds it again, so a changed Secret is read")
+}

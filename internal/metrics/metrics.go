@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
@@ -85,12 +84,6 @@ func (c *Collectors) Register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
-}
-
-// MustRegisterGlobal registers the collectors on controller-runtime's registry,
-// the one the manager serves.
-func (c *Collectors) MustRegisterGlobal() {
-	ctrlmetrics.Registry.MustRegister(c.all()...)
 }
 
 func (c *Collectors) all() []prometheus.Collector {

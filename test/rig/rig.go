@@ -11,16 +11,14 @@ import (
 	"runtime"
 	"strings"
 
-	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	rolloutsv1alpha1 "github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/operator"
 )
 
 // Env is a running control plane.
@@ -35,13 +33,10 @@ type Env struct {
 	env *envtest.Environment
 }
 
-// NewScheme returns a scheme with the built-in kinds, Sluice's, Istio's
-// networking kinds and the Gateway API.
+// NewScheme returns the operator's scheme plus the Gateway API, which tests
+// write routes of.
 func NewScheme() *k8sruntime.Scheme {
-	s := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(rolloutsv1alpha1.AddToScheme(s))
-	utilruntime.Must(istionetworking.AddToScheme(s))
+	s := operator.NewScheme()
 	utilruntime.Must(gatewayv1.Install(s))
 	return s
 }

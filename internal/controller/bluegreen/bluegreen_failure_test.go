@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/rig"
 )
 
 func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
@@ -28,7 +29,7 @@ func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
 
 // expectAbandonedBeforeTheFlip checks that a release failed before the flip
 // left the Service on blue and scaled green down, and returns the status.
-func expectAbandonedBeforeTheFlip(ns string, colours *colourLog) *v1alpha1.BlueGreen {
+func expectAbandonedBeforeTheFlip(ns string, colours *rig.Changes[v1alpha1.Color]) *v1alpha1.BlueGreen {
 	var bg *v1alpha1.BlueGreen
 	EventuallyWithOffset(1, func(g Gomega) {
 		bg = getBlueGreen(ns)

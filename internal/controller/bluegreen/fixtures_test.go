@@ -1,10 +1,8 @@
 package bluegreen_test
 
 import (
-	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/rig"
 )
 
 const target = "orders"
@@ -147,42 +146,10 @@ func waitStable(ns string) *v1alpha1.BlueGreen {
 	return bg
 }
 
-// colourLog records every distinct colour the active Service selects.
-type colourLog struct {
-	mu      sync.Mutex
-	colours []v1alpha1.Color
-	stop    chan struct{}
-	done    chan struct{}
-}
-
-func recordColours(ns string) *colourLog {
-	l := &colourLog{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer GinkgoRecover()
-		defer close(l.done)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			c := selected(ns, target)
-			l.mu.Lock()
-			if n := len(l.colours); c != "" && (n == 0 || l.colours[n-1] != c) {
-				l.colours = append(l.colours, c)
-			}
-			l.mu.Unlock()
-			select {
-			case <-l.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return l
-}
-
-func (l *colourLog) Stop() []v1alpha1.Color {
-	close(l.stop)
-	<-l.done
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]v1alpha1.Color(nil), l.colours...)
+// recordColours records every distinct colour the active Service selects.
+func recordColours(ns string) *rig.Changes[v1alpha1.Color] {
+	return rig.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
+		c := selected(ns, target)
+		return c, c != ""
+	})
 }

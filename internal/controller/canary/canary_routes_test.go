@@ -5,6 +5,7 @@ import (
 	. "github.com/onsi/gomega"
 	istioapi "istio.io/api/networking/v1"
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -81,7 +82,7 @@ var _ = Describe("Routes and references", func() {
 				HaveField("Status", metav1.ConditionTrue), HaveField("Reason", v1alpha1.ReasonTargetNotFound)))
 			g.Expect(conditionOf(c, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 		}).Should(Succeed())
-		err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.PrimaryName(target)}, getEmptyDeployment())
+		err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.PrimaryName(target)}, &appsv1.Deployment{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue())
 
 		By("starting once the Deployment appears")

@@ -1,10 +1,8 @@
 package canary_test
 
 import (
-	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/rig"
 )
 
 const target = "podinfo"
@@ -144,46 +143,11 @@ func waitStable(ns string) *v1alpha1.Canary {
 	return c
 }
 
-// weightLog records every distinct canary weight the VirtualService carries,
-// polling often, until stopped.
-type weightLog struct {
-	mu      sync.Mutex
-	weights []int32
-	stop    chan struct{}
-	done    chan struct{}
+// recordWeights records every distinct canary weight the VirtualService
+// carries, polling often, until stopped.
+func recordWeights(ns, vs string) *rig.Changes[int32] {
+	return rig.RecordChanges(20*time.Millisecond, func() (int32, bool) {
+		w := routedWeight(ns, vs)
+		return w, w >= 0
+	})
 }
-
-func recordWeights(ns, vs string) *weightLog {
-	l := &weightLog{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer GinkgoRecover()
-		defer close(l.done)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			w := routedWeight(ns, vs)
-			l.mu.Lock()
-			if n := len(l.weights); w >= 0 && (n == 0 || l.weights[n-1] != w) {
-				l.weights = append(l.weights, w)
-			}
-			l.mu.Unlock()
-			select {
-			case <-l.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return l
-}
-
-// Stop ends the recording and returns the weights seen, in order.
-func (l *weightLog) Stop() []int32 {
-	close(l.stop)
-	<-l.done
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]int32(nil), l.weights...)
-}
-
-func getEmptyDeployment() *appsv1.Deployment { return &appsv1.Deployment{} }
