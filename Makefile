@@ -62,8 +62,8 @@ verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from wha
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, Prometheus, ...) when missing.
-	hack/rig.sh envtest >/dev/null
+tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, ...) when missing.
+	hack/rig.sh cluster >/dev/null
 	hack/rig.sh prometheus >/dev/null
 
 .PHONY: test
