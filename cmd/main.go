@@ -6,8 +6,10 @@ package main
 import (
 	"flag"
 	"os"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -20,10 +22,12 @@ func main() {
 		metricsAddr    string
 		probeAddr      string
 		leaderElection bool
+		namespaces     string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 turns it off.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&leaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&namespaces, "watch-namespaces", "", "Comma-separated namespaces to watch and reconcile; empty watches every namespace.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -36,6 +40,7 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElection,
 		LeaderElectionID:       "sluice.rollouts.sluice.dev",
+		Cache:                  cache.Options{DefaultNamespaces: watchNamespaces(namespaces)},
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
@@ -60,4 +65,19 @@ func main() {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// watchNamespaces turns --watch-namespaces into the cache's namespaces; nil
+// (every namespace) when the flag is empty.
+func watchNamespaces(flagValue string) map[string]cache.Config {
+	var out map[string]cache.Config
+	for _, ns := range strings.Split(flagValue, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if out == nil {
+				out = map[string]cache.Config{}
+			}
+			out[ns] = cache.Config{}
+		}
+	}
+	return out
 }
