@@ -6,6 +6,7 @@
 #   hack/rig.sh envtest      etcd + kube-apiserver; prints the KUBEBUILDER_ASSETS dir
 #   hack/rig.sh cluster      envtest + kube-controller-manager + kube-scheduler + kwok
 #   hack/rig.sh prometheus   a Prometheus server; prints its path
+#   hack/rig.sh helm         helm (for the chart's tests); prints its path
 #   hack/rig.sh path NAME    prints the path of one cached binary (no build)
 #
 # Everything it builds goes to ${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}.
@@ -15,6 +16,7 @@ set -euo pipefail
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 
 CACHE="${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 STAGING_VERSION="v0${K8S_VERSION#v1}" # v1.36.3 -> v0.36.3
@@ -24,6 +26,7 @@ ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
 K8S_DIR="$CACHE/kubernetes-$K8S_VERSION"
 KWOK_DIR="$CACHE/kwok-$KWOK_VERSION"
 ASSETS_DIR="$CACHE/envtest-$K8S_VERSION-etcd-$ETCD_VERSION"
+HELM_DIR="$CACHE/helm-$HELM_VERSION"
 
 # Build flags stay identical between runs so that Go's build cache is reused.
 export GOFLAGS="-buildvcs=false -trimpath"
@@ -121,6 +124,15 @@ build_kwok() {
 	log "kwok $KWOK_VERSION built in $((SECONDS - t0))s"
 }
 
+build_helm() {
+	[[ -x "$HELM_DIR/helm" ]] && return 0
+	log "building helm $HELM_VERSION from the Go module proxy (about 6 minutes on 2 cores, once)"
+	local t0=$SECONDS
+	mkdir -p "$HELM_DIR"
+	GOBIN="$HELM_DIR" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+	log "helm $HELM_VERSION built in $((SECONDS - t0))s"
+}
+
 assemble_assets() {
 	mkdir -p "$ASSETS_DIR"
 	ln -sf "$ETCD_DIR/etcd" "$ASSETS_DIR/etcd"
@@ -173,6 +185,10 @@ prometheus)
 	install_prometheus
 	find_prometheus
 	;;
+helm)
+	build_helm
+	echo "$HELM_DIR/helm"
+	;;
 path)
 	case "${2:-}" in
 	etcd) echo "$ETCD_DIR/etcd" ;;
@@ -181,11 +197,12 @@ path)
 	kwok-stages) echo "$KWOK_DIR/stages.yaml" ;;
 	assets) echo "$ASSETS_DIR" ;;
 	prometheus) find_prometheus ;;
-	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kwok-stages|assets|prometheus" >&2; exit 2 ;;
+	helm) echo "$HELM_DIR/helm" ;;
+	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kwok-stages|assets|prometheus|helm" >&2; exit 2 ;;
 	esac
 	;;
 *)
-	echo "usage: $0 envtest|cluster|prometheus|path NAME" >&2
+	echo "usage: $0 envtest|cluster|prometheus|helm|path NAME" >&2
 	exit 2
 	;;
 esac
