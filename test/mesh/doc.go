@@ -27,6 +27,13 @@
 //     object, traffic goes to a default host (the apex Service, served by the
 //     primary).
 //
+// With Options.Endpoints the emulator resolves Service hosts the way
+// kube-proxy and Envoy do, from the ready pods the Service's selector
+// matches, grouped by owning Deployment: a blue-green selector flip or a
+// canary scaled to zero then takes effect as in a cluster. Options.Images
+// makes those pods answer by the image they run (for example v3-bad: 5%
+// errors and slower), so that releasing a bad image is all it takes.
+//
 // The emulator does not sleep for the latency it draws unless
 // Options.RealLatency asks it to: it records the drawn value, which keeps
 // tests fast. Everything listens on loopback and stops on Stop or when the

@@ -100,7 +100,7 @@ func TestABehaviourSetWhileRunningAppliesToTheNextRequests(t *testing.T) {
 	m, _ := startStubbed(t, &istioapi.VirtualService{})
 
 	g.Expect(m.SetBehaviour("podinfo", Behaviour{ErrorFraction: 1, Latency: time.Second})).To(Succeed())
-	g.Expect(m.standIns["podinfo"].draw()).To(Equal(outcome{code: http.StatusInternalServerError, latency: time.Second}))
+	g.Expect(m.standIns["podinfo"].draw("")).To(Equal(outcome{code: http.StatusInternalServerError, latency: time.Second}))
 	g.Expect(m.SetBehaviour("podinfo", Behaviour{Jitter: -1})).To(MatchError(ContainSubstring("negative")))
 	g.Expect(m.SetBehaviour("other", Behaviour{})).To(MatchError(ContainSubstring("no stand-in")))
 	g.Expect(m.SetRate(-1)).To(HaveOccurred())

@@ -63,6 +63,22 @@ type Options struct {
 	// as each stand-in to it. CanaryHosts gives Sluice's Services for a
 	// Canary.
 	Hosts map[string]string
+	// Endpoints resolves the destination hosts Hosts does not map the way
+	// kube-proxy and Envoy do: to the ready pods the Service's selector
+	// matches, read from the API server through Client on every refresh,
+	// grouped by the Deployment that owns them. A destination's weight is
+	// shared among those workloads by their ready pods; pods of a workload
+	// with no stand-in, or a Service with no ready pods, leave their share
+	// unrouted. The sandbox uses it so that blue-green selector flips and
+	// scaled-down canaries take effect as they would in a cluster.
+	Endpoints bool
+	// Images, keyed by image tag (the part after the last colon, "latest"
+	// when there is none), say how the pods of an image answer. They apply
+	// to requests resolved through Endpoints to pods running that image,
+	// in place of the stand-in's own Behaviour, so that a Deployment answers
+	// as the image it runs: the emulator's answer to "deploy v3-bad".
+	Images map[string]Behaviour
+
 	// ServiceNamespace is the namespace of the Services and workloads: it
 	// completes short hosts in Hosts and Default, and is the stand-ins'
 	// destination_workload_namespace. Empty means Namespace.
@@ -110,6 +126,10 @@ func Start(ctx context.Context, opts Options) (*Mesh, error) {
 	if err != nil {
 		return nil, err
 	}
+	images, err := imagesByTag(opts.Images)
+	if err != nil {
+		return nil, fmt.Errorf("mesh: %w", err)
+	}
 	m := &Mesh{
 		opts: opts, hosts: hosts, standIns: map[string]*standIn{},
 		sent: map[string]*atomic.Int64{}, failed: map[string]*atomic.Int64{},
@@ -120,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*Mesh, error) {
 		return nil, err
 	}
 	for _, w := range slices.Sorted(maps.Keys(opts.StandIns)) {
-		s, err := newStandIn(w, opts.ServiceNamespace, opts.StandIns[w], opts.Seed, opts.RealLatency, m.telemetry)
+		s, err := newStandIn(w, opts.ServiceNamespace, opts.StandIns[w], images, opts.Seed, opts.RealLatency, m.telemetry)
 		if err != nil {
 			return nil, errors.Join(err, m.shutdown())
 		}
@@ -161,7 +181,7 @@ func complete(opts Options) (Options, hostTable, error) {
 			return opts, nil, fmt.Errorf("mesh: hosts name workload %s, which has no stand-in", w)
 		}
 	}
-	if _, _, ok := hosts.resolve(opts.Default, opts.ServiceNamespace); opts.Default != "" && !ok {
+	if _, _, ok := hosts.resolve(opts.Default, opts.ServiceNamespace); opts.Default != "" && !ok && !opts.Endpoints {
 		return opts, nil, fmt.Errorf("mesh: default host %s is not in the hosts", opts.Default)
 	}
 	return opts, hosts, nil
@@ -174,6 +194,9 @@ func validate(opts Options) error {
 	}
 	if (opts.VirtualService != "" || opts.HTTPRoute != "") && (opts.Client == nil || opts.Namespace == "") {
 		return errors.New("a route object needs a Client and a Namespace")
+	}
+	if opts.Endpoints && opts.Client == nil {
+		return errors.New("endpoints are read through a Client; set one")
 	}
 	if err := validRate(opts.Rate); err != nil {
 		return err

@@ -53,20 +53,22 @@ type standIn struct {
 	listener  net.Listener
 	served    chan error // receives what Serve returned, once
 
+	images map[string]Behaviour // by image tag; read-only
+
 	mu        sync.Mutex
 	behaviour Behaviour
 	rng       *rand.Rand
 }
 
 // newStandIn listens on a free loopback port; serve starts answering.
-func newStandIn(workload, namespace string, b Behaviour, seed uint64, delay bool, t *telemetry) (*standIn, error) {
+func newStandIn(workload, namespace string, b Behaviour, images map[string]Behaviour, seed uint64, delay bool, t *telemetry) (*standIn, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for stand-in %s: %w", workload, err)
 	}
 	s := &standIn{
 		workload: workload, namespace: namespace, delay: delay, telemetry: t, listener: l, served: make(chan error, 1),
-		behaviour: b, rng: newStandInRand(seed, workload),
+		images: images, behaviour: b, rng: newStandInRand(seed, workload),
 	}
 	s.server = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
@@ -108,16 +110,22 @@ func (s *standIn) setBehaviour(b Behaviour) {
 	s.behaviour = b
 }
 
-// draw decides the answer to one request.
-func (s *standIn) draw() outcome {
+// draw decides the answer to one request to a pod running image: as
+// Options.Images says that image answers, or else as the stand-in's
+// Behaviour.
+func (s *standIn) draw(image string) outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := outcome{code: http.StatusOK, latency: s.behaviour.Latency}
-	if s.rng.Float64() < s.behaviour.ErrorFraction {
+	b := s.behaviour
+	if ib, ok := s.images[imageTag(image)]; ok && image != "" {
+		b = ib
+	}
+	o := outcome{code: http.StatusOK, latency: b.Latency}
+	if s.rng.Float64() < b.ErrorFraction {
 		o.code = http.StatusInternalServerError
 	}
-	if s.behaviour.Jitter > 0 {
-		o.latency += time.Duration(s.rng.Int64N(int64(s.behaviour.Jitter)))
+	if b.Jitter > 0 {
+		o.latency += time.Duration(s.rng.Int64N(int64(b.Jitter)))
 	}
 	return o
 }
@@ -126,7 +134,7 @@ func (s *standIn) draw() outcome {
 // the Service named by the request's Host header, as the destination's
 // sidecar would.
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o := s.draw()
+	o := s.draw(r.Header.Get(HeaderImage))
 	if s.delay && o.latency > 0 {
 		t := time.NewTimer(o.latency)
 		select {

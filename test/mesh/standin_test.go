@@ -16,7 +16,7 @@ func draws(b Behaviour, seed uint64, n int) []outcome {
 	s.rng = newStandInRand(seed, s.workload)
 	out := make([]outcome, n)
 	for i := range out {
-		out[i] = s.draw()
+		out[i] = s.draw("")
 	}
 	return out
 }

@@ -2,8 +2,10 @@ package mesh
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,13 +15,16 @@ import (
 type target struct {
 	svc      service
 	workload string
+	// image is the image of the pods the request goes to, when it was
+	// resolved through the Service's endpoints.
+	image string
 }
 
-// split is the traffic split in force: the route object as last read, its
-// destinations resolved to targets, and the splitter over their weights.
+// split is the traffic split in force: the route object's destinations as
+// last read, resolved to targets, and the splitter over their weights.
 type split struct {
-	route    route
 	targets  []target
+	weights  []int32
 	splitter *splitter
 	readAt   time.Time
 }
@@ -64,13 +69,15 @@ func (m *Mesh) run(ctx context.Context) {
 	close(m.done)
 }
 
-// refresh reads the route object again once the last read is Refresh old.
-// A failed read keeps the split in force.
+// refresh reads the route object (and, with Options.Endpoints, the
+// Services' endpoints) again once the last read is Refresh old. A failed
+// read keeps the split in force; an unchanged split keeps the splitter's
+// place in the round.
 func (m *Mesh) refresh(ctx context.Context, cur *split, now time.Time) {
 	if cur.splitter != nil && now.Sub(cur.readAt) < m.opts.Refresh {
 		return
 	}
-	r, err := m.readRoute(ctx)
+	targets, weights, err := m.readSplit(ctx)
 	m.mu.Lock()
 	m.readErr = err
 	m.mu.Unlock()
@@ -78,47 +85,24 @@ func (m *Mesh) refresh(ctx context.Context, cur *split, now time.Time) {
 		return
 	}
 	cur.readAt = now
-	if cur.splitter != nil && sameRoute(cur.route, r) {
+	if cur.splitter != nil && slices.Equal(cur.targets, targets) && slices.Equal(cur.weights, weights) {
 		return
 	}
-	*cur = m.newSplit(r, now)
+	*cur = split{targets: targets, weights: weights, splitter: newSplitter(weights), readAt: now}
 }
 
-// newSplit resolves a route's destinations to targets. A route that does not
-// exist sends everything to the default host.
-func (m *Mesh) newSplit(r route, now time.Time) split {
-	s := split{route: r, readAt: now}
-	dests := r.destinations
-	namespace := r.namespace
+// readSplit reads the route object and resolves its destinations to
+// weighted targets. A route that does not exist sends everything to the
+// default host.
+func (m *Mesh) readSplit(ctx context.Context) ([]target, []int32, error) {
+	r, err := m.readRoute(ctx)
+	dests, namespace := r.destinations, r.namespace
 	if !r.exists {
-		dests = []destination{{host: m.opts.Default, weight: 1}}
-		namespace = m.opts.ServiceNamespace
+		dests, namespace = []destination{{host: m.opts.Default, weight: 1}}, m.opts.ServiceNamespace
 	}
-	weights := make([]int32, len(dests))
-	for i, d := range dests {
-		weights[i] = d.weight
-		if svc, w, ok := m.hosts.resolve(d.host, namespace); ok {
-			s.targets = append(s.targets, target{svc: svc, workload: w})
-		} else {
-			s.targets = append(s.targets, target{})
-		}
-	}
-	s.splitter = newSplitter(weights)
-	return s
-}
-
-// sameRoute reports whether two reads give the same split, so that the
-// splitter keeps its place in the round.
-func sameRoute(a, b route) bool {
-	if a.exists != b.exists || a.namespace != b.namespace || len(a.destinations) != len(b.destinations) {
-		return false
-	}
-	for i := range a.destinations {
-		if a.destinations[i] != b.destinations[i] {
-			return false
-		}
-	}
-	return true
+	res := &resolver{m: m, ctx: ctx, endpoints: map[service][]endpoint{}}
+	targets, weights := res.resolve(dests, namespace)
+	return targets, weights, errors.Join(err, res.err)
 }
 
 // dispatch hands n requests to the workers, split by cur, waiting while they
@@ -149,6 +133,9 @@ func (m *Mesh) send(ctx context.Context, t target) {
 		return
 	}
 	req.Host = t.svc.fqdn()
+	if t.image != "" {
+		req.Header.Set(HeaderImage, t.image)
+	}
 	resp, err := m.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
