@@ -111,6 +111,13 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	t.Logf("green, 1 s: %d sent, %d failed", n, failed)
 	g.Expect(n).To(BeNumerically(">", 100))
 	g.Expect(failed).To(Equal(n), "green runs v3-bad, which fails every request")
+	g.Expect(m.SentToImage("v3-bad")).To(BeNumerically(">=", n), "counted by the image that served it")
+	g.Expect(m.SentToImage("v1")).To(BeNumerically(">", 0))
+	probe, err := m.Probe(ctx, "web", 20)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(probe).To(Equal(ProbeResult{Sent: 20, Failed: 20, Workloads: map[string]int{"web-green": 20}}))
+	_, err = m.Probe(ctx, "web-preview", 5)
+	g.Expect(err).To(MatchError(ContainSubstring("no ready workload serves it")))
 
 	// Selecting both colours shares the traffic by ready pods: 2 blue, 3 green.
 	delete(live.Spec.Selector, "color")

@@ -113,6 +113,7 @@ type Mesh struct {
 
 	mu      sync.Mutex
 	readErr error
+	images  map[string]int64 // requests sent, by image tag
 
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -131,7 +132,7 @@ func Start(ctx context.Context, opts Options) (*Mesh, error) {
 		return nil, fmt.Errorf("mesh: %w", err)
 	}
 	m := &Mesh{
-		opts: opts, hosts: hosts, standIns: map[string]*standIn{},
+		opts: opts, hosts: hosts, standIns: map[string]*standIn{}, images: map[string]int64{},
 		sent: map[string]*atomic.Int64{}, failed: map[string]*atomic.Int64{},
 		done: make(chan struct{}),
 	}
@@ -284,6 +285,22 @@ func (m *Mesh) Failed(workload string) int64 {
 		return c.Load()
 	}
 	return 0
+}
+
+// SentToImage is the number of requests the emulator has sent to pods
+// running an image of the given tag, resolved through Options.Endpoints:
+// which version served the traffic.
+func (m *Mesh) SentToImage(tag string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.images[tag]
+}
+
+// countImage counts one request sent to pods of an image tag.
+func (m *Mesh) countImage(tag string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.images[tag]++
 }
 
 // Unrouted is the number of requests the emulator could not send: their

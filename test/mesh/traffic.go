@@ -3,7 +3,6 @@ package mesh
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -124,28 +123,14 @@ func (m *Mesh) dispatch(ctx context.Context, jobs chan<- target, cur *split, n i
 	}
 }
 
-// send makes one request to a stand-in, addressed to the target's Service
-// through the Host header, and counts a failure.
+// send makes one request of the emulator's traffic and counts it by image
+// and, when it fails, as failed.
 func (m *Mesh) send(ctx context.Context, t target) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.standIns[t.workload].url()+"/", nil)
-	if err != nil {
-		m.failed[t.workload].Add(1)
-		return
-	}
-	req.Host = t.svc.fqdn()
 	if t.image != "" {
-		req.Header.Set(HeaderImage, t.image)
+		m.countImage(imageTag(t.image))
 	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			m.failed[t.workload].Add(1)
-		}
-		return
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	if resp.StatusCode >= http.StatusInternalServerError {
+	code, err := m.request(ctx, t)
+	if (err != nil && ctx.Err() == nil) || (err == nil && code >= http.StatusInternalServerError) {
 		m.failed[t.workload].Add(1)
 	}
 }
