@@ -1,0 +1,10 @@
+// Package packaging tests how Sluice is installed: the Helm chart
+// (charts/sluice: lint, rendering, the values schema, RBAC with no wildcard,
+// server-side dry run and `helm install --wait` against real API servers),
+// the kustomize install (config/default, built with kustomize's own
+// library), the chart's copies of the CRDs, RBAC rules and Grafana dashboard,
+// and the static build the Dockerfile runs.
+//
+// helm comes from the rig cache (`hack/rig.sh helm`, run by `make tools`);
+// the API servers come from test/rig (envtest) and test/cluster.
+package packaging
