@@ -1,0 +1,234 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// defaultStartTimeout bounds Start when its context has no deadline.
+const defaultStartTimeout = 2 * time.Minute
+
+// Options configure a cluster started by Start.
+type Options struct {
+	// Dir holds certificates, the kubeconfig and the process logs. Empty: a temporary directory removed by Stop.
+	// Start empties the subdirectories it owns there (etcd, pki, logs), so every cluster starts from scratch.
+	Dir string
+	// Kubeconfig is where the admin kubeconfig is written. Empty: Dir/kubeconfig.
+	Kubeconfig string
+	// CRDs are files or directories of CRDs to install before Start returns (may be empty).
+	CRDs []string
+	// Nodes is the number of kwok fake nodes; zero means 1.
+	Nodes int
+	// Log, when set, receives one line per process started/stopped (progress for a human).
+	Log io.Writer
+}
+
+// Cluster is a running control plane with fake nodes. Its methods are safe
+// for concurrent use.
+type Cluster struct {
+	dir        string
+	tempDir    bool // dir was created by Start and is removed by Stop
+	kubeconfig string
+	nodes      []string
+	log        io.Writer
+	creds      *credentials
+	host       string // the API server's URL
+	clientset  kubernetes.Interface
+	procs      []*process // in the order they started
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+// and kwok, creates the fake nodes and installs the CRDs. It returns once the
+// API server is ready, the `default` ServiceAccount exists in the `default`
+// namespace and every node is Ready, so that pods can be created and
+// scheduled at once. ctx bounds the start only (two minutes when it has no
+// deadline); the cluster runs until Stop, which the caller must call.
+//
+// When a process exits early Start fails with the end of its log; on any
+// failure it stops what it started before it returns.
+func Start(ctx context.Context, o Options) (*Cluster, error) {
+	bins, err := findBinaries()
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, o, bins)
+}
+
+// start is Start with the binaries given.
+func start(ctx context.Context, o Options, bins binaries) (_ *Cluster, err error) {
+	began := time.Now()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
+		defer cancel()
+	}
+	c, err := newCluster(o)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, c.Stop())
+		}
+	}()
+	if c.creds, err = newCredentials(serviceIP); err != nil {
+		return nil, err
+	}
+	if err := c.creds.write(c.path("pki")); err != nil {
+		return nil, err
+	}
+	if err := c.startAPIServer(ctx, bins); err != nil {
+		return nil, err
+	}
+	if err := c.startAgents(bins); err != nil {
+		return nil, err
+	}
+	if err := c.createNodes(ctx); err != nil {
+		return nil, err
+	}
+	if len(o.CRDs) > 0 {
+		opts := envtest.CRDInstallOptions{Paths: o.CRDs, ErrorIfPathMissing: true}
+		if _, err := envtest.InstallCRDs(c.Config(), opts); err != nil {
+			return nil, fmt.Errorf("install the CRDs: %w", err)
+		}
+	}
+	if err := c.waitSettled(ctx); err != nil {
+		return nil, err
+	}
+	c.logf("ready in %s; KUBECONFIG=%s", time.Since(began).Round(time.Millisecond), c.kubeconfig)
+	return c, nil
+}
+
+// newCluster prepares the cluster's directory.
+func newCluster(o Options) (_ *Cluster, err error) {
+	nodes := o.Nodes
+	switch {
+	case nodes < 0:
+		return nil, fmt.Errorf("options: %d nodes; want zero (one node) or more", nodes)
+	case nodes == 0:
+		nodes = 1
+	}
+	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log}
+	for i := range nodes {
+		c.nodes = append(c.nodes, fmt.Sprintf("kwok-node-%d", i))
+	}
+	if c.dir == "" {
+		dir, err := os.MkdirTemp("", "sluice-cluster-")
+		if err != nil {
+			return nil, fmt.Errorf("create the cluster's directory: %w", err)
+		}
+		c.dir, c.tempDir = dir, true
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(dir)
+			}
+		}()
+	}
+	if c.kubeconfig == "" {
+		c.kubeconfig = c.path("kubeconfig")
+	}
+	for _, sub := range []string{"etcd", "pki", "logs"} {
+		// A directory left by an earlier cluster would mix its data, keys
+		// and logs with this one's.
+		if err := os.RemoveAll(c.path(sub)); err != nil {
+			return nil, fmt.Errorf("clear %s: %w", c.path(sub), err)
+		}
+		if err := os.MkdirAll(c.path(sub), 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", c.path(sub), err)
+		}
+	}
+	return c, nil
+}
+
+// Config reaches the API server as AdminUser, a member of system:masters.
+// Every call returns a new copy, which the caller may change.
+func (c *Cluster) Config() *rest.Config {
+	return c.creds.restConfig(c.host)
+}
+
+// KubeconfigPath is the file holding the administrator's kubeconfig.
+func (c *Cluster) KubeconfigPath() string {
+	return c.kubeconfig
+}
+
+// Dir holds the cluster's certificates, etcd data, kubeconfig and process
+// logs (Dir/logs/NAME.log).
+func (c *Cluster) Dir() string {
+	return c.dir
+}
+
+// Nodes are the names of the fake nodes, where pods are scheduled.
+func (c *Cluster) Nodes() []string {
+	return append([]string(nil), c.nodes...)
+}
+
+// Stop stops kwok, kube-scheduler, kube-controller-manager, kube-apiserver
+// and etcd, in that order: SIGTERM, then SIGKILL after ten seconds. It waits
+// for each to exit and then removes Dir if Start created it. It reports a
+// process that had exited before. Calling it again does nothing and returns
+// the same error.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		var errs []error
+		for i := len(c.procs) - 1; i >= 0; i-- {
+			p := c.procs[i]
+			if err := p.stop(); err != nil {
+				errs = append(errs, err)
+			}
+			c.logf("stopped %s (pid %d)", p.name, p.pid())
+		}
+		if c.tempDir {
+			if err := os.RemoveAll(c.dir); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
+			}
+		}
+		c.stopErr = errors.Join(errs...)
+	})
+	return c.stopErr
+}
+
+// path names a file or directory in Dir.
+func (c *Cluster) path(elem ...string) string {
+	return filepath.Join(append([]string{c.dir}, elem...)...)
+}
+
+// run starts a process and adds it to those Stop stops.
+func (c *Cluster) run(name, binary string, args ...string) (*process, error) {
+	p, err := startProcess(name, binary, c.path("logs"), args...)
+	if err != nil {
+		return nil, err
+	}
+	c.procs = append(c.procs, p)
+	c.logf("started %s (pid %d), log %s", name, p.pid(), p.logPath)
+	return p, nil
+}
+
+// exitedEarly reports the first process that has exited.
+func (c *Cluster) exitedEarly() error {
+	for _, p := range c.procs {
+		if err := p.exitedEarly(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logf writes one line of progress to Options.Log.
+func (c *Cluster) logf(format string, args ...any) {
+	if c.log != nil {
+		_, _ = fmt.Fprintf(c.log, "cluster: "+format+"\n", args...)
+	}
+}
