@@ -178,6 +178,9 @@ func apiServer(t testing.TB) *rig.Env {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if manager.path != "" {
+		_ = os.RemoveAll(filepath.Dir(manager.path))
+	}
 	if envtest.env != nil {
 		if err := envtest.env.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "stop the API server: %v\n", err)
