@@ -116,6 +116,19 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	probe, err := m.Probe(ctx, "web", 20)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(probe).To(Equal(ProbeResult{Sent: 20, Failed: 20, Workloads: map[string]int{"web-green": 20}}))
+	// A Service named as a stand-in resolves through its pods too, so they
+	// answer as their image does.
+	greenSvc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "colors", Name: "web-green"},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "web", "color": "green"},
+			Ports:    []corev1.ServicePort{{Port: 80}},
+		},
+	}
+	g.Expect(c.Create(ctx, greenSvc)).To(Succeed())
+	probe, err = m.Probe(ctx, "web-green", 10)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(probe.Failed).To(Equal(10), "web-green's pods run v3-bad")
 	_, err = m.Probe(ctx, "web-preview", 5)
 	g.Expect(err).To(MatchError(ContainSubstring("no ready workload serves it")))
 

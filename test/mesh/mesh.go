@@ -60,7 +60,7 @@ type Options struct {
 	StandIns map[string]Behaviour
 	// Hosts maps destination hosts (svc, svc.ns or svc.ns.svc.cluster.local)
 	// to the workload serving them, a stand-in. Nil maps the Service named
-	// as each stand-in to it. CanaryHosts gives Sluice's Services for a
+	// as each stand-in to it, unless Endpoints resolves every Service. CanaryHosts gives Sluice's Services for a
 	// Canary.
 	Hosts map[string]string
 	// Endpoints resolves the destination hosts Hosts does not map the way
@@ -167,7 +167,7 @@ func complete(opts Options) (Options, hostTable, error) {
 	opts.ServiceNamespace = cmp.Or(opts.ServiceNamespace, opts.Namespace)
 	opts.Tick, opts.Refresh = cmp.Or(opts.Tick, DefaultTick), cmp.Or(opts.Refresh, DefaultRefresh)
 	opts.MaxInFlight, opts.Seed = cmp.Or(opts.MaxInFlight, DefaultMaxInFlight), cmp.Or(opts.Seed, DefaultSeed)
-	if opts.Hosts == nil {
+	if opts.Hosts == nil && !opts.Endpoints {
 		opts.Hosts = map[string]string{}
 		for w := range opts.StandIns {
 			opts.Hosts[w] = w

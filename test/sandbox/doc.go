@@ -1,0 +1,26 @@
+// Package sandbox runs Sluice's whole closed loop on one machine, with no
+// cluster: test support, never imported by the operator. `make sandbox`
+// (test/sandbox/cmd/sandbox) shows it to a person; the e2e suite
+// (test/e2e) runs the same scenarios and asserts their outcomes.
+//
+// Start brings up
+//   - a local control plane (test/cluster): etcd, kube-apiserver,
+//     kube-controller-manager, kube-scheduler and kwok, so that Deployments
+//     get ReplicaSets and Pods that are scheduled and become Ready with no
+//     kubelet, with Sluice's, Istio's and the Gateway API's CRDs;
+//   - Sluice itself, wired as cmd/main.go wires it;
+//   - the mesh emulator (test/mesh), which sends real HTTP requests split by
+//     the VirtualService's weights and by the Services' selectors to
+//     stand-ins that answer as the image their pods run (Images), and
+//     exports Istio's series;
+//   - a real Prometheus scraping the emulator every second;
+//   - a smoke-test webhook that the BlueGreen's pre-promotion hook calls.
+//
+// Scenarios then release versions of the demo apps (manifests/) and report
+// what happened to each release: Canary podinfo gets v2 (healthy: promoted
+// step by step), v3-bad (errors and slow: rolled back by the thresholds) and
+// v4-flaky (errors well inside the thresholds, but far more than the
+// primary: rolled back by the statistical judge); BlueGreen checkout gets
+// v2-bad (its smoke test through the preview Service fails: the Service
+// never flips) and v2 (tested, flipped).
+package sandbox

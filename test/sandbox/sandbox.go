@@ -1,0 +1,233 @@
+package sandbox
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/operator"
+	"github.com/sluice-dev/sluice/test/cluster"
+	"github.com/sluice-dev/sluice/test/mesh"
+	promrig "github.com/sluice-dev/sluice/test/prometheus"
+	"github.com/sluice-dev/sluice/test/rig"
+)
+
+// Namespace holds the demo apps.
+const Namespace = "demo"
+
+// DefaultRate is the demo traffic, in requests per second, sent to each app.
+const DefaultRate = 200
+
+// Images say how the demo apps' pods answer, by image tag: the sandbox's
+// notion of what a version does.
+var Images = map[string]mesh.Behaviour{
+	// Healthy versions: 0.5% errors, 20-50 ms.
+	"v1": {ErrorFraction: 0.005, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
+	"v2": {ErrorFraction: 0.005, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
+	// A bad version: 5% errors and slow (150-400 ms), past both thresholds.
+	"v3-bad": {ErrorFraction: 0.05, Latency: 150 * time.Millisecond, Jitter: 250 * time.Millisecond},
+	// A subtly bad version: as fast as v1, 5% errors, inside the 10%
+	// error-rate threshold but ten times the primary's: the judge's case.
+	"v4-flaky": {ErrorFraction: 0.05, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
+	// A blue-green version whose smoke test fails: 20% errors.
+	"v2-bad": {ErrorFraction: 0.2, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
+}
+
+// Options configure Start.
+type Options struct {
+	// Rate is the demo traffic per app, in requests per second; zero means
+	// DefaultRate.
+	Rate float64
+	// Dir keeps the control plane's certificates, kubeconfig and logs.
+	// Empty means a temporary directory, removed by Stop.
+	Dir string
+	// Log receives a line per part started or stopped; nil discards them.
+	Log io.Writer
+}
+
+// Sandbox is everything Start brought up.
+type Sandbox struct {
+	// Cluster is the local control plane.
+	Cluster *cluster.Cluster
+	// Client reaches it as an administrator.
+	Client client.Client
+	// Prometheus scrapes the meshes every second.
+	Prometheus *promrig.Server
+	// Podinfo sends the Canary app's traffic to its apex Service, split by
+	// the VirtualService Sluice writes.
+	Podinfo *mesh.Mesh
+	// Checkout sends the BlueGreen app's traffic to its live Service.
+	Checkout *mesh.Mesh
+	// Preview sends a tenth of that to the preview Service, as testers
+	// would, so that the pre-promotion analysis has data.
+	Preview *mesh.Mesh
+	// TesterURL is the smoke-test webhook's base URL.
+	TesterURL string
+
+	rate   float64
+	log    io.Writer
+	cancel context.CancelFunc
+	stops  []func() error // in reverse order of start
+}
+
+// Start brings up the control plane, Sluice, the meshes, Prometheus and the
+// smoke tester. On error, what was started is stopped.
+func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Sandbox{rate: cmp.Or(o.Rate, DefaultRate), log: o.Log, cancel: cancel}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Stop())
+		}
+	}()
+	t0 := time.Now()
+	crds, err := cluster.DefaultCRDs()
+	if err != nil {
+		return nil, err
+	}
+	s.logf("starting the control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok")
+	s.Cluster, err = cluster.Start(ctx, cluster.Options{Dir: o.Dir, CRDs: crds, Log: o.Log})
+	if err != nil {
+		return nil, err
+	}
+	s.stops = append(s.stops, s.Cluster.Stop)
+	s.logf("control plane up in %s; kubeconfig %s", time.Since(t0).Round(100*time.Millisecond), s.Cluster.KubeconfigPath())
+	// The meshes read Services and Pods every 200 ms, the runner and the
+	// view poll too: more than client-go's default 5 requests per second.
+	cfg := rest.CopyConfig(s.Cluster.Config())
+	cfg.QPS, cfg.Burst = 500, 1000
+	if s.Client, err = client.New(cfg, client.Options{Scheme: rig.NewScheme()}); err != nil {
+		return nil, fmt.Errorf("create a client: %w", err)
+	}
+	if err := s.startOperator(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startMeshes(ctx); err != nil {
+		return nil, err
+	}
+	s.Prometheus, err = promrig.Run(ctx, promrig.Options{
+		Targets:        []string{s.Podinfo.MetricsAddr(), s.Checkout.MetricsAddr(), s.Preview.MetricsAddr()},
+		ScrapeInterval: time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start Prometheus: %w", err)
+	}
+	s.stops = append(s.stops, s.Prometheus.Stop)
+	s.logf("Prometheus %s scraping the mesh emulator every second", s.Prometheus.URL())
+	if err := s.startTester(); err != nil {
+		return nil, err
+	}
+	s.logf("sandbox ready in %s", time.Since(t0).Round(100*time.Millisecond))
+	return s, nil
+}
+
+// startOperator runs Sluice in this process, as cmd/main.go wires it,
+// without leader election and serving no endpoints.
+func (s *Sandbox) startOperator(ctx context.Context) error {
+	mgr, err := ctrl.NewManager(s.Cluster.Config(), ctrl.Options{
+		Scheme:                 operator.NewScheme(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("create the operator's manager: %w", err)
+	}
+	if err := operator.Setup(mgr, operator.Options{Metrics: metrics.New()}); err != nil {
+		return fmt.Errorf("set up the operator: %w", err)
+	}
+	opCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(opCtx) }()
+	s.stops = append(s.stops, func() error {
+		cancel()
+		if err := <-done; err != nil {
+			return fmt.Errorf("the operator stopped: %w", err)
+		}
+		return nil
+	})
+	s.logf("Sluice started")
+	return nil
+}
+
+// startMeshes starts the traffic of both apps.
+func (s *Sandbox) startMeshes(ctx context.Context) error {
+	start := func(name, def string, rate float64, standIns ...string) (*mesh.Mesh, error) {
+		b := map[string]mesh.Behaviour{}
+		for _, w := range standIns {
+			b[w] = mesh.Behaviour{}
+		}
+		o := mesh.Options{
+			Client: s.Client, Namespace: Namespace, Rate: rate, Default: def,
+			Endpoints: true, Images: Images, StandIns: b, RealLatency: false,
+		}
+		if name != "" {
+			o.VirtualService = name
+		}
+		m, err := mesh.Start(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		s.stops = append(s.stops, m.Stop)
+		return m, nil
+	}
+	var err error
+	if s.Podinfo, err = start("podinfo", "podinfo", s.rate, "podinfo-primary", "podinfo"); err != nil {
+		return err
+	}
+	if s.Checkout, err = start("", "checkout", s.rate, "checkout-blue", "checkout-green"); err != nil {
+		return err
+	}
+	if s.Preview, err = start("", "checkout-preview", s.rate/10, "checkout-blue", "checkout-green"); err != nil {
+		return err
+	}
+	s.logf("mesh emulator sending %g requests/s to podinfo and to checkout, %g to checkout-preview", s.rate, s.rate/10)
+	return nil
+}
+
+// startTester serves the smoke-test webhook on a free loopback port.
+func (s *Sandbox) startTester() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the smoke tester: %w", err)
+	}
+	srv := &http.Server{Handler: &tester{mesh: s.Checkout}, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	s.TesterURL = "http://" + l.Addr().String()
+	s.stops = append(s.stops, srv.Close)
+	return nil
+}
+
+// Rate is the demo traffic per app, in requests per second.
+func (s *Sandbox) Rate() float64 { return s.rate }
+
+// Stop stops everything Start started, the control plane last.
+func (s *Sandbox) Stop() error {
+	var errs []error
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		errs = append(errs, s.stops[i]())
+	}
+	s.stops = nil
+	s.cancel()
+	return errors.Join(errs...)
+}
+
+func (s *Sandbox) logf(format string, args ...any) {
+	_, _ = fmt.Fprintf(s.log, format+"\n", args...)
+}

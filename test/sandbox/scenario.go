@@ -1,0 +1,507 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/mesh"
+)
+
+//go:embed manifests/*.yaml
+var manifests embed.FS
+
+// Outcome is how a release ended.
+type Outcome string
+
+// Outcomes of a release.
+const (
+	Promoted   Outcome = "promoted"
+	RolledBack Outcome = "rolled back"
+	TimedOut   Outcome = "timed out"
+)
+
+// Kinds of release.
+const (
+	KindCanary    = "Canary"
+	KindBlueGreen = "BlueGreen"
+)
+
+// Release is one version of a demo app, released by changing the image of
+// its Deployment.
+type Release struct {
+	// Kind is KindCanary or KindBlueGreen.
+	Kind string
+	// App is the Deployment, Canary or BlueGreen name.
+	App string
+	// Image is the tag released; Images says how it answers.
+	Image string
+	// Want is the outcome a working Sluice gives.
+	Want Outcome
+	// About says what the version does, for people.
+	About string
+}
+
+// String names the release for people.
+func (r Release) String() string {
+	return fmt.Sprintf("%s %s/%s %s", r.Kind, Namespace, r.App, r.Image)
+}
+
+// Result is what happened to a release.
+type Result struct {
+	Release
+	// Got is how it ended.
+	Got Outcome
+	// Took is from the image change to the outcome.
+	Took time.Duration
+	// Reason is the abort reason of a rollback, empty on promotion.
+	Reason string
+	// FailedMetrics name the metrics whose last result failed.
+	FailedMetrics []string
+	// Judge is the judge's last decision and its summary, if it ran.
+	Judge v1alpha1.JudgeDecision
+	// JudgeSummary says what the judge saw.
+	JudgeSummary string
+	// Steps are the setWeight values of the Canary's steps.
+	Steps []int32
+	// PassedWeight is the weight of the last setWeight step the release
+	// passed (got beyond) before it ended; zero when none.
+	PassedWeight int32
+	// Weights are the canary weights the VirtualService carried during the
+	// release, each change once, in order (Canary).
+	Weights []int32
+	// Colours are the colours the live Service selected during the
+	// release, each change once, in order (BlueGreen).
+	Colours []string
+	// Served counts the requests the app's live traffic sent to each image
+	// tag in the Settle window after the outcome.
+	Served map[string]int64
+}
+
+// OK reports whether the release ended as wanted.
+func (r Result) OK() bool { return r.Got == r.Want }
+
+// Scenario is a named series of releases of one app.
+type Scenario struct {
+	// Name is what --scenario takes.
+	Name string
+	// Kind, App and Manifest say what is installed, at image v1.
+	Kind, App, Manifest string
+	// Releases follow one another.
+	Releases []Release
+}
+
+// Scenarios are the sandbox's scenarios, in the order `all` runs them.
+var Scenarios = []Scenario{
+	{
+		Name: "canary", Kind: KindCanary, App: "podinfo", Manifest: "manifests/podinfo.yaml",
+		Releases: []Release{
+			{Kind: KindCanary, App: "podinfo", Image: "v2", Want: Promoted, About: "healthy"},
+			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past the thresholds"},
+			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 10% threshold: the judge's case"},
+		},
+	},
+	{
+		Name: "bluegreen", Kind: KindBlueGreen, App: "checkout", Manifest: "manifests/checkout.yaml",
+		Releases: []Release{
+			{Kind: KindBlueGreen, App: "checkout", Image: "v2-bad", Want: RolledBack, About: "20% errors: the smoke test through the preview fails"},
+			{Kind: KindBlueGreen, App: "checkout", Image: "v2", Want: Promoted, About: "healthy: tested, then flipped"},
+		},
+	},
+}
+
+// Select returns the scenarios a --scenario value names: "all" or one name.
+func Select(name string) ([]Scenario, error) {
+	if name == "" || name == "all" {
+		return Scenarios, nil
+	}
+	var names []string
+	for _, s := range Scenarios {
+		if s.Name == name {
+			return []Scenario{s}, nil
+		}
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("no scenario %q: choose all, %s", name, strings.Join(names, " or "))
+}
+
+// Runner runs scenarios on a Sandbox.
+type Runner struct {
+	Sandbox *Sandbox
+	// Journal receives a line for each thing the runner does or sees; nil
+	// drops them.
+	Journal func(line string)
+	// Timeout bounds each release and each installation; zero means 3
+	// minutes.
+	Timeout time.Duration
+	// Settle is how long traffic is measured after an outcome; zero means
+	// 3 seconds.
+	Settle time.Duration
+	// Poll is how often the runner looks; zero means 100 ms.
+	Poll time.Duration
+
+	mu      sync.Mutex
+	current string
+}
+
+// Current says what the runner is doing now, for a live view's header.
+func (r *Runner) Current() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current
+}
+
+func (r *Runner) doing(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	r.current = line
+	r.mu.Unlock()
+	r.note("%s", line)
+}
+
+func (r *Runner) note(format string, args ...any) {
+	if r.Journal != nil {
+		r.Journal(fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *Runner) timeout() time.Duration { return cmpOr(r.Timeout, 3*time.Minute) }
+func (r *Runner) settle() time.Duration  { return cmpOr(r.Settle, 3*time.Second) }
+func (r *Runner) poll() time.Duration    { return cmpOr(r.Poll, 100*time.Millisecond) }
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Run installs each scenario's app and runs its releases, returning every
+// result. It stops at the first error; a release with an unexpected
+// outcome is a result, not an error.
+func (r *Runner) Run(ctx context.Context, scenarios []Scenario) ([]Result, error) {
+	var results []Result
+	for _, sc := range scenarios {
+		if err := r.Install(ctx, sc); err != nil {
+			return results, err
+		}
+		for _, rel := range sc.Releases {
+			res, err := r.Release(ctx, rel)
+			if err != nil {
+				return results, err
+			}
+			results = append(results, res)
+		}
+	}
+	return results, nil
+}
+
+// Install applies a scenario's manifest at image v1 and waits until Sluice
+// has made it stable.
+func (r *Runner) Install(ctx context.Context, sc Scenario) error {
+	r.doing("installing %s %s/%s at v1", sc.Kind, Namespace, sc.App)
+	objs, err := render(sc.Manifest, map[string]string{
+		"Namespace":  Namespace,
+		"Image":      image(sc.App, "v1"),
+		"Prometheus": r.Sandbox.Prometheus.URL(),
+		"Tester":     r.Sandbox.TesterURL,
+	})
+	if err != nil {
+		return err
+	}
+	for _, u := range objs {
+		err := r.Sandbox.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("sluice-sandbox"), client.ForceOwnership)
+		if err != nil {
+			return fmt.Errorf("apply %s %s from %s: %w", u.GetKind(), u.GetName(), sc.Manifest, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	err = r.until(ctx, func() (bool, error) {
+		st, err := r.state(ctx, sc.Kind, sc.App)
+		return err == nil && st.phase == v1alpha1.PhaseStable && st.stable != "", err
+	})
+	if err != nil {
+		return fmt.Errorf("wait for %s %s/%s to be stable at v1: %w", sc.Kind, Namespace, sc.App, err)
+	}
+	r.note("%s %s/%s is stable at v1", sc.Kind, Namespace, sc.App)
+	return nil
+}
+
+// image is the demo image of an app at a tag.
+func image(app, tag string) string { return "demo/" + app + ":" + tag }
+
+// render fills in a manifest's [[ ]] fields and decodes its objects.
+func render(name string, values map[string]string) ([]*unstructured.Unstructured, error) {
+	raw, err := manifests.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := template.New(name).Delims("[[", "]]").Option("missingkey=error").Parse(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, values); err != nil {
+		return nil, fmt.Errorf("fill in %s: %w", name, err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(&buf, 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("decode %s: %w", name, err)
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}
+
+// state is what the runner reads of a release each poll.
+type state struct {
+	phase    v1alpha1.Phase
+	stable   string // stable (Canary) or active (BlueGreen) revision
+	inFlight string // canary (Canary) or preview (BlueGreen) revision
+	aborted  bool
+	reason   string
+	step     int32 // Canary: current step
+	analysis *v1alpha1.AnalysisStatus
+	steps    []v1alpha1.CanaryStep
+}
+
+func (r *Runner) state(ctx context.Context, kind, app string) (state, error) {
+	key := types.NamespacedName{Namespace: Namespace, Name: app}
+	if kind == KindCanary {
+		c := &v1alpha1.Canary{}
+		if err := r.Sandbox.Client.Get(ctx, key, c); err != nil {
+			return state{}, err
+		}
+		st := c.Status
+		return state{
+			phase: st.Phase, stable: st.StableRevision, inFlight: st.CanaryRevision, aborted: st.AbortedAt != nil,
+			reason: st.AbortReason, step: st.CurrentStep, analysis: st.Analysis, steps: c.Spec.Steps,
+		}, nil
+	}
+	bg := &v1alpha1.BlueGreen{}
+	if err := r.Sandbox.Client.Get(ctx, key, bg); err != nil {
+		return state{}, err
+	}
+	st := bg.Status
+	return state{
+		phase: st.Phase, stable: st.ActiveRevision, inFlight: st.PreviewRevision, aborted: st.AbortedAt != nil,
+		reason: st.AbortReason, analysis: st.Analysis,
+	}, nil
+}
+
+// until polls done until it is true, fails, or ctx ends.
+func (r *Runner) until(ctx context.Context, done func() (bool, error)) error {
+	var last error
+	for {
+		ok, err := done()
+		if ok {
+			return nil
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), last)
+		case <-time.After(r.poll()):
+		}
+	}
+}
+
+// Release releases one version and watches it to its outcome.
+func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
+	res := Result{Release: rel, Got: TimedOut}
+	r.doing("releasing %s (%s): expect %s", rel, rel.About, rel.Want)
+	rev, err := r.setImage(ctx, rel.App, rel.Image)
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	var last state
+	err = r.until(ctx, func() (bool, error) {
+		st, err := r.state(ctx, rel.Kind, rel.App)
+		if err != nil {
+			return false, err
+		}
+		last = st
+		if err := r.observe(ctx, &res, st, rev); err != nil {
+			return false, err
+		}
+		switch {
+		case st.stable == rev && st.phase == v1alpha1.PhaseStable:
+			res.Got = Promoted
+		case st.inFlight == rev && st.aborted:
+			res.Got = RolledBack
+		default:
+			return false, nil
+		}
+		return true, nil
+	})
+	res.Took = time.Since(start)
+	if err != nil && ctx.Err() == nil {
+		return res, err
+	}
+	if res.Got != Promoted {
+		res.Reason = last.reason
+	}
+	if a := last.analysis; a != nil {
+		for _, m := range a.Results {
+			if m.Outcome == v1alpha1.OutcomeFailed {
+				res.FailedMetrics = append(res.FailedMetrics, m.Name)
+			}
+		}
+		if a.Judge != nil {
+			res.Judge, res.JudgeSummary = a.Judge.Decision, a.Judge.Summary
+		}
+	}
+	if res.Got == TimedOut {
+		r.note("%s: no outcome within %s (phase %s)", rel, r.timeout(), last.phase)
+		return res, nil
+	}
+	res.Served, err = r.served(ctx, rel)
+	r.note("%s: %s after %s%s; then %s", rel, res.Got, res.Took.Round(100*time.Millisecond), because(res), servedText(res.Served))
+	return res, err
+}
+
+// because explains an outcome in a few words.
+func because(res Result) string {
+	if res.Got != RolledBack {
+		return ""
+	}
+	return " (" + res.Reason + ")"
+}
+
+// servedText describes who served the traffic after an outcome.
+func servedText(served map[string]int64) string {
+	var total int64
+	for _, n := range served {
+		total += n
+	}
+	if total == 0 {
+		return "no traffic measured"
+	}
+	var parts []string
+	for _, tag := range slices.Sorted(maps.Keys(served)) {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", tag, 100*float64(served[tag])/float64(total)))
+	}
+	return "live traffic served by " + strings.Join(parts, ", ")
+}
+
+// setImage changes the image of an app's Deployment and returns the
+// revision Sluice will know it by.
+func (r *Runner) setImage(ctx context.Context, app, tag string) (string, error) {
+	d := &appsv1.Deployment{}
+	key := types.NamespacedName{Namespace: Namespace, Name: app}
+	if err := r.Sandbox.Client.Get(ctx, key, d); err != nil {
+		return "", fmt.Errorf("read Deployment %s: %w", key, err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Template.Spec.Containers[0].Image = image(app, tag)
+	if err := r.Sandbox.Client.Patch(ctx, d, patch); err != nil {
+		return "", fmt.Errorf("set the image of Deployment %s to %s: %w", key, tag, err)
+	}
+	return workload.Revision(&d.Spec.Template), nil
+}
+
+// observe records the canary weight the VirtualService carries, the step
+// the release has passed, and the colour the live Service selects.
+func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string) error {
+	if res.Kind == KindBlueGreen {
+		svc := &corev1.Service{}
+		err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: workload.ApexName(res.App)}, svc)
+		if err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		if c := svc.Spec.Selector[workload.LabelColor]; c != "" && (len(res.Colours) == 0 || res.Colours[len(res.Colours)-1] != c) {
+			res.Colours = append(res.Colours, c)
+		}
+		return nil
+	}
+	res.Steps = res.Steps[:0]
+	passed := int32(0)
+	for i, s := range st.steps {
+		if s.SetWeight == nil {
+			continue
+		}
+		res.Steps = append(res.Steps, *s.SetWeight)
+		if st.inFlight == rev && int32(i) < st.step {
+			passed = *s.SetWeight
+		}
+	}
+	res.PassedWeight = max(res.PassedWeight, passed)
+	vs := &networkingv1.VirtualService{}
+	if err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: res.App}, vs); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	for _, h := range vs.Spec.GetHttp() {
+		for _, d := range h.GetRoute() {
+			if strings.HasPrefix(d.GetDestination().GetHost(), workload.CanaryName(res.App)) {
+				if w := d.GetWeight(); len(res.Weights) == 0 || res.Weights[len(res.Weights)-1] != w {
+					res.Weights = append(res.Weights, w)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// served measures which image tags the app's live traffic reaches for the
+// Settle window.
+func (r *Runner) served(ctx context.Context, rel Release) (map[string]int64, error) {
+	m := r.Sandbox.Podinfo
+	if rel.Kind == KindBlueGreen {
+		m = r.Sandbox.Checkout
+	}
+	before := sentByImage(m)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(r.settle()):
+	}
+	after := sentByImage(m)
+	out := map[string]int64{}
+	for tag, n := range after {
+		if d := n - before[tag]; d > 0 {
+			out[tag] = d
+		}
+	}
+	return out, nil
+}
+
+func sentByImage(m *mesh.Mesh) map[string]int64 {
+	out := map[string]int64{}
+	for tag := range Images {
+		out[tag] = m.SentToImage(tag)
+	}
+	return out
+}
