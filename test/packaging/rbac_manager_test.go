@@ -37,6 +37,7 @@ import (
 // free of wildcards but enough. With watchNamespaces, a Canary outside the
 // listed namespaces is left alone.
 func TestOperatorRunsWithTheChartsRBAC(t *testing.T) {
+	t.Parallel()
 	env := apiServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
