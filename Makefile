@@ -55,6 +55,14 @@ vet: ## Run go vet.
 lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned, installed by this Makefile).
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: sync-chart
+sync-chart: ## Copy the CRDs, the manager's RBAC rules and the Grafana dashboard from config/ into charts/sluice.
+	hack/sync-chart.sh
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart (helm is built into the cache when missing).
+	"$$(hack/rig.sh helm)" lint --strict charts/sluice
+
 .PHONY: verify-generated
 verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from what is committed.
 	@hack/verify-generated.sh
@@ -62,9 +70,10 @@ verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from wha
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, ...) when missing.
+tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, ...) when missing.
 	hack/rig.sh cluster >/dev/null
 	hack/rig.sh prometheus >/dev/null
+	hack/rig.sh helm >/dev/null
 
 .PHONY: test
 test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserver + etcd).
