@@ -81,7 +81,7 @@ func start(ctx context.Context, o Options, bins binaries) (_ *Cluster, err error
 	}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, c.Stop())
+			err = errors.Join(err, c.shutdown())
 		}
 	}()
 	if c.creds, err = newCredentials(serviceIP); err != nil {
@@ -99,11 +99,8 @@ func start(ctx context.Context, o Options, bins binaries) (_ *Cluster, err error
 	if err := c.createNodes(ctx); err != nil {
 		return nil, err
 	}
-	if len(o.CRDs) > 0 {
-		opts := envtest.CRDInstallOptions{Paths: o.CRDs, ErrorIfPathMissing: true}
-		if _, err := envtest.InstallCRDs(c.Config(), opts); err != nil {
-			return nil, fmt.Errorf("install the CRDs: %w", err)
-		}
+	if err := c.installCRDs(o.CRDs); err != nil {
+		return nil, err
 	}
 	if err := c.waitSettled(ctx); err != nil {
 		return nil, err
@@ -153,6 +150,22 @@ func newCluster(o Options) (_ *Cluster, err error) {
 	return c, nil
 }
 
+// installCRDs installs the CRDs in paths, files or directories, and waits
+// until the API server serves them.
+func (c *Cluster) installCRDs(paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	began := time.Now()
+	opts := envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}
+	crds, err := envtest.InstallCRDs(c.Config(), opts)
+	if err != nil {
+		return fmt.Errorf("install the CRDs: %w", err)
+	}
+	c.logf("installed %d CRDs in %s", len(crds), time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
 // Config reaches the API server as AdminUser, a member of system:masters.
 // Every call returns a new copy, which the caller may change.
 func (c *Cluster) Config() *rest.Config {
@@ -178,26 +191,36 @@ func (c *Cluster) Nodes() []string {
 // Stop stops kwok, kube-scheduler, kube-controller-manager, kube-apiserver
 // and etcd, in that order: SIGTERM, then SIGKILL after ten seconds. It waits
 // for each to exit and then removes Dir if Start created it. It reports a
-// process that had exited before. Calling it again does nothing and returns
-// the same error.
+// process that had exited before, with the end of its log. Calling it again
+// does nothing and returns the same error.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
-		for i := len(c.procs) - 1; i >= 0; i-- {
-			p := c.procs[i]
-			if err := p.stop(); err != nil {
-				errs = append(errs, err)
-			}
-			c.logf("stopped %s (pid %d)", p.name, p.pid())
+		for _, p := range c.procs {
+			errs = append(errs, p.exitedEarly())
 		}
-		if c.tempDir {
-			if err := os.RemoveAll(c.dir); err != nil {
-				errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
-			}
-		}
-		c.stopErr = errors.Join(errs...)
+		c.stopErr = errors.Join(append(errs, c.shutdown())...)
 	})
 	return c.stopErr
+}
+
+// shutdown stops the processes, last started first, and removes a temporary
+// Dir.
+func (c *Cluster) shutdown() error {
+	var errs []error
+	for i := len(c.procs) - 1; i >= 0; i-- {
+		p := c.procs[i]
+		if err := p.stop(); err != nil {
+			errs = append(errs, err)
+		}
+		c.logf("stopped %s (pid %d)", p.name, p.pid())
+	}
+	if c.tempDir {
+		if err := os.RemoveAll(c.dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // path names a file or directory in Dir.

@@ -45,7 +45,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bins binaries) error {
 		if err = c.tryAPIServer(ctx, bins); !errors.Is(err, errPortTaken) {
 			return err
 		}
-		c.logf("retrying with other ports: %v", err)
+		c.logf("a port was taken before etcd or kube-apiserver bound it; trying others")
 		for _, p := range c.procs {
 			_ = p.stop()
 		}

@@ -81,11 +81,13 @@ func (p *process) exitedEarly() error {
 }
 
 // stop sends SIGTERM, then SIGKILL if the process has not exited within
-// stopGrace, and waits for it to exit. A process that had already exited is
-// reported, since nothing but stop should end it.
+// stopGrace, and waits for it to exit. It does nothing if the process has
+// exited already.
 func (p *process) stop() error {
-	if err := p.exitedEarly(); err != nil {
-		return err
+	select {
+	case <-p.exited:
+		return nil
+	default:
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("signal %s: %w", p.name, err)
