@@ -82,6 +82,14 @@ test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserv
 	KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" SLUICE_PROMETHEUS="$$(hack/rig.sh prometheus)" \
 		go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: sandbox
+sandbox: tools ## Run the sandbox: a whole canary and blue-green release on this machine, shown live (SANDBOX_FLAGS="--keep", "--scenario canary", "--rate 500").
+	go run ./test/sandbox/cmd/sandbox $(SANDBOX_FLAGS)
+
+.PHONY: test-e2e
+test-e2e: tools ## Run only the end-to-end suite (the sandbox's scenarios, asserted).
+	go test $(GO_TEST_FLAGS) -v ./test/e2e/
+
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
 	go test $(GO_TEST_FLAGS) ./internal/... ./api/...

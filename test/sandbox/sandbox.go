@@ -39,8 +39,8 @@ var Images = map[string]mesh.Behaviour{
 	"v2": {ErrorFraction: 0.005, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
 	// A bad version: 5% errors and slow (150-400 ms), past both thresholds.
 	"v3-bad": {ErrorFraction: 0.05, Latency: 150 * time.Millisecond, Jitter: 250 * time.Millisecond},
-	// A subtly bad version: as fast as v1, 5% errors, inside the 10%
-	// error-rate threshold but ten times the primary's: the judge's case.
+	// A subtly bad version: as fast as v1, 5% errors, inside the 15%
+	// error-rate ceiling but ten times the primary's: the judge's case.
 	"v4-flaky": {ErrorFraction: 0.05, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
 	// A blue-green version whose smoke test fails: 20% errors.
 	"v2-bad": {ErrorFraction: 0.2, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},

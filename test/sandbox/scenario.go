@@ -118,7 +118,7 @@ var Scenarios = []Scenario{
 		Releases: []Release{
 			{Kind: KindCanary, App: "podinfo", Image: "v2", Want: Promoted, About: "healthy"},
 			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past the thresholds"},
-			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 10% threshold: the judge's case"},
+			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 15% ceiling: the judge's case"},
 		},
 	},
 	{

@@ -48,13 +48,6 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "sandbox: --rate must be a positive number of requests per second")
 		return 2
 	}
-	if *keep && *dir == "" {
-		*dir = "sandbox"
-		if err := os.MkdirAll(*dir, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, "sandbox:", err)
-			return 1
-		}
-	}
 	// The operator's own logs would drown the view; its decisions show as
 	// Events and status there. Errors still reach stderr.
 	ctrllog.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel), zap.WriteTo(os.Stderr)))

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/sluice-dev/sluice/test/sandbox"
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "End-to-end: the sandbox's scenarios")
+}
+
+var (
+	sb     *sandbox.Sandbox
+	runner *sandbox.Runner
+	// journal keeps what the runner did, for failure reports.
+	journal struct {
+		sync.Mutex
+		lines []string
+	}
+)
+
+var _ = BeforeSuite(func() {
+	ctrllog.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
+	var err error
+	sb, err = sandbox.Start(context.Background(), sandbox.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred(), "start the sandbox")
+	DeferCleanup(func() {
+		Expect(sb.Stop()).To(Succeed(), "stop the sandbox")
+	})
+	runner = &sandbox.Runner{Sandbox: sb, Journal: func(line string) {
+		journal.Lock()
+		defer journal.Unlock()
+		line = time.Now().Format(time.TimeOnly) + " " + line
+		journal.lines = append(journal.lines, line)
+		_, _ = fmt.Fprintln(GinkgoWriter, line)
+	}}
+})
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		journal.Lock()
+		defer journal.Unlock()
+		_, _ = fmt.Fprintf(os.Stderr, "sandbox journal up to the failure:\n  %s\n", strings.Join(journal.lines, "\n  "))
+	}
+})
+
+// sandboxTimeout bounds one release or installation, with room for a busy
+// machine: the runner's own limit is 3 minutes.
+const sandboxTimeout = 4 * time.Minute
