@@ -103,34 +103,16 @@ build_kubernetes() {
 	log "kubernetes $K8S_VERSION built in $((SECONDS - t0))s"
 }
 
+# build_kwok builds kwok. Its stages (which make pods Ready without a
+# kubelet) are not taken from here: test/cluster embeds kwokctl's default
+# stage set of the same version.
 build_kwok() {
-	[[ -x "$KWOK_DIR/kwok" && -f "$KWOK_DIR/stages.yaml" ]] && return 0
+	[[ -x "$KWOK_DIR/kwok" ]] && return 0
 	log "building kwok $KWOK_VERSION from the Go module proxy (about 3 minutes, once)"
 	local t0=$SECONDS
 	mkdir -p "$KWOK_DIR"
 	GOBIN="$KWOK_DIR" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
-	local moddir
-	moddir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
-	local s out="$KWOK_DIR/stages.yaml.tmp"
-	: >"$out"
-	for s in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete; do
-		local f
-		f="$(find "$moddir/kustomize/stage" -name "$s.yaml" | head -1)"
-		[[ -n "$f" ]] || { log "kwok stage $s not found in $moddir/kustomize/stage"; exit 1; }
-		printf -- '---\n' >>"$out"
-		cat "$f" >>"$out"
-	done
-	mv "$out" "$KWOK_DIR/stages.yaml"
 	log "kwok $KWOK_VERSION built in $((SECONDS - t0))s"
-}
-
-build_helm() {
-	[[ -x "$HELM_DIR/helm" ]] && return 0
-	log "building helm $HELM_VERSION from the Go module proxy (about 6 minutes on 2 cores, once)"
-	local t0=$SECONDS
-	mkdir -p "$HELM_DIR"
-	GOBIN="$HELM_DIR" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
-	log "helm $HELM_VERSION built in $((SECONDS - t0))s"
 }
 
 assemble_assets() {
@@ -194,11 +176,10 @@ path)
 	etcd) echo "$ETCD_DIR/etcd" ;;
 	kube-apiserver | kube-controller-manager | kube-scheduler) echo "$K8S_DIR/$2" ;;
 	kwok) echo "$KWOK_DIR/kwok" ;;
-	kwok-stages) echo "$KWOK_DIR/stages.yaml" ;;
 	assets) echo "$ASSETS_DIR" ;;
 	prometheus) find_prometheus ;;
 	helm) echo "$HELM_DIR/helm" ;;
-	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kwok-stages|assets|prometheus|helm" >&2; exit 2 ;;
+	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|assets|prometheus|helm" >&2; exit 2 ;;
 	esac
 	;;
 *)
