@@ -1,5 +1,7 @@
 // Package cli is the kubectl plugin, kubectl-sluice: it lists Canaries and
-// BlueGreens, shows where one release stands, and steers it.
+// BlueGreens, shows where one release stands, and steers it. Its live views
+// (`status --watch`, and Watch, the board the sandbox shows) redraw in place
+// on a terminal and print one line per change anywhere else.
 //
 // The plugin never changes a release itself. A command (promote, abort,
 // pause, ...) is a merge patch of two annotations, rollouts.sluice.dev/command

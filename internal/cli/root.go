@@ -22,7 +22,8 @@ type Env struct {
 	// Namespace returns the namespace of --namespace or of the kubeconfig's
 	// context.
 	Namespace func() (string, error)
-	// Terminal reports whether Out is a terminal, for `status --watch`.
+	// Terminal reports whether Out is a terminal, for the live views
+	// (`status --watch`, `watch`).
 	Terminal bool
 }
 
@@ -36,7 +37,7 @@ func NewRootCommand(env Env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGetCommand(env), newStatusCommand(env))
+	root.AddCommand(newGetCommand(env), newStatusCommand(env), newWatchCommand(env))
 	for _, c := range []struct {
 		cmd   v1alpha1.Command
 		short string
@@ -110,6 +111,32 @@ func newStatusCommand(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&kind, "kind", "", "canary or bluegreen, when both kinds use NAME")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "re-print on every change until interrupted")
 	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch polls")
+	return cmd
+}
+
+func newWatchCommand(env Env) *cobra.Command {
+	var (
+		all      bool
+		interval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "watch [NAME...]",
+		Short: "Watch releases live: weight, step, metrics, judge and events of every release (or those named)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := env.resolve()
+			if err != nil {
+				return err
+			}
+			if all {
+				ns = ""
+			}
+			return Watch(cmd.Context(), env.Out, c, WatchOptions{
+				Namespace: ns, Names: args, Terminal: env.Terminal, Interval: interval,
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "watch releases in every namespace")
+	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often to poll")
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -22,11 +21,12 @@ type StatusOptions struct {
 	Namespace, Name string
 	// Kind disambiguates a name used by a Canary and a BlueGreen.
 	Kind Kind
-	// Watch re-prints the summary whenever the release changes, until ctx
-	// ends.
+	// Watch shows the release live until ctx ends: its summary whenever it
+	// changes, and each new Event.
 	Watch bool
-	// Terminal clears the screen before each re-print; otherwise each print
-	// is a plain block after a separator line, fit for a log.
+	// Terminal redraws the summary and the latest Events in place;
+	// otherwise each new Event is a line and each change of the release a
+	// block after a separator line, fit for a log.
 	Terminal bool
 	// Interval between polls when watching; two seconds when zero.
 	Interval time.Duration
@@ -34,11 +34,11 @@ type StatusOptions struct {
 	Now func() time.Time
 }
 
-// clearScreen moves the cursor home and clears a terminal.
-const clearScreen = "\x1b[H\x1b[2J"
-
-// Status writes a readable summary of one release; with o.Watch it
-// re-prints it on every change until ctx ends.
+// Status writes a readable summary of one release and its latest events;
+// with o.Watch it shows them live until ctx ends: on a terminal the summary
+// is redrawn in place when the release changes or an event arrives,
+// otherwise each new event is a line and each change of the release a block
+// after a "--- <time> ---" line.
 func Status(ctx context.Context, w io.Writer, c client.Client, o StatusOptions) error {
 	now := o.Now
 	if now == nil {
@@ -49,55 +49,82 @@ func Status(ctx context.Context, w io.Writer, c client.Client, o StatusOptions) 
 		return err
 	}
 	if !o.Watch {
-		return render(w, r, now())
+		s, err := releaseSnapshot(ctx, c, r)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, details{}.frame(s, now()))
+		return err
 	}
 	interval := o.Interval
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	seen := ""
-	for {
-		if v := r.object().GetResourceVersion(); v != seen {
-			seen = v
-			if err := renderWatched(w, r, now(), o.Terminal); err != nil {
-				return err
-			}
+	poll := func(ctx context.Context) (snapshot, error) {
+		r, err := find(ctx, c, o.Namespace, o.Name, r.kind())
+		if err != nil {
+			return snapshot{}, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(interval):
-		}
-		if r, err = find(ctx, c, o.Namespace, o.Name, r.kind()); err != nil {
-			if errors.Is(ctx.Err(), context.Canceled) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil
-			}
-			return err
-		}
+		return releaseSnapshot(ctx, c, r)
 	}
+	return live(ctx, w, &screen{view: details{}, terminal: o.Terminal}, interval, now, poll)
 }
 
-func renderWatched(w io.Writer, r release, now time.Time, terminal bool) error {
-	prefix := fmt.Sprintf("--- %s ---\n", now.UTC().Format(time.RFC3339))
-	if terminal {
-		prefix = clearScreen
+// releaseSnapshot is one release and the events about it.
+func releaseSnapshot(ctx context.Context, c client.Client, r release) (snapshot, error) {
+	obj := r.object()
+	evs, note, err := listEvents(ctx, c, obj.GetNamespace(), client.MatchingFields{"regarding.uid": string(obj.GetUID())})
+	if err != nil {
+		return snapshot{}, err
 	}
-	if _, err := io.WriteString(w, prefix); err != nil {
-		return err
-	}
-	return render(w, r, now)
+	return snapshot{releases: []release{r}, events: about(evs, []release{r}), eventsNote: note}, nil
 }
 
-// render writes the summary of a release.
-func render(w io.Writer, r release, now time.Time) error {
+// details is the view of one release: everything `status` prints, then
+// its latest events.
+type details struct{}
+
+var _ view = details{}
+
+func (details) frame(s snapshot, now time.Time) string {
 	var b strings.Builder
-	if r.canary != nil {
-		renderCanary(&b, r.canary, now)
-	} else {
-		renderBlueGreen(&b, r.blueGreen, now)
+	for _, r := range s.releases {
+		summary(&b, r, now)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	eventTable(&b, s.events, s.eventsNote, false, now.Location())
+	return b.String()
+}
+
+// changes prints each new event as a line, and the whole summary again,
+// after a line with the time, whenever the release changed.
+func (details) changes(prev *snapshot, cur snapshot, now time.Time) string {
+	var b strings.Builder
+	b.WriteString(eventChanges(prev, cur, now))
+	if prev == nil || resourceVersions(prev.releases) != resourceVersions(cur.releases) {
+		fmt.Fprintf(&b, "--- %s ---\n", now.UTC().Format(time.RFC3339))
+		for _, r := range cur.releases {
+			summary(&b, r, now)
+		}
+	}
+	return b.String()
+}
+
+// resourceVersions identifies the state of some releases.
+func resourceVersions(rs []release) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.String() + "@" + r.object().GetResourceVersion() + "\n")
+	}
+	return b.String()
+}
+
+// summary writes the summary of a release.
+func summary(b *strings.Builder, r release, now time.Time) {
+	if r.canary != nil {
+		renderCanary(b, r.canary, now)
+	} else {
+		renderBlueGreen(b, r.blueGreen, now)
+	}
 }
 
 func renderCanary(b *strings.Builder, cn *v1alpha1.Canary, now time.Time) {
@@ -106,7 +133,11 @@ func renderCanary(b *strings.Builder, cn *v1alpha1.Canary, now time.Time) {
 	fmt.Fprintf(b, "Phase:      %s\n", canaryPhase(st))
 	fmt.Fprintf(b, "Revisions:  stable %s  canary %s\n", short(st.StableRevision), short(st.CanaryRevision))
 	fmt.Fprintf(b, "Weight:     %s\n", weightBar(st.CanaryWeight))
-	fmt.Fprintf(b, "Step:       %s\n", canaryStep(cn.Spec.Steps, st, now))
+	started := "not started"
+	if st.StepStartedAt != nil {
+		started = "started " + ago(st.StepStartedAt, now)
+	}
+	fmt.Fprintf(b, "Step:       %s\n", stepOf(cn.Spec.Steps, st, started))
 	if st.AbortedAt != nil {
 		fmt.Fprintf(b, "Aborted:    %s (%s)\n", ago(st.AbortedAt, now), st.AbortReason)
 	}
@@ -114,9 +145,9 @@ func renderCanary(b *strings.Builder, cn *v1alpha1.Canary, now time.Time) {
 	renderTail(b, st.Conditions, st.LastCommand, st.History, now)
 }
 
-// canaryStep describes the current step: its index, what it does and how
-// long it has held.
-func canaryStep(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus, now time.Time) string {
+// stepOf describes the current step: its index, what it does, and started
+// (when it started).
+func stepOf(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus, started string) string {
 	i := int(st.CurrentStep)
 	if st.CanaryRevision == "" || st.CanaryRevision == st.StableRevision {
 		return "- (no release in flight)"
@@ -131,10 +162,6 @@ func canaryStep(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus, now time.
 		what = fmt.Sprintf("setWeight %d", *s.SetWeight)
 	case s.Pause != nil && s.Pause.Duration != nil:
 		what = "pause " + s.Pause.Duration.Duration.String()
-	}
-	started := "not started"
-	if st.StepStartedAt != nil {
-		started = "started " + ago(st.StepStartedAt, now)
 	}
 	return fmt.Sprintf("%d/%d %s (%s)", i+1, len(steps), what, started)
 }
@@ -186,6 +213,7 @@ func renderAnalysis(b *strings.Builder, spec *v1alpha1.Analysis, st *v1alpha1.An
 			fmt.Fprintf(b, ": %s", j.Summary)
 		}
 		b.WriteString("\n")
+		judgeEvidence(b, "  ", judgeSpec(spec), j)
 	}
 }
 

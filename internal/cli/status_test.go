@@ -41,8 +41,10 @@ func inFlight(cn *v1alpha1.Canary) {
 				Name: "error-rate", Outcome: v1alpha1.OutcomePassed, Value: "0.0042",
 				Message: "0.0042 is within [-Inf, 0.01]", Time: now,
 			}},
-			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue,
-				Summary: "canary error rate 1.1x primary; evidence 3 of 40 needed"},
+			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Threshold: 40,
+				Summary: "canary error rate 1.1x primary; evidence 3 of 40 needed",
+				Metrics: []v1alpha1.JudgeMetricStatus{{Name: "errors", Observations: 4, RollbackEvidence: 3,
+					Canary: v1alpha1.CounterSample{Requests: 1000, Events: 5}, Primary: v1alpha1.CounterSample{Requests: 9000, Events: 41}}}},
 		},
 		History: []v1alpha1.DecisionRecord{{Time: now, Reason: "StepAdvanced", Revision: "6c4b8d2a1", Step: 2, Weight: 25,
 			Message: "error-rate 0.0042 passed"}},
@@ -71,13 +73,16 @@ func (s *syncBuffer) String() string {
 }
 
 var _ = Describe("status", func() {
-	It("shows a canary's phase, weight bar, step, metric results against thresholds, judge and decisions", func() {
+	It("shows a canary's phase, weight bar, step, metric results against thresholds, judge evidence and decisions", func() {
 		ns := newNamespace()
 		cn := newCanary(ns, "podinfo", analysed)
 		inFlight(cn)
 
 		var out bytes.Buffer
-		Expect(cli.Status(ctx, &out, k8s, cli.StatusOptions{Namespace: ns, Name: "podinfo"})).To(Succeed())
+		// Ages are measured from the (whole-second) time status was written,
+		// so that they do not depend on how fast the test runs.
+		now := func() time.Time { return cn.Status.StepStartedAt.Time }
+		Expect(cli.Status(ctx, &out, k8s, cli.StatusOptions{Namespace: ns, Name: "podinfo", Now: now})).To(Succeed())
 		s := out.String()
 		Expect(s).To(HavePrefix("Canary " + ns + "/podinfo\n"))
 		Expect(s).To(ContainSubstring("Phase:      Progressing\n"))
@@ -86,6 +91,7 @@ var _ = Describe("status", func() {
 		Expect(s).To(ContainSubstring("Step:       3/3 setWeight 50 (started 0s ago)\n"))
 		Expect(s).To(MatchRegexp(`(?m)^  error-rate\s+0\.0042\s+<= 0\.01\s+Passed\s+0\.0042 is within`))
 		Expect(s).To(ContainSubstring("Judge:      Continue: canary error rate 1.1x primary; evidence 3 of 40 needed\n"))
+		Expect(s).To(ContainSubstring("  errors  rollback e=3 of 40  canary 5/1000 (0.5%)  primary 41/9000 (0.46%)  4 observations\n"))
 		Expect(s).To(MatchRegexp(`(?m)^  Reconciling\s+True\s+Analysing\s+step 2 at weight 25$`))
 		Expect(s).To(MatchRegexp(`(?m)^  0s ago\s+StepAdvanced\s+revision 6c4b8d2a1\s+step 2\s+weight 25\s+error-rate 0.0042 passed$`))
 	})
