@@ -177,9 +177,19 @@ func newOperator(cfg *rest.Config, leaseNamespace string, watch []string) (ctrl.
 // createRelease creates a Deployment and a Canary for it in ns.
 func createRelease(ctx context.Context, t testing.TB, c client.Client, ns string) {
 	t.Helper()
-	labels := map[string]string{"app": "podinfo"}
+	d, canary := releaseObjects(ns, "podinfo")
+	for _, o := range []client.Object{d, canary} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatalf("create %T in %s: %v", o, ns, err)
+		}
+	}
+}
+
+// releaseObjects returns a Deployment named name and a Canary for it.
+func releaseObjects(ns, name string) (*appsv1.Deployment, *v1alpha1.Canary) {
+	labels := map[string]string{"app": name}
 	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: ns, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](2),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
@@ -192,20 +202,16 @@ func createRelease(ctx context.Context, t testing.TB, c client.Client, ns string
 		},
 	}
 	canary := &v1alpha1.Canary{
-		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1alpha1.CanarySpec{
-			TargetRef:               v1alpha1.TargetRef{Name: "podinfo"},
+			TargetRef:               v1alpha1.TargetRef{Name: name},
 			Service:                 v1alpha1.ServicePort{Port: 9898},
 			TrafficRouting:          v1alpha1.TrafficRouting{Istio: &v1alpha1.IstioRouting{}},
 			Steps:                   []v1alpha1.CanaryStep{{SetWeight: ptr.To[int32](10)}},
 			ProgressDeadlineSeconds: 60,
 		},
 	}
-	for _, o := range []client.Object{d, canary} {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatalf("create %T in %s: %v", o, ns, err)
-		}
-	}
+	return d, canary
 }
 
 // waitReady waits until the Canary in ns is Ready with a stable revision
