@@ -247,7 +247,7 @@ func renderTail(b *strings.Builder, conds []metav1.Condition, last *v1alpha1.Com
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 		for _, d := range history {
 			_, _ = fmt.Fprintf(tw, "  %s\t%s\trevision %s\tstep %d\tweight %d\t%s\n",
-				ago(&d.Time, now), d.Reason, short(d.Revision), d.Step, d.Weight, d.Message)
+				ago(&d.Time, now), d.Reason, short(d.Revision), d.Step+1, d.Weight, d.Message)
 		}
 		_ = tw.Flush()
 	}

@@ -93,7 +93,7 @@ var _ = Describe("status", func() {
 		Expect(s).To(ContainSubstring("Judge:      Continue: canary error rate 1.1x primary; evidence 3 of 40 needed\n"))
 		Expect(s).To(ContainSubstring("  errors  rollback e=3 of 40  canary 5/1000 (0.5%)  primary 41/9000 (0.46%)  4 observations\n"))
 		Expect(s).To(MatchRegexp(`(?m)^  Reconciling\s+True\s+Analysing\s+step 2 at weight 25$`))
-		Expect(s).To(MatchRegexp(`(?m)^  0s ago\s+StepAdvanced\s+revision 6c4b8d2a1\s+step 2\s+weight 25\s+error-rate 0.0042 passed$`))
+		Expect(s).To(MatchRegexp(`(?m)^  0s ago\s+StepAdvanced\s+revision 6c4b8d2a1\s+step 3\s+weight 25\s+error-rate 0.0042 passed$`))
 	})
 
 	It("shows a blue-green's active colour instead of a weight", func() {

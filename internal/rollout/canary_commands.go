@@ -75,7 +75,7 @@ func (m *canaryMachine) promoteStep() (string, bool) {
 	}
 	m.st.CurrentStep++
 	m.st.StepStartedAt = nil
-	return fmt.Sprintf("moved to step %d", m.st.CurrentStep), true
+	return "moved to " + stepName(m.spec.Steps, m.st.CurrentStep), true
 }
 
 // pause holds the release where it is; every clock stops with it (see
@@ -89,7 +89,7 @@ func (m *canaryMachine) pause() (string, bool) {
 	}
 	now := m.now
 	m.st.PausedAt = &now
-	return fmt.Sprintf("paused at step %d", m.st.CurrentStep), true
+	return "paused at " + stepName(m.spec.Steps, m.st.CurrentStep), true
 }
 
 // resume lifts a pause. Why shift stepStartedAt by the time paused: a timed

@@ -38,7 +38,7 @@ func TestCanaryCommands(t *testing.T) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 50}}))
 			g.Expect(d.Status.LastCommand).To(Equal(&v1alpha1.CommandStatus{Name: v1alpha1.CommandPromote, ID: "1",
-				ProcessedAt: metav1.NewTime(at(5 * time.Minute)), Message: "moved to step 2"}))
+				ProcessedAt: metav1.NewTime(at(5 * time.Minute)), Message: "moved to step 3/4"}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventCommandApplied}))
 		},
 	}, {

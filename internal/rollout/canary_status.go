@@ -37,8 +37,8 @@ func (m *canaryMachine) waitingFor() (string, string) {
 		return v1alpha1.ReasonProviderUnavailable, "paused: the metric provider failed; " +
 			analysisSummary(m.spec.Analysis, st.Analysis) + "; fix the provider, then resume"
 	case st.PausedAt != nil:
-		return v1alpha1.ReasonPaused, fmt.Sprintf("paused at step %d since %s; resume to continue",
-			step, st.PausedAt.UTC().Format("2006-01-02T15:04:05Z"))
+		return v1alpha1.ReasonPaused, fmt.Sprintf("paused at %s since %s; resume to continue",
+			stepName(m.spec.Steps, step), st.PausedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	case st.PromotingAt != nil:
 		return v1alpha1.ReasonPromoting, fmt.Sprintf("promoting revision %s: primary %d/%d ready, canary weight %d",
 			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.reportedWeight())
@@ -56,15 +56,15 @@ func (m *canaryMachine) waitingFor() (string, string) {
 	s := m.spec.Steps[step]
 	switch {
 	case s.Pause != nil && s.Pause.Duration == nil:
-		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("step %d pauses until promoted", step)
+		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("%s pauses until promoted", stepName(m.spec.Steps, step))
 	case s.Pause != nil:
-		return v1alpha1.ReasonPaused, fmt.Sprintf("step %d pauses until %s", step,
+		return v1alpha1.ReasonPaused, fmt.Sprintf("%s pauses until %s", stepName(m.spec.Steps, step),
 			st.StepStartedAt.Add(s.Pause.Duration.Duration).UTC().Format("2006-01-02T15:04:05Z"))
 	case m.spec.Analysis != nil:
-		return v1alpha1.ReasonAnalysing, fmt.Sprintf("step %d at weight %d: %s", step,
+		return v1alpha1.ReasonAnalysing, fmt.Sprintf("%s at weight %d: %s", stepName(m.spec.Steps, step),
 			stepWeight(m.spec.Steps, step), analysisSummary(m.spec.Analysis, st.Analysis))
 	}
-	return v1alpha1.ReasonProgressing, fmt.Sprintf("step %d at weight %d", step, stepWeight(m.spec.Steps, step))
+	return v1alpha1.ReasonProgressing, fmt.Sprintf("%s at weight %d", stepName(m.spec.Steps, step), stepWeight(m.spec.Steps, step))
 }
 
 // promotion is the Promoted condition: True once the stable revision is the
