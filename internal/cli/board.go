@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -136,7 +137,7 @@ func analysisBlock(b *strings.Builder, spec *v1alpha1.Analysis, st *v1alpha1.Ana
 	}
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 	for _, res := range st.Results {
-		_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", res.Name, orDash(res.Value), metricThreshold(spec, res.Name), res.Outcome)
+		_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", res.Name, metricValue(res.Value), metricThreshold(spec, res.Name), res.Outcome)
 	}
 	_ = tw.Flush()
 	if j := st.Judge; j != nil {
@@ -166,7 +167,7 @@ func summaryLine(r release) string {
 		return b.String()
 	}
 	for _, res := range st.Results {
-		fmt.Fprintf(&b, " %s=%s (%s)", res.Name, orDash(res.Value), metricThreshold(spec, res.Name))
+		fmt.Fprintf(&b, " %s=%s (%s)", res.Name, metricValue(res.Value), metricThreshold(spec, res.Name))
 		if res.Outcome != v1alpha1.OutcomePassed {
 			fmt.Fprintf(&b, " %s", res.Outcome)
 		}
@@ -186,6 +187,15 @@ func judgeSpec(a *v1alpha1.Analysis) *v1alpha1.Judge {
 }
 
 // orDash is s, or "-" when s is empty.
+// metricValue shows a metric's value to four significant digits, "-" when
+// there is none; status keeps it whole.
+func metricValue(s string) string {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return strconv.FormatFloat(f, 'g', 4, 64)
+	}
+	return orDash(s)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"

@@ -199,11 +199,7 @@ func renderAnalysis(b *strings.Builder, spec *v1alpha1.Analysis, st *v1alpha1.An
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 		_, _ = fmt.Fprintln(tw, "  METRIC\tVALUE\tTHRESHOLD\tOUTCOME\tMESSAGE")
 		for _, res := range st.Results {
-			value := res.Value
-			if value == "" {
-				value = "-"
-			}
-			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", res.Name, value, metricThreshold(spec, res.Name), res.Outcome, res.Message)
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", res.Name, metricValue(res.Value), metricThreshold(spec, res.Name), res.Outcome, res.Message)
 		}
 		_ = tw.Flush()
 	}

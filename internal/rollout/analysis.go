@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,18 +200,40 @@ func analysisSummary(a *v1alpha1.Analysis, st *v1alpha1.AnalysisStatus) string {
 	l := limitsOf(a)
 	parts := make([]string, 0, len(st.Results)+1)
 	for _, r := range st.Results {
-		s := fmt.Sprintf("%s %s", r.Name, r.Outcome)
-		if r.Value != "" {
-			s += "=" + r.Value
-		}
-		if r.Message != "" {
-			s += " (" + r.Message + ")"
-		}
-		parts = append(parts, s)
+		parts = append(parts, resultSummary(r))
 	}
 	if st.Judge != nil {
 		parts = append(parts, fmt.Sprintf("judge %s: %s", st.Judge.Decision, st.Judge.Summary))
 	}
 	return fmt.Sprintf("check %d: %s; failures %d/%d, provider errors in a row %d/%d",
 		st.Checks, strings.Join(parts, ", "), st.Failures, l.failureLimit, st.ConsecutiveErrors, l.errorLimit)
+}
+
+// resultSummary says in a few words what one metric read and whether it
+// passed: "error-rate 0.0042 passed", "latency-p99-ms 495 failed (above the
+// range (-Inf, 250])". Values are rounded to four significant digits; status
+// keeps them whole.
+func resultSummary(r v1alpha1.MetricResult) string {
+	s := r.Name
+	if r.Value != "" {
+		v := r.Value
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			v = strconv.FormatFloat(f, 'g', 4, 64)
+		}
+		s += " " + v
+	}
+	switch r.Outcome {
+	case v1alpha1.OutcomeNoData:
+		s += " no data"
+	default:
+		s += " " + strings.ToLower(string(r.Outcome))
+	}
+	if r.Outcome != v1alpha1.OutcomePassed && r.Message != "" {
+		msg := r.Message
+		if r.Value != "" {
+			msg = strings.TrimPrefix(msg, "value "+r.Value+" is ")
+		}
+		s += " (" + msg + ")"
+	}
+	return s
 }
