@@ -482,6 +482,14 @@ func (r *Runner) served(ctx context.Context, rel Release) (map[string]int64, err
 	if rel.Kind == KindBlueGreen {
 		m = r.Sandbox.Checkout
 	}
+	// The emulator rereads routes and endpoints every 200 ms and lets the
+	// requests in flight finish: what it sends after this grace follows
+	// the outcome.
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(time.Second):
+	}
 	before := sentByImage(m)
 	select {
 	case <-ctx.Done():
