@@ -7,8 +7,10 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -23,6 +25,11 @@ import (
 // manager Deployment is Available with its two replicas and that helm
 // installed the CRDs from crds/, then uninstalls it: the Deployment goes,
 // the CRDs stay (helm never deletes them, as docs/install.md says).
+//
+// The release namespace enforces the restricted Pod Security Standard, so
+// kube-apiserver's PodSecurity admission judges the chart's securityContext:
+// a pod that violates it is refused, and the Deployment never becomes
+// Available.
 func TestHelmInstallWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -45,8 +52,10 @@ func TestHelmInstallWait(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	restrictedNamespace(ctx, t, k8s)
+
 	out, err := runHelm(t, "install", release, "charts/sluice", "--kubeconfig", c.KubeconfigPath(),
-		"--namespace", namespace, "--create-namespace", "--wait", "--timeout", "2m")
+		"--namespace", namespace, "--wait", "--timeout", "2m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,5 +89,28 @@ func TestHelmInstallWait(t *testing.T) {
 	}
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "canaries.rollouts.sluice.dev"}, &apiextensionsv1.CustomResourceDefinition{}); err != nil {
 		t.Errorf("helm uninstall removed the Canary CRD (and with it every Canary): %v", err)
+	}
+}
+
+// restrictedNamespace creates the release namespace enforcing the restricted
+// Pod Security Standard, and checks that the API server enforces it: a pod
+// with no securityContext is refused.
+func restrictedNamespace(ctx context.Context, t *testing.T, k8s client.Client) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+	}}}
+	if err := k8s.Create(ctx, ns); err != nil {
+		t.Fatalf("create namespace %s: %v", namespace, err)
+	}
+	bare := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "bare"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
+	}
+	err := k8s.Create(ctx, bare, client.DryRunAll)
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "violates PodSecurity") {
+		t.Fatalf("a pod with no securityContext in namespace %s was not refused by PodSecurity admission (got %v): "+
+			"the test would not catch a chart that breaks the restricted standard", namespace, err)
 	}
 }
