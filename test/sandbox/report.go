@@ -20,7 +20,15 @@ func WriteSummary(w io.Writer, results []Result) error {
 		}
 		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", r.Release, r.Want, r.Got, mark, r.Took.Round(time.Second), Explain(r))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if err := r.Check(); err != nil {
+			_, _ = fmt.Fprintf(w, "%s went wrong:\n  %s\n", r.Release, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		}
+	}
+	return nil
 }
 
 // Explain says in one line what happened to a release.

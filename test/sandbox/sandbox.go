@@ -37,9 +37,9 @@ var Images = map[string]mesh.Behaviour{
 	// Healthy versions: 0.5% errors, 20-50 ms.
 	"v1": {ErrorFraction: 0.005, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
 	"v2": {ErrorFraction: 0.005, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
-	// A bad version: 5% errors and slow (150-400 ms), past both thresholds.
+	// A bad version: 5% errors and slow (150-400 ms), past the latency ceiling.
 	"v3-bad": {ErrorFraction: 0.05, Latency: 150 * time.Millisecond, Jitter: 250 * time.Millisecond},
-	// A subtly bad version: as fast as v1, 5% errors, inside the 15%
+	// A subtly bad version: as fast as v1, 5% errors, inside the 20%
 	// error-rate ceiling but ten times the primary's: the judge's case.
 	"v4-flaky": {ErrorFraction: 0.05, Latency: 20 * time.Millisecond, Jitter: 30 * time.Millisecond},
 	// A blue-green version whose smoke test fails: 20% errors.

@@ -90,6 +90,13 @@ type Result struct {
 	// Weights are the canary weights the VirtualService carried during the
 	// release, each change once, in order (Canary).
 	Weights []int32
+	// Overshoots describe every time the VirtualService carried a weight
+	// above the last setWeight step the release had reached, as status
+	// said both then and a moment later (Canary). A working Sluice has none.
+	Overshoots []string
+	// Stable is the image tag that served the live traffic before the
+	// release; a rollback must leave it serving.
+	Stable string
 	// Colours are the colours the live Service selected during the
 	// release, each change once, in order (BlueGreen).
 	Colours []string
@@ -98,8 +105,50 @@ type Result struct {
 	Served map[string]int64
 }
 
-// OK reports whether the release ended as wanted.
-func (r Result) OK() bool { return r.Got == r.Want }
+// OK reports whether the release ended as wanted and Check finds nothing
+// wrong.
+func (r Result) OK() bool { return r.Check() == nil }
+
+// Check lists what went wrong with a release, beyond its outcome: the
+// canary weight above the step in force or not back to 0, the live traffic
+// afterwards not all served by the version that should serve it (the new
+// one after a promotion, the stable one after a rollback), a blue-green
+// Service that flipped when it should not have or did not when it should.
+func (r Result) Check() error {
+	var errs []error
+	if r.Got != r.Want {
+		errs = append(errs, fmt.Errorf("%s: want %s", r.Got, r.Want))
+	}
+	if r.Got == TimedOut {
+		return errors.Join(errs...)
+	}
+	switch r.Kind {
+	case KindCanary:
+		for _, o := range r.Overshoots {
+			errs = append(errs, errors.New(o))
+		}
+		if n := len(r.Weights); n == 0 || r.Weights[n-1] != 0 {
+			errs = append(errs, fmt.Errorf("canary weight not back to 0 at the end: %v", r.Weights))
+		}
+	case KindBlueGreen:
+		flipped := len(r.Colours) > 1
+		if flipped != (r.Got == Promoted) {
+			errs = append(errs, fmt.Errorf("live Service colours %v after a release %s", r.Colours, r.Got))
+		}
+	}
+	serving := r.Stable
+	if r.Got == Promoted {
+		serving = r.Image
+	}
+	var total int64
+	for _, n := range r.Served {
+		total += n
+	}
+	if total == 0 || r.Served[serving] != total {
+		errs = append(errs, fmt.Errorf("live traffic after the outcome should all be served by %s: %s", serving, servedText(r.Served)))
+	}
+	return errors.Join(errs...)
+}
 
 // Scenario is a named series of releases of one app.
 type Scenario struct {
@@ -117,8 +166,8 @@ var Scenarios = []Scenario{
 		Name: "canary", Kind: KindCanary, App: "podinfo", Manifest: "manifests/podinfo.yaml",
 		Releases: []Release{
 			{Kind: KindCanary, App: "podinfo", Image: "v2", Want: Promoted, About: "healthy"},
-			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past the thresholds"},
-			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 15% ceiling: the judge's case"},
+			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past the latency ceiling"},
+			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 20% ceiling: the judge's case"},
 		},
 	},
 	{
@@ -162,6 +211,7 @@ type Runner struct {
 
 	mu      sync.Mutex
 	current string
+	stable  map[string]string // app → image tag serving its live traffic
 }
 
 // Current says what the runner is doing now, for a live view's header.
@@ -245,7 +295,23 @@ func (r *Runner) Install(ctx context.Context, sc Scenario) error {
 		return fmt.Errorf("wait for %s %s/%s to be stable at v1: %w", sc.Kind, Namespace, sc.App, err)
 	}
 	r.note("%s %s/%s is stable at v1", sc.Kind, Namespace, sc.App)
+	r.setStable(sc.App, "v1")
 	return nil
+}
+
+func (r *Runner) setStable(app, tag string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stable == nil {
+		r.stable = map[string]string{}
+	}
+	r.stable[app] = tag
+}
+
+func (r *Runner) stableOf(app string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stable[app]
 }
 
 // image is the demo image of an app at a tag.
@@ -338,7 +404,7 @@ func (r *Runner) until(ctx context.Context, done func() (bool, error)) error {
 
 // Release releases one version and watches it to its outcome.
 func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
-	res := Result{Release: rel, Got: TimedOut}
+	res := Result{Release: rel, Got: TimedOut, Stable: r.stableOf(rel.App)}
 	r.doing("releasing %s (%s): expect %s", rel, rel.About, rel.Want)
 	rev, err := r.setImage(ctx, rel.App, rel.Image)
 	if err != nil {
@@ -387,6 +453,9 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 	if res.Got == TimedOut {
 		r.note("%s: no outcome within %s (phase %s)", rel, r.timeout(), last.phase)
 		return res, nil
+	}
+	if res.Got == Promoted {
+		r.setStable(rel.App, rel.Image)
 	}
 	res.Served, err = r.served(ctx, rel)
 	r.note("%s: %s after %s%s; then %s", rel, res.Got, res.Took.Round(100*time.Millisecond), because(res), servedText(res.Served))
@@ -447,32 +516,90 @@ func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string)
 		}
 		return nil
 	}
-	res.Steps = res.Steps[:0]
-	passed := int32(0)
-	for i, s := range st.steps {
-		if s.SetWeight == nil {
-			continue
-		}
-		res.Steps = append(res.Steps, *s.SetWeight)
-		if st.inFlight == rev && int32(i) < st.step {
-			passed = *s.SetWeight
-		}
+	res.Steps = setWeights(st.steps)
+	res.PassedWeight = max(res.PassedWeight, passedWeight(st, rev))
+	w, ok, err := r.canaryWeight(ctx, res.App)
+	if err != nil || !ok {
+		return err
 	}
-	res.PassedWeight = max(res.PassedWeight, passed)
+	if n := len(res.Weights); n == 0 || res.Weights[n-1] != w {
+		res.Weights = append(res.Weights, w)
+	}
+	if w <= reachedWeight(st, rev) {
+		return nil
+	}
+	// The route and status are two writes: look again a moment later, at
+	// both, before calling it an overshoot.
+	time.Sleep(500 * time.Millisecond)
+	later, err := r.state(ctx, res.Kind, res.App)
+	if err != nil {
+		return err
+	}
+	w, ok, err = r.canaryWeight(ctx, res.App)
+	if err != nil || !ok {
+		return err
+	}
+	if reached := reachedWeight(later, rev); w > reached {
+		res.Overshoots = append(res.Overshoots, fmt.Sprintf(
+			"the VirtualService sent %d%% to the canary while status had reached a step of %d%% (step index %d)", w, reached, later.step))
+	}
+	return nil
+}
+
+// canaryWeight reads the weight the app's VirtualService gives the canary.
+func (r *Runner) canaryWeight(ctx context.Context, app string) (int32, bool, error) {
 	vs := &networkingv1.VirtualService{}
-	if err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: res.App}, vs); err != nil {
-		return client.IgnoreNotFound(err)
+	if err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: app}, vs); err != nil {
+		return 0, false, client.IgnoreNotFound(err)
 	}
 	for _, h := range vs.Spec.GetHttp() {
 		for _, d := range h.GetRoute() {
-			if strings.HasPrefix(d.GetDestination().GetHost(), workload.CanaryName(res.App)) {
-				if w := d.GetWeight(); len(res.Weights) == 0 || res.Weights[len(res.Weights)-1] != w {
-					res.Weights = append(res.Weights, w)
-				}
+			if strings.HasPrefix(d.GetDestination().GetHost(), workload.CanaryName(app)) {
+				return d.GetWeight(), true, nil
 			}
 		}
 	}
-	return nil
+	return 0, false, nil
+}
+
+// setWeights are the weights of a Canary's setWeight steps, in order.
+func setWeights(steps []v1alpha1.CanaryStep) []int32 {
+	var out []int32
+	for _, s := range steps {
+		if s.SetWeight != nil {
+			out = append(out, *s.SetWeight)
+		}
+	}
+	return out
+}
+
+// passedWeight is the weight of the last setWeight step the release of rev
+// has got beyond; 0 when none, or when status is about another revision.
+func passedWeight(st state, rev string) int32 {
+	w := int32(0)
+	for i, s := range st.steps {
+		if s.SetWeight != nil && st.inFlight == rev && int32(i) < st.step {
+			w = *s.SetWeight
+		}
+	}
+	return w
+}
+
+// reachedWeight is the most the canary of rev may get by status: the
+// weight of the last setWeight step at or before the current one, all of
+// them once every step passed (while the primary takes over), and 0 when
+// status is about another revision or the release was rolled back.
+func reachedWeight(st state, rev string) int32 {
+	if st.inFlight != rev || st.aborted {
+		return 0
+	}
+	w := int32(0)
+	for i, s := range st.steps {
+		if s.SetWeight != nil && int32(i) <= st.step {
+			w = *s.SetWeight
+		}
+	}
+	return w
 }
 
 // served measures which image tags the app's live traffic reaches for the

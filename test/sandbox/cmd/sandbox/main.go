@@ -10,12 +10,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +37,7 @@ func run() int {
 	scenario := flag.String("scenario", "all", "scenarios to run: all, canary or bluegreen")
 	rate := flag.Float64("rate", sandbox.DefaultRate, "demo traffic per app, in requests per second")
 	keep := flag.Bool("keep", false, "leave everything running after the scenarios, until Ctrl-C, and print how to reach it")
-	dir := flag.String("dir", "", "keep the control plane's kubeconfig, certificates and logs here (default: a temporary directory, removed on exit)")
+	dir := flag.String("dir", defaultDir(), "the control plane's kubeconfig (DIR/kubeconfig), certificates and logs; emptied at start, kept after exit")
 	flag.Parse()
 	scenarios, err := sandbox.Select(*scenario)
 	if err != nil {
@@ -103,17 +103,16 @@ func run() int {
 		}
 	}
 	switch {
-	case errors.Is(runErr, context.Canceled):
+	case ctx.Err() != nil:
 		fmt.Println("interrupted")
 		return 130
 	case runErr != nil:
 		fmt.Fprintln(os.Stderr, "sandbox:", runErr)
-		return 1
-	}
-	if code == 0 {
+		code = 1
+	case code == 0:
 		fmt.Println("every release ended as expected")
-	} else {
-		fmt.Println("some releases did not end as expected: see above, and the logs with --keep --dir DIR")
+	default:
+		fmt.Printf("some releases did not end as expected: see above; the control plane's logs are in %s/logs\n", sb.Cluster.Dir())
 	}
 	if *keep {
 		keepRunning(ctx, sb)
@@ -136,6 +135,21 @@ Release again: kubectl -n %s set image deployment/podinfo podinfo=demo/podinfo:v
 Images and how they answer: v1, v2 healthy; v3-bad 5%% errors, slow; v4-flaky 5%% errors; v2-bad 20%% errors.
 `, sb.Cluster.KubeconfigPath(), sandbox.Namespace, sandbox.Namespace, sandbox.Namespace, sb.Prometheus.URL(), sandbox.Namespace)
 	<-ctx.Done()
+}
+
+// defaultDir is where the sandbox keeps its control plane's files: a known
+// place, beside the test rig's cache, so that the kubeconfig is always at
+// the same path.
+func defaultDir() string {
+	cache := os.Getenv("SLUICE_CACHE")
+	if cache == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "sluice-sandbox")
+		}
+		cache = filepath.Join(base, "sluice")
+	}
+	return filepath.Join(cache, "sandbox")
 }
 
 // header is the top of the live view: what runs and the latest journal.
