@@ -79,7 +79,7 @@ func checkExecutable(path string) error {
 // DefaultCRDs lists the CRDs a cluster for Sluice needs: Sluice's own
 // (config/crd/bases), Istio's, and the standard Gateway API kinds the
 // Gateway API router writes. The third-party ones are read from the Go module
-// cache at the versions go.mod pins, as test/rig does.
+// cache at the versions go.mod pins. test/rig installs the same into envtest.
 func DefaultCRDs() ([]string, error) {
 	root, err := repoRoot()
 	if err != nil {

@@ -1,8 +1,6 @@
 package rig
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +17,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/internal/operator"
+	"github.com/sluice-dev/sluice/test/cluster"
 )
 
 // Env is a running control plane.
@@ -53,7 +52,7 @@ func Start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	crds, err := crdPaths(root)
+	crds, err := cluster.DefaultCRDs()
 	if err != nil {
 		return nil, err
 	}
@@ -108,43 +107,4 @@ func assetsDir(root string) (string, error) {
 		}
 	}
 	return dir, nil
-}
-
-// crdPaths lists Sluice's CRDs and the third-party CRDs it routes through,
-// which are read from the Go module cache at the versions go.mod pins.
-func crdPaths(root string) ([]string, error) {
-	istio, err := moduleDir(root, "istio.io/api")
-	if err != nil {
-		return nil, err
-	}
-	gateway, err := moduleDir(root, "sigs.k8s.io/gateway-api")
-	if err != nil {
-		return nil, err
-	}
-	paths := []string{
-		filepath.Join(root, "config", "crd", "bases"),
-		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
-	}
-	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
-		paths = append(paths, filepath.Join(gateway, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
-	}
-	return paths, nil
-}
-
-// moduleDir returns where the Go module cache holds a module of go.mod,
-// downloading it when needed.
-func moduleDir(root, module string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", module)
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("locate module %s: %w: %s", module, err, stderr.String())
-	}
-	var info struct{ Dir string }
-	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
-		return "", fmt.Errorf("locate module %s: go mod download printed no directory: %s", module, out)
-	}
-	return info.Dir, nil
 }
