@@ -411,6 +411,7 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 		return res, err
 	}
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.timeout())
 	defer cancel()
 	var last state
@@ -434,6 +435,9 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 		return true, nil
 	})
 	res.Took = time.Since(start)
+	if parent.Err() != nil {
+		return res, parent.Err() // interrupted: no outcome to report
+	}
 	if err != nil && ctx.Err() == nil {
 		return res, err
 	}

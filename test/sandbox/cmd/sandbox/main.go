@@ -95,7 +95,9 @@ func run() int {
 
 	fmt.Println()
 	fmt.Printf("Sluice sandbox: %d releases in %s\n", len(results), time.Since(t0).Round(time.Second))
-	_ = sandbox.WriteSummary(os.Stdout, results)
+	if len(results) > 0 {
+		_ = sandbox.WriteSummary(os.Stdout, results)
+	}
 	code := 0
 	for _, r := range results {
 		if !r.OK() {
