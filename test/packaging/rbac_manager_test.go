@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -33,13 +34,14 @@ import (
 // TestOperatorRunsWithTheChartsRBAC runs Sluice, wired as cmd/main.go wires
 // it and with leader election on, as the chart's ServiceAccount (the API
 // server's RBAC authorizer decides every request) and checks that it
-// becomes leader and brings a Canary to Ready: the rendered RBAC is not only
+// becomes leader, brings a Canary to Ready, and takes the paths that need
+// the rest of the role (see exerciseReleases): the rendered RBAC is not only
 // free of wildcards but enough. With watchNamespaces, a Canary outside the
 // listed namespaces is left alone.
 func TestOperatorRunsWithTheChartsRBAC(t *testing.T) {
 	t.Parallel()
 	env := apiServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// envtest has no Deployment controller or kubelet; the rig's stand-in,
 	// running as an administrator, plays them.
@@ -59,10 +61,10 @@ func TestOperatorRunsWithTheChartsRBAC(t *testing.T) {
 
 // runWithChartRBAC installs the chart's ServiceAccount and RBAC as release
 // rel in namespace rel, runs the operator as that ServiceAccount, and checks
-// that Canaries in served namespaces become Ready and those in ignored ones
-// are not touched.
+// that Canaries in served namespaces become Ready, those in ignored ones are
+// not touched, and releases in the first served namespace go through.
 func runWithChartRBAC(parent context.Context, t *testing.T, env *rig.Env, rel string, watch, served, ignored []string) {
-	ctx, cancel := context.WithTimeout(parent, 45*time.Second)
+	ctx, cancel := context.WithTimeout(parent, 80*time.Second)
 	defer cancel()
 	ensureNamespace(ctx, t, env.Client, rel)
 	for _, ns := range append(slices.Clone(served), ignored...) {
@@ -103,7 +105,8 @@ func runWithChartRBAC(parent context.Context, t *testing.T, env *rig.Env, rel st
 		UserName: "system:serviceaccount:" + rel + ":" + sa,
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + rel, "system:authenticated"},
 	}
-	mgr, err := newOperator(cfg, rel, watch)
+	log := &operatorLog{}
+	mgr, err := newOperator(cfg, rel, watch, log.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +130,7 @@ func runWithChartRBAC(parent context.Context, t *testing.T, env *rig.Env, rel st
 	}
 	for _, ns := range served {
 		if err := waitReady(ctx, env.Client, ns, errs); err != nil {
-			t.Errorf("namespace %s: %v", ns, err)
+			t.Errorf("namespace %s: %v\n%s", ns, err, log.Forbidden())
 		}
 	}
 	for _, ns := range ignored {
@@ -139,11 +142,14 @@ func runWithChartRBAC(parent context.Context, t *testing.T, env *rig.Env, rel st
 			t.Errorf("the Canary in %s, a namespace not listed, was reconciled: finalizers %v, conditions %v", ns, c.Finalizers, c.Status.Conditions)
 		}
 	}
+	if !t.Failed() {
+		exerciseReleases(ctx, t, env.Client, served[0], log)
+	}
 }
 
 // newOperator builds a manager as cmd/main.go does (leader election on,
-// the cache limited to the watched namespaces), on cfg.
-func newOperator(cfg *rest.Config, leaseNamespace string, watch []string) (ctrl.Manager, error) {
+// the cache limited to the watched namespaces), on cfg, logging to log.
+func newOperator(cfg *rest.Config, leaseNamespace string, watch []string, log logr.Logger) (ctrl.Manager, error) {
 	var namespaces map[string]cache.Config
 	for _, ns := range watch {
 		if namespaces == nil {
@@ -160,6 +166,7 @@ func newOperator(cfg *rest.Config, leaseNamespace string, watch []string) (ctrl.
 		LeaderElectionNamespace: leaseNamespace,
 		Cache:                   cache.Options{DefaultNamespaces: namespaces},
 		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
+		Logger:                  log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create the manager: %w", err)
