@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -19,7 +20,12 @@ import (
 // probe endpoints and no controller-name checks, so that several can run in
 // one process (an operator restarted by a test is a new manager).
 func (e *Env) NewManager() (ctrl.Manager, error) {
-	return ctrl.NewManager(e.Config, ctrl.Options{
+	return NewManager(e.Config)
+}
+
+// NewManager returns such a manager on any API server.
+func NewManager(cfg *rest.Config) (ctrl.Manager, error) {
+	return ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -45,7 +51,13 @@ func (e *Env) StartCluster(ctx context.Context) (<-chan error, error) {
 // own, with metrics collectors of its own. The returned stop function stops
 // it and waits until it has stopped, returning its error.
 func (e *Env) StartOperator(ctx context.Context) (stop func() error, err error) {
-	mgr, err := e.NewManager()
+	return StartOperator(ctx, e.Config)
+}
+
+// StartOperator runs Sluice so on any API server: the sandbox's local
+// control plane as well as envtest.
+func StartOperator(ctx context.Context, cfg *rest.Config) (stop func() error, err error) {
+	mgr, err := NewManager(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -11,14 +11,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/sluice-dev/sluice/internal/metrics"
-	"github.com/sluice-dev/sluice/internal/operator"
 	"github.com/sluice-dev/sluice/test/cluster"
 	"github.com/sluice-dev/sluice/test/mesh"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
@@ -140,24 +134,12 @@ func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
 // startOperator runs Sluice in this process, as cmd/main.go wires it,
 // without leader election and serving no endpoints.
 func (s *Sandbox) startOperator(ctx context.Context) error {
-	mgr, err := ctrl.NewManager(s.Cluster.Config(), ctrl.Options{
-		Scheme:                 operator.NewScheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	stop, err := rig.StartOperator(ctx, s.Cluster.Config())
 	if err != nil {
-		return fmt.Errorf("create the operator's manager: %w", err)
+		return fmt.Errorf("start the operator: %w", err)
 	}
-	if err := operator.Setup(mgr, operator.Options{Metrics: metrics.New()}); err != nil {
-		return fmt.Errorf("set up the operator: %w", err)
-	}
-	opCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(opCtx) }()
 	s.stops = append(s.stops, func() error {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			return fmt.Errorf("the operator stopped: %w", err)
 		}
 		return nil

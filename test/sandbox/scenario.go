@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -235,16 +236,9 @@ func (r *Runner) note(format string, args ...any) {
 	}
 }
 
-func (r *Runner) timeout() time.Duration { return cmpOr(r.Timeout, 3*time.Minute) }
-func (r *Runner) settle() time.Duration  { return cmpOr(r.Settle, 3*time.Second) }
-func (r *Runner) poll() time.Duration    { return cmpOr(r.Poll, 100*time.Millisecond) }
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
+func (r *Runner) timeout() time.Duration { return cmp.Or(r.Timeout, 3*time.Minute) }
+func (r *Runner) settle() time.Duration  { return cmp.Or(r.Settle, 3*time.Second) }
+func (r *Runner) poll() time.Duration    { return cmp.Or(r.Poll, 100*time.Millisecond) }
 
 // Run installs each scenario's app and runs its releases, returning every
 // result. It stops at the first error; a release with an unexpected
