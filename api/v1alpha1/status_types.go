@@ -40,6 +40,7 @@ const (
 	ReasonInvalidSpec         = "InvalidSpec"
 	ReasonTargetNotFound      = "TargetNotFound"
 	ReasonRouteNotFound       = "RouteNotFound"
+	ReasonRouteUnmanageable   = "RouteUnmanageable"
 )
 
 // Annotations through which people and tools steer a release. A command is

@@ -89,6 +89,11 @@ func (m *canaryMachine) blocked() health {
 	case !m.obs.Route.Exists && userOwnedRoute(m.spec):
 		return health{stalled: true, reason: v1alpha1.ReasonRouteNotFound,
 			message: fmt.Sprintf("route %s named in spec.trafficRouting not found: create it or remove the name", routeName(m.spec))}
+	case m.obs.Route.Unmanageable != "":
+		// Why: Sluice writes nothing to a route it cannot manage; the user
+		// must change the route or the spec, and the watch on routes brings
+		// the Canary back when they do.
+		return health{stalled: true, reason: v1alpha1.ReasonRouteUnmanageable, message: m.obs.Route.Unmanageable}
 	}
 	return health{}
 }

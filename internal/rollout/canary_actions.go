@@ -13,7 +13,7 @@ import (
 // primary, then the canary's size.
 func (m *canaryMachine) actions() []Action {
 	var out []Action
-	if w, ok := m.desiredWeight(); ok && (!m.obs.Route.Exists || m.obs.Route.CanaryWeight != w) {
+	if w, ok := m.desiredWeight(); ok && !m.obs.Route.carries(w) {
 		out = append(out, SetWeight{Weight: w})
 	}
 	if rev := m.primaryRevision(); !m.obs.Primary.Exists || m.obs.Primary.Revision != rev {
@@ -71,7 +71,7 @@ func (m *canaryMachine) canaryReplicas() (int32, bool) {
 		return 0, true
 	case m.st.PromotingAt != nil:
 		// Why: the canary serves until the router reports it has no weight.
-		if m.obs.Primary.readyAt(m.st.CanaryRevision) && m.obs.Route.Exists && m.obs.Route.CanaryWeight == 0 {
+		if m.obs.Primary.readyAt(m.st.CanaryRevision) && m.obs.Route.carries(0) {
 			return 0, true
 		}
 	}
@@ -97,7 +97,7 @@ func (m *canaryMachine) hookStage() (v1alpha1.CanaryHookType, bool) {
 	case m.st.AbortedAt != nil:
 		return v1alpha1.HookRollback, true
 	case m.st.PromotingAt != nil:
-		done := m.obs.Primary.readyAt(rev) && m.obs.Route.Exists && m.obs.Route.CanaryWeight == 0
+		done := m.obs.Primary.readyAt(rev) && m.obs.Route.carries(0)
 		return v1alpha1.HookPostRollout, done
 	case m.st.PausedAt != nil:
 		return "", false

@@ -56,7 +56,7 @@ func (m *canaryMachine) advancePromotion() bool {
 		}
 		return false
 	}
-	if m.reportedWeight() != 0 || !m.obs.Route.Exists {
+	if !m.obs.Route.carries(0) {
 		return false
 	}
 	if g := gateOf(canaryHooksOf(m.spec, v1alpha1.HookPostRollout), m.st.Hooks, rev); len(g.pending) > 0 {

@@ -13,7 +13,7 @@ import (
 // cannot serve.
 func (m *canaryMachine) finishInit() bool {
 	rev := m.obs.Target.Revision
-	if !m.obs.Primary.readyAt(rev) || !m.obs.Route.Exists || m.obs.Route.CanaryWeight != 0 {
+	if !m.obs.Primary.readyAt(rev) || !m.obs.Route.carries(0) {
 		return false
 	}
 	m.st.StableRevision = rev
@@ -137,7 +137,7 @@ func (m *canaryMachine) startStepClock() bool {
 	if !m.trafficStarted() && !m.gateOpen() {
 		return false
 	}
-	if !m.obs.Route.Exists || m.obs.Route.CanaryWeight != stepWeight(m.spec.Steps, m.st.CurrentStep) {
+	if !m.obs.Route.carries(stepWeight(m.spec.Steps, m.st.CurrentStep)) {
 		return false
 	}
 	now := m.now

@@ -33,8 +33,24 @@ type RouteState struct {
 	// Exists is false when the VirtualService or HTTPRoute was not found.
 	Exists bool
 	// CanaryWeight is the canary's weight as read back from the route, 0 to
-	// 100.
+	// 100; the highest of them when the routes disagree.
 	CanaryWeight int32
+	// Inconsistent is true when the routes Sluice manages in the object
+	// carry different canary weights (a hand edit, a Git sync that added a
+	// route). No weight counts as read back then: SetWeight puts them back
+	// in line first.
+	Inconsistent bool
+	// Unmanageable says why the router cannot manage the route object (a
+	// named route missing, destinations that are not the primary and the
+	// canary, an object of the same name that belongs to someone else);
+	// empty when it can. Nothing is written to such a route.
+	Unmanageable string
+}
+
+// carries reports whether the route was read back at canary weight w, the
+// same in every managed route.
+func (r RouteState) carries(w int32) bool {
+	return r.Exists && !r.Inconsistent && r.Unmanageable == "" && r.CanaryWeight == w
 }
 
 // PendingCommand is a manual command read from the object's annotations

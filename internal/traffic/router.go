@@ -99,3 +99,16 @@ func Name(spec v1alpha1.TrafficRouting) (string, error) {
 		return "", fmt.Errorf("%w: trafficRouting sets no router", ErrUnknownRouter)
 	}
 }
+
+// RouteName is the name of the route object c's weights are written to: the
+// one its spec names, or the one Sluice generates, named after the target.
+func RouteName(c *v1alpha1.Canary) string {
+	r := c.Spec.TrafficRouting
+	switch {
+	case r.Istio != nil && r.Istio.VirtualService.Name != "":
+		return r.Istio.VirtualService.Name
+	case r.GatewayAPI != nil && r.GatewayAPI.HTTPRoute.Name != "":
+		return r.GatewayAPI.HTTPRoute.Name
+	}
+	return c.Spec.TargetRef.Name
+}

@@ -2,7 +2,6 @@ package bluegreen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -71,22 +70,35 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	d := rollout.NextBlueGreen(bg.Spec, bg.Status, obs.BlueGreenObserved)
-	if err := r.execute(ctx, bg, obs, d); err != nil {
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, bg, d))
-	}
-	if err := r.writeStatus(ctx, bg, d); err != nil {
+	// Why status first: see the Canary reconciler; a flip or a flip-back
+	// is persisted before the Services change, so a refused write changes
+	// nothing and a crash after it repeats the same flip.
+	d, err := r.decide(ctx, bg, obs)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	release.Emit(r.Recorder, bg, d.Events)
-	return ctrl.Result{RequeueAfter: release.Sooner(d.RequeueAfter, obs.hookWait)}, nil
+	if err := r.execute(ctx, bg, obs, d); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: release.AtRest(release.Sooner(d.RequeueAfter, obs.hookWait))}, nil
 }
 
-// writeStatus patches status once, and only when the decision changed it.
-func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d rollout.BlueGreenDecision) error {
-	r.observeRelease(bg, d.Status)
-	return release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, d.Status),
-		func() { bg.Status = d.Status })
+// decide runs NextBlueGreen and persists its status before anything acts on
+// it, deciding again on a fresh read when the write meets a conflict (see
+// release.Persist). The commands are read again with the object.
+func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation) (rollout.BlueGreenDecision, error) {
+	var d rollout.BlueGreenDecision
+	var prev v1alpha1.BlueGreenStatus
+	err := release.Persist(ctx, r.Client, r.APIReader, bg, func() (bool, func()) {
+		obs.Command = release.PendingCommand(bg)
+		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(bg.Spec, bg.Status, obs.BlueGreenObserved)
+		return equality.Semantic.DeepEqual(bg.Status, d.Status), func() { bg.Status = d.Status }
+	})
+	if err == nil {
+		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
+	}
+	return d, err
 }
 
 func (r *Reconciler) now() time.Time {
@@ -142,20 +154,20 @@ func (r *Reconciler) forget(namespace, name string) {
 	}
 }
 
-// observeRelease updates the operator's metrics from a status about to be
-// written; promotions and rollbacks count on the transition.
-func (r *Reconciler) observeRelease(bg *v1alpha1.BlueGreen, next v1alpha1.BlueGreenStatus) {
+// observeRelease updates the operator's metrics from a status just written;
+// promotions and rollbacks count on the transition from prev.
+func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.BlueGreenStatus) {
 	if r.Metrics == nil {
 		return
 	}
-	r.Metrics.ObserveRelease(Kind, bg.Namespace, bg.Name, next.Phase, 0)
+	r.Metrics.ObserveRelease(Kind, namespace, name, next.Phase, 0)
 	if next.Analysis != nil {
-		r.Metrics.ObserveJudge(Kind, bg.Namespace, bg.Name, next.Analysis.Judge)
+		r.Metrics.ObserveJudge(Kind, namespace, name, next.Analysis.Judge)
 	}
-	if bg.Status.AbortedAt == nil && next.AbortedAt != nil {
-		r.Metrics.Rollbacks.WithLabelValues(Kind, bg.Namespace, bg.Name, next.AbortReason).Inc()
+	if prev.AbortedAt == nil && next.AbortedAt != nil {
+		r.Metrics.Rollbacks.WithLabelValues(Kind, namespace, name, next.AbortReason).Inc()
 	}
-	if bg.Status.ActiveRevision != next.ActiveRevision && bg.Status.ActiveRevision != "" {
-		r.Metrics.Promotions.WithLabelValues(Kind, bg.Namespace, bg.Name).Inc()
+	if prev.ActiveRevision != next.ActiveRevision && prev.ActiveRevision != "" {
+		r.Metrics.Promotions.WithLabelValues(Kind, namespace, name).Inc()
 	}
 }

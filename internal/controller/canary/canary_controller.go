@@ -2,10 +2,10 @@ package canary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -86,15 +86,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	d := rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
-	if err := r.execute(ctx, c, router, obs, d); err != nil {
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, c, d))
-	}
-	if err := r.writeStatus(ctx, c, d); err != nil {
+	// Why status first: the decision is persisted before anything acts on
+	// it. A refused write (a conflict, the operator dying) leaves the world
+	// as it was, and the actions are derived again from what was persisted
+	// and what is observed, so a rollback once written is never forgotten.
+	d, err := r.decide(ctx, c, obs)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	release.Emit(r.Recorder, c, d.Events)
-	return ctrl.Result{RequeueAfter: release.Sooner(d.RequeueAfter, obs.hookWait)}, nil
+	if err := r.execute(ctx, c, router, obs, d); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: release.AtRest(release.Sooner(d.RequeueAfter, obs.hookWait))}, nil
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on
@@ -124,5 +128,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Object:  &v1alpha1.Canary{},
 		NewList: func() client.ObjectList { return &v1alpha1.CanaryList{} },
 		Target:  func(o client.Object) string { return o.(*v1alpha1.Canary).Spec.TargetRef.Name },
+		Routes:  []client.Object{&istionetworking.VirtualService{}},
+		Route:   func(o client.Object) string { return traffic.RouteName(o.(*v1alpha1.Canary)) },
 	}, r, opts...)
 }

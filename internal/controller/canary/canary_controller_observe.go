@@ -61,14 +61,29 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	return obs, nil
 }
 
-// routeState reads the canary weight the router reports. A route that does
-// not exist (yet, or any more) is an observation, not an error.
+// routeState reads the canary weight the router reports. The router's typed
+// errors are observations, classified here and nowhere else: a route that
+// does not exist (yet, or any more), routes that disagree (re-asserted by
+// the next SetWeight) and a route Sluice cannot manage (Stalled) all reach
+// the state machine; only other errors are transient.
 func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) (rollout.RouteState, error) {
 	w, err := router.Weight(ctx, c)
-	var missing *traffic.RouteNotFoundError
+	var (
+		missing      *traffic.RouteNotFoundError
+		inconsistent *traffic.InconsistentWeightsError
+		unmanageable *traffic.UnmanageableRouteError
+	)
 	switch {
 	case errors.As(err, &missing):
 		return rollout.RouteState{}, nil
+	case errors.As(err, &inconsistent):
+		highest := int32(0)
+		for _, w := range inconsistent.Weights {
+			highest = max(highest, w)
+		}
+		return rollout.RouteState{Exists: true, CanaryWeight: highest, Inconsistent: true}, nil
+	case errors.As(err, &unmanageable):
+		return rollout.RouteState{Exists: true, Unmanageable: unmanageable.Error()}, nil
 	case err != nil:
 		return rollout.RouteState{}, fmt.Errorf("read canary weight: %w", err)
 	}

@@ -15,28 +15,49 @@ import (
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// writeStatus patches status once, and only when the decision changed it.
-func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.Canary, d rollout.CanaryDecision) error {
-	r.observeRelease(c, d.Status)
-	return release.WriteStatus(ctx, r.Client, c, equality.Semantic.DeepEqual(c.Status, d.Status),
-		func() { c.Status = d.Status })
+// decide runs Next and persists its status before anything acts on it,
+// deciding again on a fresh read when the write meets a conflict (see
+// release.Persist). The commands are read again with the object.
+func (r *Reconciler) decide(ctx context.Context, c *v1alpha1.Canary, obs *observation) (rollout.CanaryDecision, error) {
+	var d rollout.CanaryDecision
+	var prev v1alpha1.CanaryStatus
+	err := release.Persist(ctx, r.Client, r.APIReader, c, func() (bool, func()) {
+		obs.Command = release.PendingCommand(c)
+		prev, d = *c.Status.DeepCopy(), rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
+		return equality.Semantic.DeepEqual(c.Status, d.Status), func() { c.Status = d.Status }
+	})
+	if err == nil {
+		r.observeRelease(c.Namespace, c.Name, prev, d.Status)
+	}
+	return d, err
 }
 
-// observeRelease updates the operator's metrics from a status about to be
-// written; promotions and rollbacks count on the transition.
-func (r *Reconciler) observeRelease(c *v1alpha1.Canary, next v1alpha1.CanaryStatus) {
+// writeStatus patches status once, and only when it changed.
+func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.Canary, d rollout.CanaryDecision) error {
+	prev := *c.Status.DeepCopy()
+	err := release.WriteStatus(ctx, r.Client, c, equality.Semantic.DeepEqual(c.Status, d.Status),
+		func() { c.Status = d.Status })
+	if err == nil {
+		r.observeRelease(c.Namespace, c.Name, prev, d.Status)
+	}
+	return err
+}
+
+// observeRelease updates the operator's metrics from a status just written;
+// promotions and rollbacks count on the transition from prev.
+func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.CanaryStatus) {
 	if r.Metrics == nil {
 		return
 	}
-	r.Metrics.ObserveRelease(Kind, c.Namespace, c.Name, next.Phase, next.CanaryWeight)
+	r.Metrics.ObserveRelease(Kind, namespace, name, next.Phase, next.CanaryWeight)
 	if next.Analysis != nil {
-		r.Metrics.ObserveJudge(Kind, c.Namespace, c.Name, next.Analysis.Judge)
+		r.Metrics.ObserveJudge(Kind, namespace, name, next.Analysis.Judge)
 	}
-	if c.Status.AbortedAt == nil && next.AbortedAt != nil {
-		r.Metrics.Rollbacks.WithLabelValues(Kind, c.Namespace, c.Name, next.AbortReason).Inc()
+	if prev.AbortedAt == nil && next.AbortedAt != nil {
+		r.Metrics.Rollbacks.WithLabelValues(Kind, namespace, name, next.AbortReason).Inc()
 	}
-	if c.Status.StableRevision != next.StableRevision && c.Status.StableRevision != "" {
-		r.Metrics.Promotions.WithLabelValues(Kind, c.Namespace, c.Name).Inc()
+	if prev.StableRevision != next.StableRevision && prev.StableRevision != "" {
+		r.Metrics.Promotions.WithLabelValues(Kind, namespace, name).Inc()
 	}
 }
 

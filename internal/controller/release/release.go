@@ -86,6 +86,18 @@ func Sooner(a, b time.Duration) time.Duration {
 	return min(a, b)
 }
 
+// RestResync is how often a release object at rest (stable, paused, rolled
+// back) is looked at again when nothing wakes it: the objects Sluice manages
+// are watched, so this only bounds how long a change that no watch reports
+// (a missed event, a route kind not served at start-up) stays uncorrected.
+const RestResync = 5 * time.Minute
+
+// AtRest returns the requeue delay of a reconcile: after, or RestResync when
+// the state machine asked for none.
+func AtRest(after time.Duration) time.Duration {
+	return Sooner(after, RestResync)
+}
+
 // Emit records the state machine's events on obj.
 func Emit(rec events.EventRecorder, obj client.Object, evs []rollout.Event) {
 	if rec == nil {

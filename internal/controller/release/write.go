@@ -2,7 +2,10 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -53,4 +56,35 @@ func RemoveFinalizer(ctx context.Context, c client.Client, obj client.Object) er
 		return fmt.Errorf("remove finalizer from %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
+}
+
+// conflictRetries is how many times Persist decides again on a fresh read
+// after the status write was refused for a conflict.
+const conflictRetries = 3
+
+// Persist writes the status that decide returns for obj, before anything
+// acts on it. decide reads obj (its status and annotations) and returns
+// whether the status is unchanged and how to set the new one. When the write
+// is refused because obj changed since it was read (a concurrent command, a
+// status written by another replica), obj is read again through reader and
+// decide runs again on it, so that what this reconcile observed (a check
+// result among it) is decided on the newer status rather than dropped. A
+// spec changed in between (a new generation) or a deletion ends the attempt
+// with the conflict: the next reconcile observes again.
+func Persist(ctx context.Context, c client.Client, reader client.Reader, obj client.Object,
+	decide func() (unchanged bool, set func())) error {
+	gen := obj.GetGeneration()
+	for attempt := 0; ; attempt++ {
+		unchanged, set := decide()
+		err := WriteStatus(ctx, c, obj, unchanged, set)
+		if err == nil || !apierrors.IsConflict(err) || attempt == conflictRetries {
+			return err
+		}
+		if rerr := reader.Get(ctx, client.ObjectKeyFromObject(obj), obj); rerr != nil {
+			return errors.Join(err, fmt.Errorf("read %s/%s again: %w", obj.GetNamespace(), obj.GetName(), rerr))
+		}
+		if obj.GetGeneration() != gen || !obj.GetDeletionTimestamp().IsZero() {
+			return err
+		}
+	}
 }
