@@ -7,9 +7,11 @@ import (
 	"flag"
 	"os"
 	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -17,31 +19,66 @@ import (
 	"github.com/sluice-dev/sluice/internal/operator"
 )
 
-func main() {
-	var (
-		metricsAddr    string
-		probeAddr      string
-		leaderElection bool
-		namespaces     string
-	)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 turns it off.")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
-	flag.BoolVar(&leaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
-	flag.StringVar(&namespaces, "watch-namespaces", "", "Comma-separated namespaces to watch and reconcile; empty watches every namespace.")
-	opts := zap.Options{}
-	opts.BindFlags(flag.CommandLine)
+// flags are the manager's command-line settings.
+type flags struct {
+	metricsAddr, probeAddr string
+	namespaces             string
+	workers                int
+	leaderElection         bool
+	leaderNamespace        string
+	leaseDuration          time.Duration
+	renewDeadline          time.Duration
+	retryPeriod            time.Duration
+	zap                    zap.Options
+}
+
+func parseFlags() *flags {
+	f := &flags{}
+	flag.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 turns it off.")
+	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
+	flag.StringVar(&f.namespaces, "watch-namespaces", "", "Comma-separated namespaces to watch and reconcile; empty watches every namespace.")
+	flag.IntVar(&f.workers, "workers", operator.DefaultWorkers,
+		"Release objects of one kind reconciled at once; a slow one (a hook, a query) then holds one worker, not all.")
+	flag.BoolVar(&f.leaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&f.leaderNamespace, "leader-elect-namespace", "",
+		"Namespace of the leader election Lease. Empty: the namespace the manager runs in (required when it runs outside a cluster).")
+	flag.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a replica waits after the leader stops renewing before it takes over.")
+	flag.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew its Lease before it steps down.")
+	flag.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often replicas try to acquire or renew the Lease.")
+	f.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	return f
+}
+
+// managerOptions turns the flags into the manager's options. The leader
+// releases its Lease when it stops, so a rolling update hands over at once
+// rather than after a lease duration.
+func managerOptions(f *flags) ctrl.Options {
+	return ctrl.Options{
+		Scheme:                        operator.NewScheme(),
+		Metrics:                       metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress:        f.probeAddr,
+		LeaderElection:                f.leaderElection,
+		LeaderElectionID:              "sluice.rollouts.sluice.dev",
+		LeaderElectionNamespace:       f.leaderNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &f.leaseDuration,
+		RenewDeadline:                 &f.renewDeadline,
+		RetryPeriod:                   &f.retryPeriod,
+		Controller:                    config.Controller{MaxConcurrentReconciles: max(f.workers, 1)},
+		Cache:                         cache.Options{DefaultNamespaces: watchNamespaces(f.namespaces)},
+	}
+}
+
+func main() {
+	f := parseFlags()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 operator.NewScheme(),
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElection,
-		LeaderElectionID:       "sluice.rollouts.sluice.dev",
-		Cache:                  cache.Options{DefaultNamespaces: watchNamespaces(namespaces)},
-	})
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), managerOptions(f))
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
 		os.Exit(1)
@@ -60,7 +97,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	log.Info("Starting the manager")
+	log.Info("Starting the manager", "workers", f.workers, "leaderElection", f.leaderElection)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)

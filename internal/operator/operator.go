@@ -25,6 +25,11 @@ import (
 	"github.com/sluice-dev/sluice/internal/traffic/istio"
 )
 
+// DefaultWorkers is how many release objects of one kind the operator
+// reconciles at once by default: enough that one slow release (a hook that
+// hangs, a provider that times out) does not delay every other one.
+const DefaultWorkers = 4
+
 // Options tune Setup.
 type Options struct {
 	// Metrics are the collectors to update; nil creates and registers a set

@@ -8,6 +8,8 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -23,14 +25,37 @@ func (e *Env) NewManager() (ctrl.Manager, error) {
 	return NewManager(e.Config)
 }
 
+// ManagerOption changes the options of a manager the rig makes.
+type ManagerOption func(*ctrl.Options)
+
+// WithInterceptor sends every request of the manager's client through funcs,
+// to inject faults (a refused status write, a conflict) into a real API
+// server's answers. Reads of the API reader are not intercepted.
+func WithInterceptor(funcs interceptor.Funcs) ManagerOption {
+	return func(o *ctrl.Options) {
+		o.NewClient = func(cfg *rest.Config, opts client.Options) (client.Client, error) {
+			c, err := client.NewWithWatch(cfg, opts)
+			if err != nil {
+				return nil, err
+			}
+			return interceptor.NewClient(c, funcs), nil
+		}
+	}
+}
+
 // NewManager returns such a manager on any API server.
-func NewManager(cfg *rest.Config) (ctrl.Manager, error) {
-	return ctrl.NewManager(cfg, ctrl.Options{
+func NewManager(cfg *rest.Config, opts ...ManagerOption) (ctrl.Manager, error) {
+	o := ctrl.Options{
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+		Controller: config.Controller{SkipNameValidation: ptr.To(true),
+			MaxConcurrentReconciles: operator.DefaultWorkers},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return ctrl.NewManager(cfg, o)
 }
 
 // StartCluster runs the stand-ins for the cluster's own controllers that
@@ -50,14 +75,14 @@ func (e *Env) StartCluster(ctx context.Context) (<-chan error, error) {
 // StartOperator runs Sluice as cmd/main.go wires it, in a manager of its
 // own, with metrics collectors of its own. The returned stop function stops
 // it and waits until it has stopped, returning its error.
-func (e *Env) StartOperator(ctx context.Context) (stop func() error, err error) {
-	return StartOperator(ctx, e.Config)
+func (e *Env) StartOperator(ctx context.Context, opts ...ManagerOption) (stop func() error, err error) {
+	return StartOperator(ctx, e.Config, opts...)
 }
 
 // StartOperator runs Sluice so on any API server: the sandbox's local
 // control plane as well as envtest.
-func StartOperator(ctx context.Context, cfg *rest.Config) (stop func() error, err error) {
-	mgr, err := NewManager(cfg)
+func StartOperator(ctx context.Context, cfg *rest.Config, opts ...ManagerOption) (stop func() error, err error) {
+	mgr, err := NewManager(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,12 +42,12 @@ func StartSuite() (*Suite, error) {
 	return s, nil
 }
 
-// StartOperator starts Sluice (again).
-func (s *Suite) StartOperator() error {
+// StartOperator starts Sluice (again), its manager changed by opts.
+func (s *Suite) StartOperator(opts ...ManagerOption) error {
 	if s.stop != nil {
 		return errors.New("the operator is already running")
 	}
-	stop, err := s.Env.StartOperator(s.ctx)
+	stop, err := s.Env.StartOperator(s.ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("start the operator: %w", err)
 	}
