@@ -90,6 +90,10 @@ sandbox: tools ## Run the sandbox: a whole canary and blue-green release on this
 test-e2e: tools ## Run only the end-to-end suite (the sandbox's scenarios, asserted).
 	go test $(GO_TEST_FLAGS) -v ./test/e2e/
 
+.PHONY: test-faults
+test-faults: tools ## Run the full fault-injection suite: at least 200 SIGKILLs of the operator during releases (make test runs 30).
+	SLUICE_FAULTS=full go test -count=1 -timeout 90m -v -run . ./test/faults/
+
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
 	go test $(GO_TEST_FLAGS) ./internal/... ./api/...

@@ -50,6 +50,10 @@ type Options struct {
 	Dir string
 	// Log receives a line per part started or stopped; nil discards them.
 	Log io.Writer
+	// Operator starts Sluice against the control plane whose kubeconfig
+	// file it is given, and returns how to stop it; nil runs it in this
+	// process. The fault suite runs it as a separate process, to kill it.
+	Operator func(ctx context.Context, kubeconfig string) (stop func() error, err error)
 }
 
 // Sandbox is everything Start brought up.
@@ -109,7 +113,7 @@ func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	if s.Client, err = client.New(cfg, client.Options{Scheme: rig.NewScheme()}); err != nil {
 		return nil, fmt.Errorf("create a client: %w", err)
 	}
-	if err := s.startOperator(ctx); err != nil {
+	if err := s.startOperator(ctx, o.Operator); err != nil {
 		return nil, err
 	}
 	if err := s.startMeshes(ctx); err != nil {
@@ -131,10 +135,15 @@ func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	return s, nil
 }
 
-// startOperator runs Sluice in this process, as cmd/main.go wires it,
-// without leader election and serving no endpoints.
-func (s *Sandbox) startOperator(ctx context.Context) error {
-	stop, err := rig.StartOperator(ctx, s.Cluster.Config())
+// startOperator runs Sluice with start, or in this process as cmd/main.go
+// wires it, without leader election and serving no endpoints.
+func (s *Sandbox) startOperator(ctx context.Context, start func(context.Context, string) (func() error, error)) error {
+	if start == nil {
+		start = func(ctx context.Context, _ string) (func() error, error) {
+			return rig.StartOperator(ctx, s.Cluster.Config())
+		}
+	}
+	stop, err := start(ctx, s.Cluster.KubeconfigPath())
 	if err != nil {
 		return fmt.Errorf("start the operator: %w", err)
 	}

@@ -289,11 +289,13 @@ func (r *Runner) Install(ctx context.Context, sc Scenario) error {
 		return fmt.Errorf("wait for %s %s/%s to be stable at v1: %w", sc.Kind, Namespace, sc.App, err)
 	}
 	r.note("%s %s/%s is stable at v1", sc.Kind, Namespace, sc.App)
-	r.setStable(sc.App, "v1")
+	r.SetStable(sc.App, "v1")
 	return nil
 }
 
-func (r *Runner) setStable(app, tag string) {
+// SetStable records the image tag that serves app's live traffic, the
+// version a rollback must leave serving.
+func (r *Runner) SetStable(app, tag string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stable == nil {
@@ -453,7 +455,7 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 		return res, nil
 	}
 	if res.Got == Promoted {
-		r.setStable(rel.App, rel.Image)
+		r.SetStable(rel.App, rel.Image)
 	}
 	res.Served, err = r.served(ctx, rel)
 	r.note("%s: %s after %s%s; then %s", rel, res.Got, res.Took.Round(100*time.Millisecond), because(res), servedText(res.Served))

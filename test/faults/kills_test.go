@@ -1,0 +1,211 @@
+//go:build linux
+
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-dev/sluice/test/sandbox"
+)
+
+// plan is the reduced or the full form of the suite.
+type plan struct {
+	kills    int           // kills to reach before the releases stop
+	releases int           // releases of each line in one round
+	deadline time.Duration // bounds a hang, not a speed
+}
+
+func planFromEnv() plan {
+	if os.Getenv("SLUICE_FAULTS") == "full" {
+		return plan{kills: 200, releases: 4, deadline: 85 * time.Minute}
+	}
+	return plan{kills: 30, releases: 2, deadline: 25 * time.Minute}
+}
+
+// lines are the releases each app goes through, again and again, one line
+// per app so that both kinds are in flight when a kill lands.
+var lines = map[string][]sandbox.Release{
+	"podinfo": {
+		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v2", Want: sandbox.Promoted, About: "healthy"},
+		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v3-bad", Want: sandbox.RolledBack, About: "past the thresholds"},
+		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v4-flaky", Want: sandbox.RolledBack, About: "the judge's case"},
+		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v1", Want: sandbox.Promoted, About: "healthy"},
+	},
+	"checkout": {
+		{Kind: sandbox.KindBlueGreen, App: "checkout", Image: "v2-bad", Want: sandbox.RolledBack, About: "fails its smoke test"},
+		{Kind: sandbox.KindBlueGreen, App: "checkout", Image: "v2", Want: sandbox.Promoted, About: "healthy"},
+		{Kind: sandbox.KindBlueGreen, App: "checkout", Image: "v1", Want: sandbox.Promoted, About: "healthy"},
+	},
+}
+
+func TestReleasesEndAsTheyShouldWhileTheOperatorIsKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fault suite runs the whole sandbox")
+	}
+	p := planFromEnv()
+	ctx, cancel := context.WithTimeout(context.Background(), p.deadline)
+	defer cancel()
+	dir := t.TempDir()
+	bin, err := buildManager(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &operator{bin: bin, log: filepath.Join(dir, "operator.log"), args: operatorArgs()}
+	sb, err := sandbox.Start(ctx, sandbox.Options{Log: testWriter{t}, Operator: func(_ context.Context, kubeconfig string) (func() error, error) {
+		op.kubeconfig = kubeconfig
+		return op.stop, op.start()
+	}})
+	if err != nil {
+		t.Fatalf("start the sandbox: %v\noperator log:\n%s", err, tail(op.log))
+	}
+	defer func() {
+		if err := sb.Stop(); err != nil {
+			t.Errorf("stop the sandbox: %v", err)
+		}
+	}()
+	for _, sc := range sandbox.Scenarios {
+		if err := (&sandbox.Runner{Sandbox: sb}).Install(ctx, sc); err != nil {
+			t.Fatalf("install %s: %v\noperator log:\n%s", sc.App, err, tail(op.log))
+		}
+	}
+
+	seed := chaosSeed(t)
+	chaosDone := make(chan struct{})
+	stopChaos := startChaos(t, op, seed, chaosDone)
+	results, errs := runLines(ctx, t, sb, op, p)
+	close(stopChaos)
+	<-chaosDone
+
+	starts, kills := op.counts()
+	failed := 0
+	for _, res := range results {
+		if err := res.Check(); err != nil {
+			failed++
+			t.Errorf("%s: %v", res.Release, err)
+		}
+	}
+	for _, err := range errs {
+		t.Errorf("%v", err)
+	}
+	t.Logf("faults: seed %d, %d kills (SIGKILL), %d operator starts, %d releases, %d ended wrong or broke an invariant",
+		seed, kills, starts, len(results), failed)
+	if kills < p.kills {
+		t.Errorf("only %d kills happened; the plan wants %d", kills, p.kills)
+	}
+	if t.Failed() {
+		t.Logf("operator log (tail):\n%s", tail(op.log))
+	}
+}
+
+// operatorArgs are the manager's flags in the suite: what the chart sets,
+// less leader election (one replica, killed and started again).
+func operatorArgs() []string {
+	return []string{"--workers=4", "--zap-log-level=info"}
+}
+
+// startChaos kills the operator every 2-7 s and starts it again 0.2-2.2 s
+// later, until stop is closed; then it makes sure the operator runs.
+func startChaos(t *testing.T, op *operator, seed uint64, done chan<- struct{}) chan<- struct{} {
+	stop := make(chan struct{})
+	rng := rand.New(rand.NewPCG(seed, 1))
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				if err := op.start(); err != nil {
+					t.Errorf("start the operator after the faults: %v", err)
+				}
+				return
+			case <-time.After(2*time.Second + time.Duration(rng.Int64N(int64(5*time.Second)))):
+			}
+			if err := op.kill(); err != nil {
+				t.Errorf("kill the operator: %v", err)
+			}
+			time.Sleep(200*time.Millisecond + time.Duration(rng.Int64N(int64(2*time.Second))))
+			if err := op.start(); err != nil {
+				t.Errorf("start the operator: %v", err)
+			}
+		}
+	}()
+	return stop
+}
+
+// runLines runs each app's line of releases in its own goroutine, again and
+// again, until the plan's kills have happened (each line at least once).
+func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, op *operator, p plan) ([]sandbox.Result, []error) {
+	var (
+		mu      sync.Mutex
+		results []sandbox.Result
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	for app, line := range lines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &sandbox.Runner{Sandbox: sb, Timeout: 8 * time.Minute, Journal: func(s string) { t.Log(s) }}
+			r.SetStable(app, "v1")
+			for round := 0; ; round++ {
+				for _, rel := range line[:min(p.releases, len(line))] {
+					res, err := r.Release(ctx, rel)
+					mu.Lock()
+					results = append(results, res)
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", rel, err))
+					}
+					mu.Unlock()
+					if err != nil {
+						return
+					}
+				}
+				if _, kills := op.counts(); kills >= p.kills || ctx.Err() != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return results, errs
+}
+
+// chaosSeed is SLUICE_FAULTS_SEED, or a new seed, logged to replay a run.
+func chaosSeed(t *testing.T) uint64 {
+	if s := os.Getenv("SLUICE_FAULTS_SEED"); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SLUICE_FAULTS_SEED: %v", err)
+		}
+		return seed
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("chaos seed %d (replay with SLUICE_FAULTS_SEED=%d)", seed, seed)
+	return seed
+}
+
+// tail is the end of a log file.
+func tail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(string(b), "\n")
+	return strings.Join(lines[max(0, len(lines)-60):], "\n")
+}
+
+// testWriter sends the sandbox's progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
