@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -67,6 +68,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	obs, err := r.observe(ctx, bg)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -80,6 +84,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	release.Emit(r.Recorder, bg, d.Events)
 	return ctrl.Result{RequeueAfter: release.Sooner(d.RequeueAfter, obs.hookWait)}, nil
+}
+
+// invalid records a spec the API server accepted but Sluice refuses to act
+// on (a Job hook its policy forbids): Stalled until the spec changes, and no
+// retry.
+func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
+	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
+	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("blueGreen %s/%s: %w", bg.Namespace, bg.Name, cause))
 }
 
 // writeStatus patches status once, and only when the decision changed it.
