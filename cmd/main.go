@@ -5,6 +5,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -16,7 +17,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/operator"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // flags are the manager's command-line settings.
@@ -29,6 +32,9 @@ type flags struct {
 	leaseDuration          time.Duration
 	renewDeadline          time.Duration
 	retryPeriod            time.Duration
+	allowCIDRs, denyCIDRs  string
+	hookAccounts           string
+	ownNamespace           string
 	zap                    zap.Options
 }
 
@@ -48,6 +54,10 @@ func parseFlags() *flags {
 		"How long the leader keeps trying to renew its Lease before it steps down.")
 	flag.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 2*time.Second,
 		"How often replicas try to acquire or renew the Lease.")
+	flag.StringVar(&f.allowCIDRs, "outbound-allow-cidrs", "", "Comma-separated CIDRs that webhooks and metric providers may reach although the outbound policy refuses them by default (loopback, link-local, cloud metadata).")
+	flag.StringVar(&f.denyCIDRs, "outbound-deny-cidrs", "", "Comma-separated CIDRs that webhooks and metric providers may never reach; they win over --outbound-allow-cidrs.")
+	flag.StringVar(&f.hookAccounts, "hook-service-accounts", "", "Comma-separated ServiceAccount names a Job hook may run as, besides the namespace's default one.")
+	flag.StringVar(&f.ownNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"), "The operator's own namespace, where no Job hook runs; defaults to $POD_NAMESPACE.")
 	f.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return f
@@ -92,7 +102,12 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := operator.Setup(mgr, operator.Options{}); err != nil {
+	opts, err := operatorOptions(f)
+	if err != nil {
+		log.Error(err, "Invalid flags")
+		os.Exit(1)
+	}
+	if err := operator.Setup(mgr, opts); err != nil {
 		log.Error(err, "Unable to set up the reconcilers")
 		os.Exit(1)
 	}
@@ -102,6 +117,34 @@ func main() {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// operatorOptions turns the flags into Sluice's own options: the outbound
+// policy and the Job hook policy.
+func operatorOptions(f *flags) (operator.Options, error) {
+	allow, err := outbound.ParsePrefixes(f.allowCIDRs)
+	if err != nil {
+		return operator.Options{}, fmt.Errorf("--outbound-allow-cidrs: %w", err)
+	}
+	deny, err := outbound.ParsePrefixes(f.denyCIDRs)
+	if err != nil {
+		return operator.Options{}, fmt.Errorf("--outbound-deny-cidrs: %w", err)
+	}
+	return operator.Options{
+		Outbound: outbound.Policy{Allow: allow, Deny: deny},
+		Hooks:    hooks.JobPolicy{ServiceAccounts: splitList(f.hookAccounts), OperatorNamespace: f.ownNamespace},
+	}, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(flagValue string) []string {
+	var out []string
+	for _, item := range strings.Split(flagValue, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // watchNamespaces turns --watch-namespaces into the cache's namespaces; nil

@@ -80,7 +80,9 @@ type MetricProvider struct {
 
 	// SecretRef names a Secret in this namespace with credentials for the
 	// provider: keys username and password (basic auth), or token (bearer),
-	// and optionally ca.crt, tls.crt and tls.key.
+	// and optionally ca.crt, tls.crt and tls.key. The Secret must consent:
+	// it is used only when labelled rollouts.sluice.dev/provider-credentials
+	// "true", and never when it is a ServiceAccount token.
 	// +optional
 	SecretRef *corev1.LocalObjectReference `json:"secretRef,omitempty"`
 
@@ -88,6 +90,13 @@ type MetricProvider struct {
 	// certificate. Use only for testing.
 	// +optional
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+
+	// AllowInsecureCredentials lets Sluice send the credentials of secretRef
+	// to an http:// address, where anyone on the path can read them. Without
+	// it, credentials go only to https:// addresses and a check with
+	// credentials and an http:// address is a provider error.
+	// +optional
+	AllowInsecureCredentials bool `json:"allowInsecureCredentials,omitempty"`
 }
 
 // ThresholdRange bounds the value a metric may take and still pass. A value

@@ -217,7 +217,8 @@ func providerKey(spec v1alpha1.MetricProvider) string {
 	if spec.SecretRef != nil {
 		secret = spec.SecretRef.Name
 	}
-	return fmt.Sprintf("%s|%s|%s|%s|%t", spec.Type, spec.Address, timeout, secret, spec.InsecureSkipVerify)
+	return fmt.Sprintf("%s|%s|%s|%s|%t|%t", spec.Type, spec.Address, timeout, secret, spec.InsecureSkipVerify,
+		spec.AllowInsecureCredentials)
 }
 
 // build builds a provider. A missing or unreadable Secret is a provider
@@ -237,12 +238,16 @@ func (r *Runner) build(ctx context.Context, namespace string, spec v1alpha1.Metr
 	return p, nil
 }
 
-// SecretCredentials returns a CredentialsReader that reads Secrets with c and
-// decodes them with decode (each provider knows its Secret's keys).
+// SecretCredentials returns a CredentialsReader that reads Secrets with c,
+// refuses those that do not consent to it (see CheckConsent) and decodes the
+// others with decode (each provider knows its Secret's keys).
 func SecretCredentials(c client.Reader, decode func(*corev1.Secret) (Credentials, error)) CredentialsReader {
 	return func(ctx context.Context, namespace string, ref *corev1.LocalObjectReference) (Credentials, error) {
 		var s corev1.Secret
 		if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &s); err != nil {
+			return Credentials{}, err
+		}
+		if err := CheckConsent(&s); err != nil {
 			return Credentials{}, err
 		}
 		return decode(&s)

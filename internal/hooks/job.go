@@ -57,6 +57,12 @@ func (r *Runner) runJob(ctx context.Context, owner client.Object, hook Hook, st 
 // createJob creates the run's Job. The API server refusing it (an invalid pod
 // template) fails the run; any other error is transient.
 func (r *Runner) createJob(ctx context.Context, owner client.Object, hook Hook, st v1alpha1.HookStatus, key client.ObjectKey) (v1alpha1.HookStatus, error) {
+	if err := r.Policy.Check(owner.GetNamespace(), []Hook{hook}); err != nil {
+		// Why: reconcilers refuse such a spec before any hook runs; this
+		// keeps the Runner safe on its own. No Job is created.
+		st.Attempts++
+		return fail(st, r.now(), err.Error()), nil
+	}
 	job, err := r.buildJob(owner, hook, st.Revision, key)
 	if err != nil {
 		return st, err
@@ -164,6 +170,11 @@ func (r *Runner) buildJob(owner client.Object, hook Hook, revision string, key c
 	}
 	for k, v := range labels {
 		tmpl.Labels[k] = v
+	}
+	if tmpl.Spec.AutomountServiceAccountToken == nil && runsAsDefault(tmpl.Spec) {
+		// Why: the default ServiceAccount is the namespace's, not the hook
+		// author's; its token is mounted only when the template asks.
+		tmpl.Spec.AutomountServiceAccountToken = ptr.To(false)
 	}
 	if tmpl.Spec.RestartPolicy == "" {
 		tmpl.Spec.RestartPolicy = corev1.RestartPolicyNever

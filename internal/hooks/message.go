@@ -1,9 +1,9 @@
 package hooks
 
 import (
-	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // MaxMessageBytes bounds the message of a run kept in status.
@@ -13,32 +13,12 @@ const MaxMessageBytes = 1536
 const excerptBytes = 256
 
 // oneLine makes text from outside (an HTTP body, a pod's log) fit for one
-// line of status: invalid UTF-8 and control characters become spaces, runs of
-// white space become one space, and the ends are trimmed.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, " ")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || !unicode.IsPrint(r) && !unicode.IsSpace(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
+// line of status (see outbound.OneLine).
+func oneLine(s string) string { return outbound.OneLine(s) }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut with
 // an ellipsis.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
-}
+func truncate(s string, n int) string { return outbound.Truncate(s, n) }
 
 // tail keeps the last n bytes of s, on a rune boundary, marking the cut.
 func tail(s string, n int) string {

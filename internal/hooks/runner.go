@@ -46,9 +46,13 @@ type Runner struct {
 	// Logs reads the log of a failed Job's pod for the run's message. When
 	// nil, the message says only why the Job failed.
 	Logs LogReader
-	// HTTP calls webhooks. When nil, a client with no timeout of its own is
-	// used: each call is bounded by the hook's timeout.
+	// HTTP calls webhooks. It must apply Sluice's outbound policy (build it
+	// with outbound.Policy.HTTPClient); when nil, the default policy's client
+	// is used. Each call is bounded by the hook's timeout.
 	HTTP *http.Client
+	// Policy decides which Job hooks may run; the zero value is the default
+	// policy (see JobPolicy).
+	Policy JobPolicy
 	// Now is the clock. When nil, time.Now is used.
 	Now func() time.Time
 }

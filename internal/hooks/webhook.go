@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 const (
@@ -191,11 +192,16 @@ func webhookTimeout(wh v1alpha1.WebhookHook) time.Duration {
 	return DefaultWebhookTimeout
 }
 
+// defaultClient calls webhooks under the default outbound policy when the
+// Runner is given no client: never http.DefaultClient, which follows
+// redirects and dials anywhere.
+var defaultClient = outbound.Policy{}.HTTPClient()
+
 func (r *Runner) httpClient() *http.Client {
 	if r.HTTP != nil {
 		return r.HTTP
 	}
-	return http.DefaultClient
+	return defaultClient
 }
 
 // isTimeout reports whether a call ended because its deadline passed.
@@ -207,6 +213,10 @@ func isTimeout(err error) bool {
 // describe returns the cause of a failed call without the URL, which may
 // carry credentials, fit for status.
 func describe(err error) string {
+	var refused *outbound.RefusedError
+	if errors.As(err, &refused) {
+		return refused.Error()
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

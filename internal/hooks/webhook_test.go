@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // clock is a settable clock for the Runner.
@@ -66,7 +67,10 @@ func newWebhookRunner(t *testing.T) (*Runner, *clock) {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-	return &Runner{Client: fake.NewClientBuilder().WithScheme(s).Build(), Now: c.Now}, c
+	// The endpoints listen on loopback, which the suite allows as a user
+	// on a laptop would; the default policy refuses it.
+	return &Runner{Client: fake.NewClientBuilder().WithScheme(s).Build(), Now: c.Now,
+		HTTP: outbound.Policy{Allow: outbound.Loopback()}.HTTPClient()}, c
 }
 
 func canaryOwner() *v1alpha1.Canary {

@@ -21,6 +21,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/controller/canary"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/outbound"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/istio"
 )
@@ -40,6 +41,14 @@ type Options struct {
 	// Controller tunes every controller (tests use it to allow several
 	// managers in one process, for restart tests).
 	Controller func(*builder.Builder)
+	// Outbound is the policy of every HTTP request a release object makes
+	// Sluice send (webhooks, metric queries). The zero value is the default
+	// policy, which refuses loopback: the sandbox and test suites allow it
+	// explicitly.
+	Outbound outbound.Policy
+	// Hooks decides which Job hooks run; the zero value runs them only as
+	// the namespace's default ServiceAccount.
+	Hooks hooks.JobPolicy
 }
 
 // NewScheme returns a scheme with every kind the operator reads or writes.
@@ -69,13 +78,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	providers := analysis.Registry{
 		v1alpha1.ProviderPrometheus: prometheus.Factory(prometheus.WithObserver(func(d time.Duration, err error) {
 			col.ObserveQuery(string(v1alpha1.ProviderPrometheus), queryOutcome(err), d)
-		})),
+		}), prometheus.WithOutbound(o.Outbound)),
 	}
 	runner := &analysis.Runner{
 		Providers:   providers,
 		Credentials: analysis.SecretCredentials(mgr.GetAPIReader(), prometheus.CredentialsFromSecret),
 	}
-	hookRunner := &hooks.Runner{Client: c, Logs: hooks.PodLogs{Clientset: clientset}, Now: o.Now}
+	hookRunner := &hooks.Runner{Client: c, Logs: hooks.PodLogs{Clientset: clientset}, Now: o.Now,
+		HTTP: o.Outbound.HTTPClient(), Policy: o.Hooks}
 
 	canaries := &canary.Reconciler{
 		Client:    c,

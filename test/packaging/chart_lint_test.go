@@ -21,6 +21,11 @@ podAnnotations: {team: platform}
 nodeSelector: {kubernetes.io/os: linux}
 tolerations: [{key: dedicated, operator: Equal, value: platform, effect: NoSchedule}]
 priorityClassName: system-cluster-critical
+outbound:
+  allowCIDRs: [127.0.0.0/8, "::1/128"]
+  denyCIDRs: [10.0.0.0/24]
+hooks:
+  allowedServiceAccounts: [smoke-tester]
 serviceMonitor:
   enabled: true
   interval: 15s

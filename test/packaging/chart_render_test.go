@@ -29,6 +29,8 @@ var defaultObjects = []string{
 	"RoleBinding/sluice-system/sluice-leader-election-rolebinding",
 	"Service/sluice-system/sluice-metrics",
 	"ServiceAccount/sluice-system/sluice",
+	"ValidatingAdmissionPolicy//sluice-hook-policy",
+	"ValidatingAdmissionPolicyBinding//sluice-hook-policy",
 }
 
 func TestChartDefaults(t *testing.T) {
@@ -98,6 +100,9 @@ func TestChartNonDefaults(t *testing.T) {
 		"node selector kubernetes.io/os=linux": pod.NodeSelector["kubernetes.io/os"] == "linux",
 		"toleration dedicated":                 len(pod.Tolerations) == 1 && pod.Tolerations[0].Key == "dedicated",
 		"priority class":                       pod.PriorityClassName == "system-cluster-critical",
+		"--outbound-allow-cidrs":               slices.Contains(c.Args, "--outbound-allow-cidrs=127.0.0.0/8,::1/128"),
+		"--outbound-deny-cidrs":                slices.Contains(c.Args, "--outbound-deny-cidrs=10.0.0.0/24"),
+		"--hook-service-accounts":              slices.Contains(c.Args, "--hook-service-accounts=smoke-tester"),
 	} {
 		if !ok {
 			t.Errorf("the Deployment does not have %s", what)

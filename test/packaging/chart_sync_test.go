@@ -8,7 +8,7 @@ import (
 )
 
 // TestChartCopiesMatchConfig fails when the chart's copies of the CRDs, the
-// manager's RBAC rules or the Grafana dashboard differ from config/, where
+// manager's RBAC rules, the Grafana dashboard or the hook policy differ from config/, where
 // controller-gen and the dashboard's authors write them.
 func TestChartCopiesMatchConfig(t *testing.T) {
 	r := root(t)
@@ -19,6 +19,7 @@ func TestChartCopiesMatchConfig(t *testing.T) {
 	pairs := map[string]string{
 		"config/rbac/role.yaml":                "charts/sluice/files/manager-role.yaml",
 		"config/grafana/sluice-dashboard.json": "charts/sluice/files/sluice-dashboard.json",
+		"config/policy/hook_policy.yaml":       "charts/sluice/files/hook-policy.yaml",
 	}
 	for _, crd := range crds {
 		pairs["config/crd/bases/"+filepath.Base(crd)] = "charts/sluice/crds/" + filepath.Base(crd)

@@ -26,6 +26,8 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{"a scrape interval that is not a duration", []string{"--set", "serviceMonitor.interval=soon"}, []string{schema, "/serviceMonitor/interval"}},
 		{"a port out of range", []string{"--set", "metrics.port=70000"}, []string{schema, "/metrics/port", "maximum"}},
 		{"a misspelt nested key", []string{"--set", "serviceMonitor.enable=true"}, []string{schema, "/serviceMonitor", "'enable' not allowed"}},
+		{"an allowed CIDR that is not one", []string{"--set", "outbound.allowCIDRs={localhost}"}, []string{schema, "/outbound/allowCIDRs/0", "does not match pattern"}},
+		{"a hook ServiceAccount that is not a name", []string{"--set", "hooks.allowedServiceAccounts={Admin}"}, []string{schema, "/hooks/allowedServiceAccounts/0", "does not match pattern"}},
 		{"two replicas without leader election", []string{"--set", "leaderElection.enabled=false"},
 			[]string{"replicaCount > 1 needs leaderElection.enabled"}},
 		{"a ServiceAccount that is neither created nor named", []string{"--set", "serviceAccount.create=false"},

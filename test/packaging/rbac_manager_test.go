@@ -28,6 +28,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/operator"
+	"github.com/sluice-dev/sluice/internal/outbound"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
@@ -173,6 +174,8 @@ func newOperator(cfg *rest.Config, leaseNamespace string, watch []string, log lo
 	}
 	err = operator.Setup(mgr, operator.Options{
 		Metrics: metrics.New(),
+		// The test's Prometheus stand-in listens on loopback.
+		Outbound: outbound.Policy{Allow: outbound.Loopback()},
 		Controller: func(b *builder.Builder) {
 			// A watch the RBAC forbids never syncs: fail in seconds, not minutes.
 			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true), CacheSyncTimeout: 20 * time.Second})

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
@@ -121,7 +122,8 @@ func canaryWithJobAndCredentials(ctx context.Context, t *testing.T, c client.Cli
 	g := NewWithT(t)
 	prom := prometheusStub(t)
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: promSecret, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: promSecret, Namespace: ns,
+			Labels: map[string]string{analysis.LabelProviderCredentials: "true"}},
 		StringData: map[string]string{"username": promUser, "password": promPassword},
 	}
 	d, canary := releaseObjects(ns, "checkout")
@@ -134,6 +136,8 @@ func canaryWithJobAndCredentials(ctx context.Context, t *testing.T, c client.Cli
 		Provider: &v1alpha1.MetricProvider{
 			Type: v1alpha1.ProviderPrometheus, Address: prom.URL,
 			SecretRef: &corev1.LocalObjectReference{Name: promSecret},
+			// The stub serves plain http on loopback.
+			AllowInsecureCredentials: true,
 		},
 		Metrics: []v1alpha1.Metric{{
 			Name: "error-rate", Query: `sum(rate(http_errors_total{app="checkout"}[1m]))`,

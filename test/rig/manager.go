@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/operator"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // NewManager returns a manager on the rig's API server with no metrics or
@@ -88,6 +89,9 @@ func StartOperator(ctx context.Context, cfg *rest.Config, opts ...ManagerOption)
 	}
 	err = operator.Setup(mgr, operator.Options{
 		Metrics: metrics.New(),
+		// Prometheus, webhooks and stand-ins listen on loopback here; a user
+		// on a laptop allows it the same way (--outbound-allow-cidrs).
+		Outbound: outbound.Policy{Allow: outbound.Loopback()},
 		Controller: func(b *builder.Builder) {
 			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true)})
 		},

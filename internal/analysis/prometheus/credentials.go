@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"net/http"
 
-	promapi "github.com/prometheus/client_golang/api"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // Keys of a provider's credentials Secret.
@@ -64,9 +64,11 @@ func validateAuth(creds analysis.Credentials) error {
 	return nil
 }
 
-// newTransport builds the HTTP transport of a provider: client_golang's
-// defaults with creds' TLS settings, and creds' authentication on top.
-func newTransport(creds analysis.Credentials, insecureSkipVerify bool) (http.RoundTripper, error) {
+// newTransport builds the HTTP transport of a provider: the outbound
+// policy's (which dials only where the policy allows and follows no
+// redirect, so credentials never travel past the address in the spec) with
+// creds' TLS settings, and creds' authentication on top.
+func newTransport(creds analysis.Credentials, insecureSkipVerify bool, policy outbound.Policy) (http.RoundTripper, error) {
 	if err := validateAuth(creds); err != nil {
 		return nil, err
 	}
@@ -74,12 +76,7 @@ func newTransport(creds analysis.Credentials, insecureSkipVerify bool) (http.Rou
 	if err != nil {
 		return nil, err
 	}
-	base, ok := promapi.DefaultRoundTripper.(*http.Transport)
-	if !ok {
-		return nil, errors.New("client_golang's default round tripper is not an *http.Transport")
-	}
-	transport := base.Clone()
-	transport.TLSClientConfig = cfg
+	transport := policy.Transport(cfg)
 	if creds.Username == "" && creds.BearerToken == "" {
 		return transport, nil
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // DefaultTimeout bounds a query whose spec sets no timeout; it matches the
@@ -42,12 +43,19 @@ func WithObserver(observe Observer) Option {
 	return func(p *Provider) { p.observe = observe }
 }
 
+// WithOutbound sends queries under policy instead of the default outbound
+// policy (which refuses loopback, link-local and metadata addresses).
+func WithOutbound(policy outbound.Policy) Option {
+	return func(p *Provider) { p.policy = policy }
+}
+
 // Provider queries one Prometheus server.
 type Provider struct {
 	api     promv1.API
 	address string
 	timeout time.Duration
 	observe Observer
+	policy  outbound.Policy
 }
 
 // Factory returns an analysis.Factory building Providers with opts, to
@@ -69,22 +77,33 @@ func New(spec v1alpha1.MetricProvider, creds analysis.Credentials, opts ...Optio
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("address %q is not an http:// or https:// URL", spec.Address)
 	}
-	transport, err := newTransport(creds, spec.InsecureSkipVerify)
-	if err != nil {
-		return nil, err
+	if u.Scheme == "http" && sendsSecrets(creds) && !spec.AllowInsecureCredentials {
+		return nil, fmt.Errorf("credentials are not sent to %s over plain http: use an https:// address, "+
+			"or set allowInsecureCredentials: true on the provider to accept that they can be read on the way", spec.Address)
 	}
-	client, err := promapi.NewClient(promapi.Config{Address: spec.Address, RoundTripper: transport})
-	if err != nil {
-		return nil, fmt.Errorf("create client for %s: %w", spec.Address, err)
-	}
-	p := &Provider{api: promv1.NewAPI(client), address: spec.Address, timeout: DefaultTimeout}
+	p := &Provider{address: spec.Address, timeout: DefaultTimeout}
 	if spec.Timeout != nil && spec.Timeout.Duration > 0 {
 		p.timeout = spec.Timeout.Duration
 	}
 	for _, opt := range opts {
 		opt(p)
 	}
+	transport, err := newTransport(creds, spec.InsecureSkipVerify, p.policy)
+	if err != nil {
+		return nil, err
+	}
+	client, err := promapi.NewClient(promapi.Config{Address: spec.Address, Client: outbound.Client(transport)})
+	if err != nil {
+		return nil, fmt.Errorf("create client for %s: %w", spec.Address, err)
+	}
+	p.api = promv1.NewAPI(client)
 	return p, nil
+}
+
+// sendsSecrets reports whether creds put a secret on the wire with every
+// request (a client certificate's key never leaves the client).
+func sendsSecrets(creds analysis.Credentials) bool {
+	return creds.Username != "" || creds.Password != "" || creds.BearerToken != ""
 }
 
 // Query runs query as an instant query at the server's current time and
@@ -120,7 +139,13 @@ func (p *Provider) query(ctx context.Context, query string) (float64, error) {
 // words a person can act on.
 func (p *Provider) queryError(ctx context.Context, err error) error {
 	var apiErr *promv1.Error
+	var refused *outbound.RefusedError
+	var redirect *outbound.RedirectError
 	switch {
+	case errors.As(err, &refused):
+		return analysis.ProviderErrorf("query to %s: %w", p.address, refused)
+	case errors.As(err, &redirect):
+		return analysis.ProviderErrorf("query to %s: %w", p.address, redirect)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return analysis.ProviderErrorf("query to %s timed out after %s: %w", p.address, p.timeout, err)
 	case errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadData:
@@ -136,13 +161,10 @@ func (p *Provider) queryError(ctx context.Context, err error) error {
 // detail appends the start of the body of an unexpected HTTP answer, which
 // usually says why (a proxy's 401 page, a 502 from a load balancer).
 func detail(apiErr *promv1.Error) string {
-	d := strings.TrimSpace(apiErr.Detail)
+	const maxDetail = 200
+	d := outbound.Excerpt(apiErr.Detail, maxDetail)
 	if d == "" {
 		return ""
-	}
-	const maxDetail = 200
-	if len(d) > maxDetail {
-		d = d[:maxDetail] + "..."
 	}
 	return " (" + d + ")"
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // These tests cover what a real Prometheus does not readily produce:
@@ -44,11 +45,15 @@ func fakePrometheus(t *testing.T, handler http.Handler) *httptest.Server {
 	return srv
 }
 
+// loopback is the outbound policy of these tests: their servers listen on
+// loopback, which they allow as a user on a laptop would.
+var loopback = WithOutbound(outbound.Policy{Allow: outbound.Loopback()})
+
 // newProvider builds a Provider for address or fails the test.
 func newProvider(t *testing.T, spec v1alpha1.MetricProvider, creds analysis.Credentials) *Provider {
 	t.Helper()
 	spec.Type = v1alpha1.ProviderPrometheus
-	p, err := New(spec, creds)
+	p, err := New(spec, creds, loopback)
 	if err != nil {
 		t.Fatalf("new provider: %v", err)
 	}
@@ -105,7 +110,7 @@ func TestBasicAuthReachesTheServer(t *testing.T) {
 		}
 		answering(scalarAnswer)(w, r)
 	}))
-	spec := v1alpha1.MetricProvider{Address: srv.URL}
+	spec := v1alpha1.MetricProvider{Address: srv.URL, AllowInsecureCredentials: true}
 
 	t.Run("the right credentials are accepted", func(t *testing.T) {
 		g := NewWithT(t)
@@ -131,7 +136,8 @@ func TestABearerTokenReachesTheServer(t *testing.T) {
 		answering(scalarAnswer)(w, r)
 	}))
 
-	ok := newProvider(t, v1alpha1.MetricProvider{Address: srv.URL}, analysis.Credentials{BearerToken: "t0ken"})
+	ok := newProvider(t, v1alpha1.MetricProvider{Address: srv.URL, AllowInsecureCredentials: true},
+		analysis.Credentials{BearerToken: "t0ken"})
 	anonymous := newProvider(t, v1alpha1.MetricProvider{Address: srv.URL}, analysis.Credentials{})
 
 	g.Expect(ok.Query(context.Background(), "up")).To(Equal(0.25))
@@ -228,9 +234,9 @@ func TestNewRefusesSpecsThatCannotWork(t *testing.T) {
 	}{
 		{name: "an address that is not http", address: "ftp://127.0.0.1:9090", want: "not an http:// or https:// URL"},
 		{name: "an address without a host", address: "http://", want: "not an http:// or https:// URL"},
-		{name: "a username without a password", address: "http://127.0.0.1:9090",
+		{name: "a username without a password", address: "https://127.0.0.1:9090",
 			creds: analysis.Credentials{Username: "u"}, want: `"password" is missing`},
-		{name: "basic and bearer authentication at once", address: "http://127.0.0.1:9090",
+		{name: "basic and bearer authentication at once", address: "https://127.0.0.1:9090",
 			creds: analysis.Credentials{Username: "u", Password: "p", BearerToken: "t"}, want: "not both"},
 		{name: "a CA that is not PEM", address: "https://127.0.0.1:9090",
 			creds: analysis.Credentials{CA: []byte("not pem")}, want: "holds no PEM certificate"},
@@ -248,7 +254,7 @@ func TestTheFactoryBuildsAProviderWithItsOptions(t *testing.T) {
 	g := NewWithT(t)
 	srv := fakePrometheus(t, answering(scalarAnswer))
 	observed := 0
-	factory := Factory(WithObserver(func(time.Duration, error) { observed++ }))
+	factory := Factory(WithObserver(func(time.Duration, error) { observed++ }), loopback)
 	reg := analysis.Registry{v1alpha1.ProviderPrometheus: factory}
 
 	p, err := reg.New(v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: srv.URL}, analysis.Credentials{})

@@ -79,7 +79,7 @@ func realPrometheus(t *testing.T) *promrig.Server {
 	if err := srv.WaitForTargets(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(v1alpha1.MetricProvider{Address: srv.URL()}, analysis.Credentials{})
+	p, err := New(v1alpha1.MetricProvider{Address: srv.URL()}, analysis.Credentials{}, loopback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestProviderAgainstARealPrometheus(t *testing.T) {
 	}
 	var err error
 	e.p, err = New(v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: e.srv.URL(),
-		Timeout: &metav1.Duration{Duration: 5 * time.Second}}, analysis.Credentials{}, WithObserver(observe))
+		Timeout: &metav1.Duration{Duration: 5 * time.Second}}, analysis.Credentials{}, WithObserver(observe), loopback)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -66,6 +67,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	obs, err := r.observe(ctx, bg)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -99,6 +103,30 @@ func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, obs *ob
 		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
 	}
 	return d, err
+}
+
+// invalid records a spec the API server accepted but Sluice refuses to act
+// on (a Job hook its policy forbids): Stalled until the spec changes, and no
+// retry.
+func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
+	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
+	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("blueGreen %s/%s: %w", bg.Namespace, bg.Name, cause))
+}
+
+// writeStatus patches status once, and only when it changed.
+func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d rollout.BlueGreenDecision) error {
+	prev := *bg.Status.DeepCopy()
+	err := release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, d.Status),
+		func() { bg.Status = d.Status })
+	if err == nil {
+		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
+	}
+	return err
 }
 
 func (r *Reconciler) now() time.Time {

@@ -82,6 +82,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return r.invalid(ctx, c, err)
 	}
+	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
+		return r.invalid(ctx, c, err)
+	}
 	obs, err := r.observe(ctx, c, router)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -102,7 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on
-// (an unknown router): Stalled until the spec changes, and no retry.
+// (an unknown router, a Job hook its policy forbids): Stalled until the spec changes, and no retry.
 func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
 	st := *c.Status.DeepCopy()
 	st.ObservedGeneration, st.Phase = c.Generation, v1alpha1.PhaseInvalid
