@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -67,6 +68,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := release.CheckBlueGreen(&bg.Spec); err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	obs, err := r.observe(ctx, bg)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -87,6 +91,20 @@ func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d 
 	r.observeRelease(bg, d.Status)
 	return release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, d.Status),
 		func() { bg.Status = d.Status })
+}
+
+// invalid records a spec the API server accepted but Sluice cannot act on (a
+// query template that does not parse, a hook template that did not decode):
+// Stalled until the spec changes, and no retry. Nothing else is touched.
+func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
+	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
+	st.Message = rollout.DisplayMessage(st.Conditions)
+	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("bluegreen %s/%s: %w", bg.Namespace, bg.Name, cause))
 }
 
 func (r *Reconciler) now() time.Time {
