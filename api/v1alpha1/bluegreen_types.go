@@ -68,7 +68,7 @@ type PhaseAnalysis struct {
 
 // BlueGreenSpec is the desired release behaviour of a workload that must not
 // run two versions behind one Service.
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
+// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
 // +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotion) || !self.autoPromotion",message="autoPromotionSeconds applies only with autoPromotion: false (a manual promote, or this many seconds)"
 type BlueGreenSpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
