@@ -35,7 +35,8 @@ const (
 
 // BlueGreenHook is a test run against the new colour.
 type BlueGreenHook struct {
-	// Name of the hook, unique within the BlueGreen.
+	// Name of the hook, a DNS label of 1 to 63 characters, unique within the
+	// BlueGreen. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -45,6 +46,7 @@ type BlueGreenHook struct {
 	// Type says when it runs: pre-promotion (against the preview Service,
 	// before the flip; a failure leaves traffic where it is), post-promotion
 	// (after the flip; a failure flips back) or rollback (after a flip back).
+	// No default.
 	// +required
 	Type BlueGreenHookType `json:"type"`
 

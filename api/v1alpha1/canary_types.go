@@ -42,7 +42,7 @@ type IstioVirtualService struct {
 	// Routes are the names of the HTTP routes Sluice manages in a named
 	// VirtualService. When empty, Sluice manages every HTTP route whose
 	// destinations are the primary and canary Services. Only with Name; at
-	// most 32.
+	// most 32. No default.
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
@@ -125,7 +125,8 @@ const (
 
 // CanaryHook is a test or gate run at a point of a Canary release.
 type CanaryHook struct {
-	// Name of the hook, unique within the Canary.
+	// Name of the hook, a DNS label of 1 to 63 characters, unique within the
+	// Canary. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -134,7 +135,7 @@ type CanaryHook struct {
 
 	// Type says when it runs: pre-rollout (before any traffic), rollout (at
 	// each analysis), confirm-promotion (gate before promotion), post-rollout
-	// (after promotion) or rollback (after a rollback).
+	// (after promotion) or rollback (after a rollback). No default.
 	// +required
 	Type CanaryHookType `json:"type"`
 
