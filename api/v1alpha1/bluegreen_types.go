@@ -35,7 +35,8 @@ const (
 
 // BlueGreenHook is a test run against the new colour.
 type BlueGreenHook struct {
-	// Name of the hook, unique within the BlueGreen.
+	// Name of the hook, a DNS label of 1 to 63 characters, unique within the
+	// BlueGreen. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -45,6 +46,7 @@ type BlueGreenHook struct {
 	// Type says when it runs: pre-promotion (against the preview Service,
 	// before the flip; a failure leaves traffic where it is), post-promotion
 	// (after the flip; a failure flips back) or rollback (after a flip back).
+	// No default.
 	// +required
 	Type BlueGreenHookType `json:"type"`
 
@@ -53,10 +55,12 @@ type BlueGreenHook struct {
 
 // PhaseAnalysis is an analysis that runs for a fixed number of checks, before
 // or after the flip.
+// +kubebuilder:validation:XValidation:rule="!has(self.judge) || !has(self.judge.promoteOnEvidence) || !self.judge.promoteOnEvidence",message="judge.promoteOnEvidence ends Canary steps early and has no effect here: a BlueGreen phase completes after its passing checks; remove it (or lower checks)"
 type PhaseAnalysis struct {
 	Analysis `json:",inline"`
 
-	// Checks is the number of passing checks needed to complete.
+	// Checks is the number of passing checks needed to complete, 1 to 1000.
+	// Defaults to 3.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	// +kubebuilder:default=3
@@ -66,10 +70,11 @@ type PhaseAnalysis struct {
 
 // BlueGreenSpec is the desired release behaviour of a workload that must not
 // run two versions behind one Service.
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique"
+// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
 // +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotion) || !self.autoPromotion",message="autoPromotionSeconds applies only with autoPromotion: false (a manual promote, or this many seconds)"
 type BlueGreenSpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
+	// It may be created after the BlueGreen: the BlueGreen waits for it.
 	// +required
 	TargetRef TargetRef `json:"targetRef"`
 
@@ -80,43 +85,48 @@ type BlueGreenSpec struct {
 
 	// AutoPromotion flips traffic as soon as the pre-promotion checks pass.
 	// With false, the release waits for a manual promote (or for
-	// autoPromotionSeconds).
+	// autoPromotionSeconds). Defaults to true.
 	// +kubebuilder:default=true
 	// +optional
 	AutoPromotion *bool `json:"autoPromotion,omitempty"`
 
 	// AutoPromotionSeconds promotes this long after the pre-promotion checks
-	// passed, when autoPromotion is false and nobody promoted before.
+	// passed, when autoPromotion is false and nobody promoted before. 0 to
+	// 604800 (a week); no default: without it, only a promote command
+	// promotes.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=604800
 	// +optional
 	AutoPromotionSeconds *int32 `json:"autoPromotionSeconds,omitempty"`
 
-	// PrePromotionAnalysis runs against the new colour before the flip.
+	// PrePromotionAnalysis runs against the new colour before the flip. No
+	// default: without it (and without pre-promotion hooks) the flip follows
+	// readiness.
 	// +optional
 	PrePromotionAnalysis *PhaseAnalysis `json:"prePromotionAnalysis,omitempty"`
 
-	// PostPromotionAnalysis runs after the flip; a failure flips back.
+	// PostPromotionAnalysis runs after the flip; a failure flips back. No
+	// default.
 	// +optional
 	PostPromotionAnalysis *PhaseAnalysis `json:"postPromotionAnalysis,omitempty"`
 
-	// Hooks are tests run before and after the flip.
+	// Hooks are tests run before and after the flip, at most 16. No default.
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	// +optional
 	Hooks []BlueGreenHook `json:"hooks,omitempty"`
 
 	// ScaleDownDelay is how long the old colour keeps running after a
-	// successful flip, so that reverting is one more flip.
+	// successful flip, so that reverting is one more flip. A duration from
+	// 0s to 168h; defaults to 30s.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('168h')",message="scaleDownDelay must be between 0s and 168h"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('0s') && duration(self) <= duration('168h')",message="scaleDownDelay must be a duration between 0s and 168h, such as 30s or 10m"
 	// +kubebuilder:default="30s"
 	// +optional
 	ScaleDownDelay *metav1.Duration `json:"scaleDownDelay,omitempty"`
 
 	// ProgressDeadlineSeconds bounds how long the new colour may take to
-	// become ready before the release fails.
+	// become ready before the release fails. 30 to 86400; defaults to 600.
 	// +kubebuilder:validation:Minimum=30
 	// +kubebuilder:validation:Maximum=86400
 	// +kubebuilder:default=600
@@ -167,6 +177,12 @@ type BlueGreenStatus struct {
 	// (switchedAt).
 	// +optional
 	PromotingAt *metav1.Time `json:"promotingAt,omitempty"`
+
+	// Message says in a few words what the release does or waits for, or
+	// why it stopped, for display (kubectl get). The conditions carry the
+	// full story. Derived; nothing decides on it.
+	// +optional
+	Message string `json:"message,omitempty"`
 
 	// SwitchedAt is when the active Service flipped to the new colour.
 	// +optional
@@ -219,10 +235,12 @@ type BlueGreenStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=bg,categories=sluice;all
-// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeColor`
-// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.activeRevision`
-// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`,description="One-word summary of the release"
+// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeColor`,description="Colour the active Service selects"
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.previewRevision`,description="Revision under test on the idle colour (the pod template hash)"
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.message`,description="What the release does or waits for, or why it stopped"
+// +kubebuilder:printcolumn:name="Stable",type=string,JSONPath=`.status.activeRevision`,priority=1,description="Revision the active colour runs"
+// +kubebuilder:printcolumn:name="Since",type=date,JSONPath=`.status.conditions[?(@.type=="Ready")].lastTransitionTime`,priority=1,description="Last change of the Ready condition"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type BlueGreen struct {
 	metav1.TypeMeta `json:",inline"`

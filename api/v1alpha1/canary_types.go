@@ -26,11 +26,14 @@ type IstioRouting struct {
 }
 
 // IstioVirtualService names or describes the VirtualService.
+// +kubebuilder:validation:XValidation:rule="!has(self.routes) || size(self.routes) == 0 || (has(self.name) && size(self.name) > 0)",message="routes pick the routes Sluice manages in a VirtualService you own: set virtualService.name to it, or remove routes (a generated VirtualService has one route)"
+// +kubebuilder:validation:XValidation:rule="!has(self.name) || size(self.name) == 0 || ((!has(self.hosts) || size(self.hosts) == 0) && (!has(self.gateways) || size(self.gateways) == 0))",message="hosts and gateways describe a VirtualService Sluice generates; with virtualService.name the VirtualService is yours: set its hosts and gateways there and remove them here"
 type IstioVirtualService struct {
 	// Name of an existing VirtualService in this namespace. When set, Sluice
 	// changes only the weights of the routes it manages in it; the rest of
 	// the object stays yours. When empty, Sluice generates a VirtualService
-	// named after the target and owns it.
+	// named after the target and owns it. At most 253 characters; no
+	// default.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +optional
@@ -38,21 +41,24 @@ type IstioVirtualService struct {
 
 	// Routes are the names of the HTTP routes Sluice manages in a named
 	// VirtualService. When empty, Sluice manages every HTTP route whose
-	// destinations are the primary and canary Services.
+	// destinations are the primary and canary Services. Only with Name; at
+	// most 32. No default.
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	// +optional
 	Routes []string `json:"routes,omitempty"`
 
-	// Hosts of a generated VirtualService. Defaults to the apex Service.
+	// Hosts of a generated VirtualService (not with Name), at most 32.
+	// Defaults to the apex Service.
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	// +optional
 	Hosts []string `json:"hosts,omitempty"`
 
-	// Gateways of a generated VirtualService. Defaults to the mesh.
+	// Gateways of a generated VirtualService (not with Name), at most 32.
+	// Defaults to the mesh.
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
@@ -69,7 +75,7 @@ type GatewayAPIRouting struct {
 
 // LocalRef names an object in the same namespace.
 type LocalRef struct {
-	// Name of the object.
+	// Name of the object, a DNS name of 1 to 253 characters. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
@@ -77,13 +83,14 @@ type LocalRef struct {
 	Name string `json:"name"`
 }
 
-// Pause holds a release. With a duration it ends by itself; without one it
-// waits for a manual promote.
+// Pause holds a release. With a duration it ends by itself; without one
+// (pause: {}) it waits for a manual promote.
 type Pause struct {
-	// Duration of the pause, for example 30s or 5m. Empty waits for promote.
+	// Duration of the pause, from 1s to 24h, for example 30s or 5m. Leave it
+	// out (pause: {}) to wait for a promote command; an empty string or 0s
+	// is refused. No default.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="pause duration must be between 1s and 24h"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="pause duration must be a duration between 1s and 24h, such as 30s or 5m; to wait for a promote command write pause: {}"
 	// +optional
 	Duration *metav1.Duration `json:"duration,omitempty"`
 }
@@ -91,14 +98,14 @@ type Pause struct {
 // CanaryStep is one step of a release: set a weight, or pause.
 // +kubebuilder:validation:XValidation:rule="(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) == 1",message="each step sets exactly one of setWeight or pause"
 type CanaryStep struct {
-	// SetWeight sends this percentage of traffic (0-100) to the canary. The
-	// analysis runs while the step holds.
+	// SetWeight sends this percentage of traffic (0 to 100) to the canary.
+	// The analysis runs while the step holds. No default.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	SetWeight *int32 `json:"setWeight,omitempty"`
 
-	// Pause holds the release at the current weight.
+	// Pause holds the release at the current weight. No default.
 	// +optional
 	Pause *Pause `json:"pause,omitempty"`
 }
@@ -118,7 +125,8 @@ const (
 
 // CanaryHook is a test or gate run at a point of a Canary release.
 type CanaryHook struct {
-	// Name of the hook, unique within the Canary.
+	// Name of the hook, a DNS label of 1 to 63 characters, unique within the
+	// Canary. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -127,7 +135,7 @@ type CanaryHook struct {
 
 	// Type says when it runs: pre-rollout (before any traffic), rollout (at
 	// each analysis), confirm-promotion (gate before promotion), post-rollout
-	// (after promotion) or rollback (after a rollback).
+	// (after promotion) or rollback (after a rollback). No default.
 	// +required
 	Type CanaryHookType `json:"type"`
 
@@ -136,11 +144,12 @@ type CanaryHook struct {
 
 // CanarySpec is the desired release behaviour of a workload.
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).size() > 0",message="steps need at least one setWeight step"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice"
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique"
+// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step",messageExpression="'setWeight values must increase from step to step: steps[' + string(self.steps.indexOf(self.steps.filter(s, has(s.setWeight) && self.steps.exists(t, has(t.setWeight) && t.setWeight > s.setWeight && self.steps.indexOf(t) < self.steps.indexOf(s)))[0])) + '] sets ' + string(self.steps.filter(s, has(s.setWeight) && self.steps.exists(t, has(t.setWeight) && t.setWeight > s.setWeight && self.steps.indexOf(t) < self.steps.indexOf(s)))[0].setWeight) + ' after a higher weight'"
+// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice",messageExpression="'setWeight values must be strictly increasing: weight ' + string(self.steps.filter(s, has(s.setWeight) && self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() > 1)[0].setWeight) + ' appears twice, at steps[' + string(self.steps.indexOf(self.steps.filter(s, has(s.setWeight) && self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() > 1)[0])) + '] and after; remove one'"
+// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
 type CanarySpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
+	// It may be created after the Canary: the Canary waits for it.
 	// +required
 	TargetRef TargetRef `json:"targetRef"`
 
@@ -153,27 +162,29 @@ type CanarySpec struct {
 	// +required
 	TrafficRouting TrafficRouting `json:"trafficRouting"`
 
-	// Steps of a release, in order. Weights start small and increase; after
-	// the last step the canary is promoted.
+	// Steps of a release, in order, 1 to 32. Weights start small and
+	// strictly increase; after the last step the canary is promoted. No
+	// default.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic
 	// +required
 	Steps []CanaryStep `json:"steps"`
 
-	// Analysis run while the canary receives traffic. Without it, steps
-	// advance on time alone.
+	// Analysis run while the canary receives traffic. No default: without
+	// it, steps advance on time alone.
 	// +optional
 	Analysis *Analysis `json:"analysis,omitempty"`
 
-	// Hooks run at points of the release.
+	// Hooks run at points of the release, at most 16. No default.
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	// +optional
 	Hooks []CanaryHook `json:"hooks,omitempty"`
 
 	// ProgressDeadlineSeconds bounds how long the canary may take to become
-	// ready, and a promotion to complete, before the release rolls back.
+	// ready, and a promotion to complete, before the release rolls back. 30
+	// to 86400; defaults to 600.
 	// +kubebuilder:validation:Minimum=30
 	// +kubebuilder:validation:Maximum=86400
 	// +kubebuilder:default=600
@@ -204,6 +215,18 @@ type CanaryStatus struct {
 	// step has passed.
 	// +optional
 	CurrentStep int32 `json:"currentStep,omitempty"`
+
+	// Step is the step in progress counted from 1 with the number of steps,
+	// for example 2/6, for display; empty when no release is in flight.
+	// Derived from currentStep; nothing decides on it.
+	// +optional
+	Step string `json:"step,omitempty"`
+
+	// Message says in a few words what the release does or waits for, or
+	// why it stopped, for display (kubectl get). The conditions carry the
+	// full story. Derived; nothing decides on it.
+	// +optional
+	Message string `json:"message,omitempty"`
 
 	// StepStartedAt is when the current step's clock started: once the router
 	// reported the step's weight in place.
@@ -265,10 +288,13 @@ type CanaryStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=can;cnry,categories=sluice;all
-// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Weight",type=integer,JSONPath=`.status.canaryWeight`
-// +kubebuilder:printcolumn:name="Step",type=integer,JSONPath=`.status.currentStep`
-// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`,description="One-word summary of the release"
+// +kubebuilder:printcolumn:name="Step",type=string,JSONPath=`.status.step`,description="Step in progress of the number of steps, such as 2/6"
+// +kubebuilder:printcolumn:name="Weight",type=integer,JSONPath=`.status.canaryWeight`,description="Percentage of traffic on the canary"
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.canaryRevision`,description="Revision under test (the pod template hash)"
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.message`,description="What the release does or waits for, or why it stopped"
+// +kubebuilder:printcolumn:name="Stable",type=string,JSONPath=`.status.stableRevision`,priority=1,description="Revision the primary runs"
+// +kubebuilder:printcolumn:name="Since",type=date,JSONPath=`.status.conditions[?(@.type=="Ready")].lastTransitionTime`,priority=1,description="Last change of the Ready condition"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Canary struct {
 	metav1.TypeMeta `json:",inline"`

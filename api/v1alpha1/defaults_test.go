@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -30,7 +31,7 @@ var _ = Describe("Defaults", func() {
 				Steps:          []v1alpha1.CanaryStep{weight(5), weight(100)},
 				Analysis: &v1alpha1.Analysis{
 					Provider: &v1alpha1.MetricProvider{Address: "https://prometheus:9090"},
-					Judge:    &v1alpha1.Judge{Requests: "r", Errors: "e"},
+					Judge:    &v1alpha1.Judge{Requests: `r{w="{{ .Workload }}"}`, Errors: `e{w="{{ .Workload }}"}`},
 				},
 				Hooks: []v1alpha1.CanaryHook{{Name: "h", Type: v1alpha1.HookRollback,
 					HookAction: v1alpha1.HookAction{Webhook: &v1alpha1.WebhookHook{URL: "http://h"}}}},
@@ -66,10 +67,11 @@ var _ = Describe("Defaults", func() {
 				Service:   v1alpha1.ServicePort{Port: 8080},
 				PostPromotionAnalysis: &v1alpha1.PhaseAnalysis{Analysis: v1alpha1.Analysis{
 					Provider: &v1alpha1.MetricProvider{Address: "http://prometheus:9090"},
-					Judge:    &v1alpha1.Judge{Requests: "r", Errors: "e"},
+					Judge:    &v1alpha1.Judge{Requests: `r{w="{{ .Workload }}"}`, Errors: `e{w="{{ .Workload }}"}`},
 				}},
 				Hooks: []v1alpha1.BlueGreenHook{{Name: "tests", Type: v1alpha1.HookPrePromotion,
-					HookAction: v1alpha1.HookAction{Job: &v1alpha1.JobHook{}}}},
+					HookAction: v1alpha1.HookAction{Job: &v1alpha1.JobHook{Template: corev1.PodTemplateSpec{
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "t", Image: "busybox"}}}}}}}},
 			},
 		}
 		Expect(k8sClient.Create(ctx, b)).To(Succeed())

@@ -9,7 +9,8 @@ import (
 // TargetRef names the user's workload. Its pod template is the template of
 // every new version: changing it (an image bump in Git) starts a release.
 type TargetRef struct {
-	// Kind of the workload. Only Deployment is supported.
+	// Kind of the workload. Only Deployment is supported, and it is the
+	// default.
 	// +kubebuilder:validation:Enum=Deployment
 	// +kubebuilder:default=Deployment
 	// +optional
@@ -17,7 +18,7 @@ type TargetRef struct {
 
 	// Name of the workload, in the namespace of this object. Sluice derives the
 	// names of the objects it manages from it (for example <name>-primary), so
-	// it must be a DNS label of at most 52 characters.
+	// it must be a DNS label of 1 to 52 characters. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
@@ -29,19 +30,23 @@ type TargetRef struct {
 // ServicePort describes the port of the Services Sluice manages in front of
 // the workload.
 type ServicePort struct {
-	// Port the Services expose.
+	// Port the Services expose, 1 to 65535. No default.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	// +required
 	Port int32 `json:"port"`
 
-	// TargetPort is the container port (number or name) traffic goes to.
-	// Defaults to Port.
+	// TargetPort is the container port traffic goes to: a number from 1 to
+	// 65535, or the name of a container port (an IANA service name: at most
+	// 15 lowercase letters, digits and '-'). Defaults to Port.
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (self.size() <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.matches('[a-z]'))",message="targetPort must be a port number from 1 to 65535 or the name of a container port (at most 15 lowercase letters, digits and '-', for example http)"
 	// +optional
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 
-	// PortName names the Service port. Istio infers the protocol from it.
+	// PortName names the Service port: a DNS label of at most 15
+	// characters. Istio infers the protocol from it (http, grpc, tcp-...).
+	// Defaults to http.
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:default=http
@@ -58,22 +63,25 @@ const ProviderPrometheus ProviderType = "prometheus"
 
 // MetricProvider says where the queries of an analysis are sent.
 type MetricProvider struct {
-	// Type of the provider.
+	// Type of the provider. Only prometheus is known, and it is the
+	// default.
 	// +kubebuilder:default=prometheus
 	// +optional
 	Type ProviderType `json:"type,omitempty"`
 
 	// Address is the base URL of the provider's HTTP API, for example
-	// http://prometheus.istio-system:9090.
+	// http://prometheus.istio-system:9090 (a path prefix such as /prometheus
+	// is kept; Sluice appends /api/v1/query itself). At most 2048
+	// characters. No default.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^ /?#]+([/?#][^ ]*)?$')",message="address must be an http:// or https:// URL, for example http://prometheus.monitoring:9090"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('/api/v1/query(_range)?/?([?#].*)?$')",message="address is the base URL of Prometheus without /api/v1/query (Sluice appends it): write for example http://prometheus.monitoring:9090"
 	// +required
 	Address string `json:"address"`
 
-	// Timeout of one query.
+	// Timeout of one query, a duration from 100ms to 5m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="timeout must be between 100ms and 5m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="timeout must be a duration between 100ms and 5m, such as 10s or 1m30s"
 	// +kubebuilder:default="10s"
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
@@ -82,12 +90,14 @@ type MetricProvider struct {
 	// provider: keys username and password (basic auth), or token (bearer),
 	// and optionally ca.crt, tls.crt and tls.key. The Secret must consent:
 	// it is used only when labelled rollouts.sluice.dev/provider-credentials
-	// "true", and never when it is a ServiceAccount token.
+	// "true", and never when it is a ServiceAccount token. No default:
+	// without it, queries carry no credentials.
+	// +kubebuilder:validation:XValidation:rule="has(self.name) && size(self.name) > 0",message="secretRef needs the name of a Secret in this namespace; remove secretRef to send no credentials"
 	// +optional
 	SecretRef *corev1.LocalObjectReference `json:"secretRef,omitempty"`
 
 	// InsecureSkipVerify turns off verification of the provider's TLS
-	// certificate. Use only for testing.
+	// certificate. Use only for testing. Defaults to false.
 	// +optional
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
 
@@ -104,19 +114,22 @@ type MetricProvider struct {
 // +kubebuilder:validation:XValidation:rule="has(self.min) || has(self.max)",message="thresholdRange needs min, max or both"
 // +kubebuilder:validation:XValidation:rule="!has(self.min) || !has(self.max) || self.min <= self.max",message="thresholdRange.min must not be greater than thresholdRange.max"
 type ThresholdRange struct {
-	// Min is the lowest passing value, inclusive.
+	// Min is the lowest passing value, inclusive. No default: without it
+	// there is no lower bound.
 	// +optional
 	Min *float64 `json:"min,omitempty"`
 
-	// Max is the highest passing value, inclusive.
+	// Max is the highest passing value, inclusive. No default: without it
+	// there is no upper bound.
 	// +optional
 	Max *float64 `json:"max,omitempty"`
 }
 
 // Metric is one threshold check run at every analysis interval.
 type Metric struct {
-	// Name of the check, a DNS label unique within the analysis. It names the
-	// check in status, events and the operator's metrics.
+	// Name of the check, a DNS label of 1 to 63 characters, unique within the
+	// analysis. It names the check in status, events and the operator's
+	// metrics. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -127,12 +140,17 @@ type Metric struct {
 	// +optional
 	Provider *MetricProvider `json:"provider,omitempty"`
 
-	// Query returning one number. It is a Go template; the fields available are
-	// {{ .Namespace }}, {{ .Name }} (the target), {{ .Canary }} and
-	// {{ .Primary }} (the workloads compared) and {{ .Interval }} (the analysis
-	// interval as a PromQL duration, for example 1m).
+	// Query returning one number, 1 to 4096 characters. It is a Go template;
+	// the fields available are {{ .Namespace }}, {{ .Name }} (the target),
+	// {{ .Canary }} and {{ .Primary }} (the workloads compared) and
+	// {{ .Interval }} (the analysis interval as a PromQL duration, for
+	// example 1m). {{ .Workload }} belongs to judge queries and is refused
+	// here. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }} for the new version or {{ .Primary }} for the stable one"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="query uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
+	// +kubebuilder:validation:XValidation:rule="self.findAll('[{][{]').size() == self.findAll('[}][}]').size()",message="query has unbalanced {{ and }}: every template action is written {{ .Field }}"
 	// +required
 	Query string `json:"query"`
 
@@ -164,53 +182,65 @@ type Judge struct {
 	Provider *MetricProvider `json:"provider,omitempty"`
 
 	// Requests is a query for the cumulative number of requests one workload
-	// served; {{ .Workload }} is replaced by the canary's and the primary's
-	// workload name in turn.
+	// served (a raw counter, not rate() or increase()), 1 to 4096
+	// characters; {{ .Workload }} is replaced by the canary's and the
+	// primary's workload name in turn, so it must appear. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="requests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn), for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="requests must be a cumulative counter: remove rate()/increase() and write for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="requests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Requests string `json:"requests"`
 
 	// Errors is a query for the cumulative number of failed requests of one
-	// workload ({{ .Workload }}).
+	// workload ({{ .Workload }}, which must appear), a raw counter, 1 to
+	// 4096 characters. No default.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="errors must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="errors must be a cumulative counter: remove rate()/increase() and sum the raw counter"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="errors uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Errors string `json:"errors"`
 
 	// SlowRequests is an optional query for the cumulative number of requests
 	// of one workload ({{ .Workload }}) slower than a latency bound, for
-	// example a histogram's _count minus its _bucket{le="0.5"}.
+	// example a histogram's _count minus its _bucket{le="0.5"}. At most
+	// 4096 characters; {{ .Workload }} must appear. No default: without it
+	// the judge compares errors only.
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="slowRequests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="slowRequests must be a cumulative counter: remove rate()/increase() and subtract the raw _bucket counter from the raw _count"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="slowRequests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +optional
 	SlowRequests string `json:"slowRequests,omitempty"`
 
 	// Alpha bounds the probability of rolling back a canary that is no worse
 	// than the primary (within Tolerance). It is split between the errors and
-	// slow-request tests.
-	// +kubebuilder:validation:ExclusiveMinimum=true
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=0.5
+	// slow-request tests. Greater than 0 and at most 0.5; defaults to 0.05.
+	// +kubebuilder:validation:XValidation:rule="self > 0.0 && self <= 0.5",message="alpha must be greater than 0 and at most 0.5, for example 0.05 (a 5% chance of rolling back a healthy canary)"
 	// +kubebuilder:default=0.05
 	// +optional
 	Alpha float64 `json:"alpha,omitempty"`
 
 	// Tolerance is how many times the primary's failure rate the canary may
 	// have and still count as healthy (ψ₀). 1 means "no worse"; a value such as
-	// 1.2 absorbs noise between versions.
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=10
+	// 1.2 absorbs noise between versions. From 1 to 10; defaults to 1.
+	// +kubebuilder:validation:XValidation:rule="self >= 1.0 && self <= 10.0",message="tolerance must be from 1 (no worse than the primary) to 10, for example 1.2"
 	// +kubebuilder:default=1
 	// +optional
 	Tolerance float64 `json:"tolerance,omitempty"`
 
-	// Mode is PerRequest or PerInterval.
+	// Mode is PerRequest or PerInterval. Defaults to PerRequest.
 	// +kubebuilder:default=PerRequest
 	// +optional
 	Mode JudgeMode `json:"mode,omitempty"`
 
 	// PromoteOnEvidence lets a step end early once the judge has evidence that
 	// the canary is within tolerance; a step's pause still holds as a minimum.
+	// Canary only: a BlueGreen phase completes after its checks and refuses
+	// it. Defaults to false.
 	// +optional
 	PromoteOnEvidence bool `json:"promoteOnEvidence,omitempty"`
 }
@@ -218,19 +248,19 @@ type Judge struct {
 // Analysis is what Sluice checks while a new version receives traffic.
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.metrics) || self.metrics.all(m, has(m.provider))",message="each metric needs a provider: set analysis.provider or metrics[].provider"
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.judge) || has(self.judge.provider)",message="the judge needs a provider: set analysis.provider or judge.provider"
-// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique"
-// +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || has(self.sampleQuery)",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval"
+// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique",messageExpression="'metric names must be unique: ' + self.metrics.filter(m, !self.metrics.exists_one(n, n.name == m.name))[0].name + ' is used twice in metrics'"
+// +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || (has(self.sampleQuery) && self.sampleQuery.matches('[^[:space:]]'))",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval, for example sum(increase(istio_requests_total{destination_workload=\"{{ .Canary }}\"}[{{ .Interval }}])); or remove minSampleRequests"
 // +kubebuilder:validation:XValidation:rule="(has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs at least one metric or a judge"
 type Analysis struct {
-	// Interval between two checks.
+	// Interval between two checks, a duration from 5s to 1h. Defaults to 1m.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="interval must be between 5s and 1h"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="interval must be a duration between 5s and 1h, such as 30s or 1m30s"
 	// +kubebuilder:default="1m"
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
-	// FailureLimit is the number of failed checks that roll the release back.
+	// FailureLimit is the number of failed checks that roll the release back,
+	// 1 to 100. Defaults to 2.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	// +kubebuilder:default=2
@@ -239,7 +269,8 @@ type Analysis struct {
 
 	// ErrorLimit is the number of consecutive checks that could not be run
 	// (provider unreachable, bad query) after which the release pauses and
-	// says why. Provider errors never roll back and never promote.
+	// says why. Provider errors never roll back and never promote. 1 to 100;
+	// defaults to 5.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	// +kubebuilder:default=5
@@ -248,14 +279,18 @@ type Analysis struct {
 
 	// MinSampleRequests is the number of requests the canary must have served
 	// in an interval for its checks to count. Below it a check is "no data": the
-	// release holds, never promotes and counts no failure.
+	// release holds, never promotes and counts no failure. At least 0;
+	// defaults to 0 (no minimum). Needs SampleQuery.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	MinSampleRequests int64 `json:"minSampleRequests,omitempty"`
 
 	// SampleQuery counts the requests the canary served in the interval (same
-	// template fields as a metric's query). Needed with MinSampleRequests.
+	// template fields as a metric's query). Needed with MinSampleRequests. At
+	// most 4096 characters; no default.
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="sampleQuery uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
 	// +optional
 	SampleQuery string `json:"sampleQuery,omitempty"`
 
@@ -263,13 +298,14 @@ type Analysis struct {
 	// +optional
 	Provider *MetricProvider `json:"provider,omitempty"`
 
-	// Metrics are the threshold checks.
+	// Metrics are the threshold checks, at most 16. No default.
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	// +optional
 	Metrics []Metric `json:"metrics,omitempty"`
 
-	// Judge is the statistical comparison of canary and primary.
+	// Judge is the statistical comparison of canary and primary. No default:
+	// without it only the threshold metrics decide.
 	// +optional
 	Judge *Judge `json:"judge,omitempty"`
 }
@@ -288,51 +324,61 @@ type HookAction struct {
 
 // WebhookHook calls an HTTP endpoint.
 type WebhookHook struct {
-	// URL to POST to.
+	// URL to POST to, http:// or https://, at most 2048 characters. No
+	// default.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^https?://[^ /?#]+([/?#][^ ]*)?$')",message="webhook url must be an http:// or https:// URL"
 	// +required
 	URL string `json:"url"`
 
-	// Timeout of one call.
+	// Timeout of one call, a duration from 1s to 10m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="webhook timeout must be between 1s and 10m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="webhook timeout must be a duration between 1s and 10m, such as 30s"
 	// +kubebuilder:default="10s"
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
-	// Retries after a failed or timed-out call before the hook fails.
+	// Retries after a failed or timed-out call before the hook fails, 0 to
+	// 10. Defaults to 2.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=2
 	// +optional
 	Retries int32 `json:"retries,omitempty"`
 
-	// Metadata is sent with the call.
+	// Metadata is sent with the call. No default.
 	// +optional
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // JobHook runs a Kubernetes Job in the namespace of the release.
 type JobHook struct {
-	// Template of the Job's pod. It is validated by the API server when the
-	// Job is created; an invalid template fails the hook with the server's
-	// message in status.
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
+	// Template of the Job's pod: metadata (labels, annotations) and spec
+	// (a PodSpec with at least one container), as in a Job. The API server
+	// checks its shape when the release object is written; the rest (for
+	// example a missing image) is checked when Sluice creates the Job, and
+	// the hook fails with the server's message in status. The restart
+	// policy defaults to Never. No default.
+	// +kubebuilder:validation:XValidation:rule="has(self.spec) && size(self.spec.containers) > 0",message="template is a pod template, as in a Job: put the pod spec under template.spec, for example template: {spec: {containers: [{name: test, image: ...}]}}"
 	// +required
 	Template corev1.PodTemplateSpec `json:"template"`
 
-	// ActiveDeadlineSeconds bounds how long the Job may run.
+	// TemplateError is not part of the API: it holds why the stored template
+	// could not be decoded (written under an older schema), so that the
+	// operator refuses this one object with a condition instead of failing
+	// to read every object of its kind.
+	TemplateError string `json:"-"`
+
+	// ActiveDeadlineSeconds bounds how long the Job may run, 1 to 86400.
+	// Defaults to 600.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=86400
 	// +kubebuilder:default=600
 	// +optional
 	ActiveDeadlineSeconds int64 `json:"activeDeadlineSeconds,omitempty"`
 
-	// BackoffLimit is the number of pod retries before the Job fails.
+	// BackoffLimit is the number of pod retries before the Job fails, 0 to
+	// 10. Defaults to 0.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=0

@@ -39,8 +39,12 @@ const (
 	ReasonProviderUnavailable = "ProviderUnavailable"
 	ReasonInvalidSpec         = "InvalidSpec"
 	ReasonTargetNotFound      = "TargetNotFound"
-	ReasonRouteNotFound       = "RouteNotFound"
-	ReasonRouteUnmanageable   = "RouteUnmanageable"
+	// ReasonWaitingForTarget: the target Deployment does not exist yet
+	// (under GitOps the release object often comes first). Reconciling,
+	// not Stalled: creating the Deployment is all it takes.
+	ReasonWaitingForTarget  = "WaitingForTarget"
+	ReasonRouteNotFound     = "RouteNotFound"
+	ReasonRouteUnmanageable = "RouteUnmanageable"
 )
 
 // Annotations through which people and tools steer a release. A command is
@@ -86,6 +90,8 @@ const (
 	PhasePromoting        Phase = "Promoting"
 	PhaseRolledBack       Phase = "RolledBack"
 	PhaseInvalid          Phase = "Invalid"
+	// PhaseWaitingForTarget: the target Deployment does not exist yet.
+	PhaseWaitingForTarget Phase = "WaitingForTarget"
 )
 
 // MetricOutcome is the result of one check.

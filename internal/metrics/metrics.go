@@ -21,6 +21,7 @@ var releaseLabels = []string{labelKind, labelNamespace, labelName}
 var phases = []v1alpha1.Phase{
 	v1alpha1.PhaseInitializing, v1alpha1.PhaseStable, v1alpha1.PhaseProgressing, v1alpha1.PhasePaused,
 	v1alpha1.PhaseWaitingPromotion, v1alpha1.PhasePromoting, v1alpha1.PhaseRolledBack, v1alpha1.PhaseInvalid,
+	v1alpha1.PhaseWaitingForTarget,
 }
 
 // Collectors are the operator's domain metrics.

@@ -94,8 +94,7 @@ func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, ob
 	if !obs.Target.Exists {
 		// Why: without the template nothing can be deployed or compared;
 		// traffic stays where it is and the conditions say what to fix.
-		h := health{stalled: true, reason: v1alpha1.ReasonTargetNotFound, message: fmt.Sprintf(
-			"Deployment %s not found: create it or fix spec.targetRef", spec.TargetRef.Name)}
+		h := waitingForTarget(spec.TargetRef.Name)
 		setConditions(&m.st.Conditions, obs.Generation, m.now, h,
 			promotion{status: metav1.ConditionUnknown, reason: h.reason, message: h.message})
 		d.RequeueAfter = BlockedRetryInterval
@@ -106,6 +105,7 @@ func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, ob
 		setConditions(&m.st.Conditions, obs.Generation, m.now, m.health(), m.promotion())
 	}
 	m.st.Phase = BlueGreenPhase(m.st)
+	m.st.Message = DisplayMessage(m.st.Conditions)
 	d.Status, d.Events = m.st, m.events
 	return d
 }

@@ -59,7 +59,7 @@ func TestBlueGreenInit(t *testing.T) {
 			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorBlue, Revision: "v1", Replicas: 4}}))
 		},
 	}, {
-		name: "stall and change nothing while the target Deployment is missing",
+		name: "wait (Reconciling, not Stalled) and change nothing while the target Deployment is missing",
 		spec: bgSpec(), status: bgReleasing(0), obs: func() BlueGreenObserved {
 			o := bgObserved(time.Minute)
 			o.Target = WorkloadState{}
@@ -67,8 +67,10 @@ func TestBlueGreenInit(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Actions).To(BeEmpty())
-			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonTargetNotFound))
-			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseInvalid))
+			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForTarget))
+			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseWaitingForTarget))
+			g.Expect(d.Status.Message).To(HavePrefix("waiting for Deployment"))
 		},
 	}})
 }

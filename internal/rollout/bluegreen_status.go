@@ -151,6 +151,8 @@ func BlueGreenPhase(st v1alpha1.BlueGreenStatus) v1alpha1.Phase {
 		return v1alpha1.PhaseInvalid
 	}
 	switch {
+	case conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) == v1alpha1.ReasonWaitingForTarget:
+		return v1alpha1.PhaseWaitingForTarget
 	case st.ActiveRevision == "":
 		return v1alpha1.PhaseInitializing
 	case !blueGreenInFlight(st):

@@ -69,6 +69,7 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 			status: metav1.ConditionUnknown, reason: blocked.reason, message: blocked.message})
 	}
 	m.st.Phase = CanaryPhase(m.st)
+	m.st.Step, m.st.Message = CanaryStepLabel(len(spec.Steps), m.st), DisplayMessage(m.st.Conditions)
 	d.Status = m.st
 	return d
 }
@@ -84,8 +85,7 @@ func (m *canaryMachine) blocked() health {
 	name := m.spec.TargetRef.Name
 	switch {
 	case !m.obs.Target.Exists:
-		return health{stalled: true, reason: v1alpha1.ReasonTargetNotFound,
-			message: fmt.Sprintf("Deployment %s not found: create it or fix spec.targetRef", name)}
+		return waitingForTarget(name)
 	case !m.obs.Route.Exists && userOwnedRoute(m.spec):
 		return health{stalled: true, reason: v1alpha1.ReasonRouteNotFound,
 			message: fmt.Sprintf("route %s named in spec.trafficRouting not found: create it or remove the name", routeName(m.spec))}

@@ -59,14 +59,16 @@ func TestCanaryInitialization(t *testing.T) {
 			g.Expect(d.RequeueAfter).To(BeZero())
 		},
 	}, {
-		name: "stall with TargetNotFound and change nothing when the target Deployment is missing",
+		name: "wait for the target (Reconciling, not Stalled) and change nothing when the target Deployment is missing",
 		spec: spec, status: stable(), obs: func() CanaryObserved { o := observed(0, 0); o.Target = WorkloadState{}; return o }(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Actions).To(BeEmpty())
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
-			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonTargetNotFound))
-			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseInvalid))
+			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForTarget))
+			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseWaitingForTarget))
+			g.Expect(d.Status.Message).To(HavePrefix("waiting for Deployment podinfo to exist"))
 		},
 	}, {
 		name: "stall with RouteNotFound when the VirtualService the user named is missing",

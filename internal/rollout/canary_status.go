@@ -95,6 +95,8 @@ func CanaryPhase(st v1alpha1.CanaryStatus) v1alpha1.Phase {
 		return v1alpha1.PhaseInvalid
 	}
 	switch {
+	case conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) == v1alpha1.ReasonWaitingForTarget:
+		return v1alpha1.PhaseWaitingForTarget
 	case st.StableRevision == "":
 		return v1alpha1.PhaseInitializing
 	case !canaryInFlight(st):

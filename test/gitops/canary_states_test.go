@@ -293,7 +293,7 @@ func canaryStates(t *testing.T) []state {
 
 	r.target.Exists = false
 	r.reconcile()
-	add("whose Deployment is missing", r.snapshot(t, v1alpha1.ReasonTargetNotFound), "Degraded", "Stalled",
-		"Failed", "retry")
+	add("whose Deployment is missing", r.snapshot(t, v1alpha1.ReasonWaitingForTarget), "Progressing", "Reconciling",
+		"InProgress", "retry")
 	return out
 }

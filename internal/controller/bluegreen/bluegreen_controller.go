@@ -67,6 +67,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := release.CheckBlueGreen(&bg.Spec); err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
@@ -105,19 +108,6 @@ func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, obs *ob
 	return d, err
 }
 
-// invalid records a spec the API server accepted but Sluice refuses to act
-// on (a Job hook its policy forbids): Stalled until the spec changes, and no
-// retry.
-func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
-	st := *bg.Status.DeepCopy()
-	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
-	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
-	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("blueGreen %s/%s: %w", bg.Namespace, bg.Name, cause))
-}
-
 // writeStatus patches status once, and only when it changed.
 func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d rollout.BlueGreenDecision) error {
 	prev := *bg.Status.DeepCopy()
@@ -127,6 +117,20 @@ func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d 
 		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
 	}
 	return err
+}
+
+// invalid records a spec the API server accepted but Sluice cannot act on (a
+// query template that does not parse, a hook template that did not decode, a
+// Job hook the hook policy forbids): Stalled until the spec changes, and no retry. Nothing else is touched.
+func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
+	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
+	st.Message = rollout.DisplayMessage(st.Conditions)
+	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("bluegreen %s/%s: %w", bg.Namespace, bg.Name, cause))
 }
 
 func (r *Reconciler) now() time.Time {

@@ -82,6 +82,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return r.invalid(ctx, c, err)
 	}
+	if err := release.CheckCanary(&c.Spec); err != nil {
+		return r.invalid(ctx, c, err)
+	}
 	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
 		return r.invalid(ctx, c, err)
 	}
@@ -105,11 +108,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on
-// (an unknown router, a Job hook its policy forbids): Stalled until the spec changes, and no retry.
+// (an unknown router, a query template that does not parse, a hook template
+// that did not decode, a Job hook the hook policy forbids): Stalled until the
+// spec changes, and no retry.
 func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
 	st := *c.Status.DeepCopy()
 	st.ObservedGeneration, st.Phase = c.Generation, v1alpha1.PhaseInvalid
 	release.InvalidConditions(&st.Conditions, c.Generation, r.now(), cause.Error())
+	st.Message = rollout.DisplayMessage(st.Conditions)
 	if err := r.writeStatus(ctx, c, rollout.CanaryDecision{Status: st}); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -1,0 +1,224 @@
+package canary_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+const canaryCRD = "canaries.rollouts.sluice.dev"
+
+// templateSchemaPath is where the hook Job template's schema sits in the
+// Canary CRD's only version.
+var templateSchemaPath = []string{"schema", "openAPIV3Schema", "properties", "spec", "properties", "hooks",
+	"items", "properties", "job", "properties", "template"}
+
+// withSchemalessTemplates makes the CRD store any hook Job template, as
+// older releases of Sluice did, until the test ends. Objects written then
+// stay in etcd as written whatever the schema says later: exactly what an
+// upgraded operator finds.
+func withSchemalessTemplates() {
+	crd := &unstructured.Unstructured{}
+	crd.SetAPIVersion("apiextensions.k8s.io/v1")
+	crd.SetKind("CustomResourceDefinition")
+	Expect(k8s.Get(ctx, types.NamespacedName{Name: canaryCRD}, crd)).To(Succeed())
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	v := versions[0].(map[string]any)
+	saved, found, err := unstructured.NestedFieldCopy(v, templateSchemaPath...)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(found).To(BeTrue(), "the CRD has a schema for hook Job templates")
+
+	setTemplateSchema := func(schema any) {
+		Eventually(func() error {
+			Expect(k8s.Get(ctx, types.NamespacedName{Name: canaryCRD}, crd)).To(Succeed())
+			versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+			v := versions[0].(map[string]any)
+			Expect(unstructured.SetNestedField(v, schema, templateSchemaPath...)).To(Succeed())
+			Expect(unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions")).To(Succeed())
+			return k8s.Update(ctx, crd)
+		}).Should(Succeed())
+	}
+	setTemplateSchema(map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+	DeferCleanup(func() { setTemplateSchema(saved) })
+}
+
+// malformedCanary is a Canary whose rollback hook's Job template has a
+// quoted port number: it does not decode into a pod template.
+func malformedCanary(ns string) *unstructured.Unstructured {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": v1alpha1.GroupVersion.String(), "kind": "Canary",
+		"metadata": map[string]any{"name": target, "namespace": ns},
+		"spec": map[string]any{
+			"targetRef":      map[string]any{"name": target},
+			"service":        map[string]any{"port": int64(9898)},
+			"trafficRouting": map[string]any{"istio": map[string]any{}},
+			"steps":          []any{map[string]any{"setWeight": int64(10)}},
+			"hooks": []any{map[string]any{"name": "page", "type": "rollback", "job": map[string]any{
+				"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+					"name": "page", "image": "pager:1", "ports": []any{map[string]any{"containerPort": "8080"}},
+				}}}},
+			}}},
+		},
+	}}
+	return obj
+}
+
+var _ = Describe("One malformed release object", func() {
+	It("fails alone with a Stalled condition naming the field, while a healthy Canary beside it is released", func() {
+		withSchemalessTemplates()
+		bad := newNamespace()
+		newTarget(bad, "podinfo:v1", 1)
+		Eventually(func() error { return k8s.Create(ctx, malformedCanary(bad)) }).Should(Succeed())
+
+		By("restarting the operator, so that its first list of Canaries holds the malformed one")
+		stopOperator()
+		startOperator()
+
+		good := newNamespace()
+		newTarget(good, "podinfo:v1", 1)
+		newCanary(good)
+		waitStable(good)
+		setImage(good, "podinfo:v2")
+		Eventually(func(g Gomega) {
+			g.Expect(getCanary(good).Status.Phase).To(Equal(v1alpha1.PhaseStable))
+			g.Expect(getCanary(good).Status.Message).To(ContainSubstring("is stable"))
+		}).Should(Succeed())
+
+		Eventually(func(g Gomega) {
+			c := getCanary(bad)
+			stalled := conditionOf(c, v1alpha1.ConditionStalled)
+			g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(stalled.Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
+			g.Expect(stalled.Message).To(ContainSubstring("spec.hooks[0].job.template: not a pod template"))
+			g.Expect(stalled.Message).To(ContainSubstring("containerPort"))
+			g.Expect(c.Status.Phase).To(Equal(v1alpha1.PhaseInvalid))
+			g.Expect(c.Status.Message).To(HavePrefix("spec.hooks[0].job.template"))
+		}).Should(Succeed())
+		Expect(getDeployment(bad, target).Spec.Replicas).To(HaveValue(Equal(int32(1))),
+			"nothing acted on the malformed Canary: its target was left alone")
+	})
+})
+
+var _ = Describe("A spec the API server cannot check", func() {
+	It("is refused before a release starts, with Stalled naming the field", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 1)
+		newCanary(ns, func(c *v1alpha1.Canary) {
+			c.Spec.Analysis = &v1alpha1.Analysis{
+				Provider: &v1alpha1.MetricProvider{Address: prometheus.URL()},
+				Metrics: []v1alpha1.Metric{{Name: "errors", ThresholdRange: v1alpha1.ThresholdRange{Max: new(float64)},
+					Query: `sum(up{job="{{ .Canary | nosuchfunc }}"})`}},
+			}
+		})
+		Eventually(func(g Gomega) {
+			c := getCanary(ns)
+			stalled := conditionOf(c, v1alpha1.ConditionStalled)
+			g.Expect(stalled.Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
+			g.Expect(stalled.Message).To(ContainSubstring("spec.analysis.metrics[0].query:"))
+			g.Expect(stalled.Message).To(ContainSubstring("nosuchfunc"))
+			g.Expect(c.Status.StableRevision).To(BeEmpty(), "no release started")
+		}).Should(Succeed())
+	})
+})
+
+var _ = Describe("A Canary applied before its Deployment", func() {
+	It("waits for the target (Reconciling, not Stalled), then initialises once it exists", func() {
+		ns := newNamespace()
+		newCanary(ns)
+		Eventually(func(g Gomega) {
+			c := getCanary(ns)
+			g.Expect(c.Status.Phase).To(Equal(v1alpha1.PhaseWaitingForTarget))
+			g.Expect(conditionOf(c, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForTarget))
+			g.Expect(conditionOf(c, v1alpha1.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(conditionOf(c, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+		}).Should(Succeed())
+		rows := tableRows(ns)
+		Expect(rows).To(HaveKeyWithValue("Phase", "WaitingForTarget"))
+		Expect(rows["Message"]).To(HavePrefix("waiting for Deployment podinfo to exist"))
+
+		newTarget(ns, "podinfo:v1", 1)
+		waitStable(ns)
+	})
+})
+
+var _ = Describe("kubectl get canaries", func() {
+	It("shows the step out of the total, the weight, the revision under test and what the release does", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 1)
+		newCanary(ns, func(c *v1alpha1.Canary) {
+			c.Spec.Steps = append(c.Spec.Steps, v1alpha1.CanaryStep{Pause: &v1alpha1.Pause{}})
+		})
+		stable := waitStable(ns).Status.StableRevision
+		atRest := tableRows(ns)
+		Expect(atRest).To(HaveKeyWithValue("Phase", "Stable"))
+		Expect(atRest).To(HaveKeyWithValue("Step", ""))
+		Expect(atRest["Message"]).To(ContainSubstring("is stable"))
+		GinkgoWriter.Printf("at rest: %v\n", atRest)
+
+		rev := setImage(ns, "podinfo:v2")
+		var inFlight map[string]string
+		Eventually(func(g Gomega) {
+			inFlight = tableRows(ns)
+			g.Expect(inFlight).To(HaveKeyWithValue("Step", "5/5"))
+			g.Expect(inFlight).To(HaveKeyWithValue("Phase", "WaitingPromotion"))
+		}).Should(Succeed())
+		Expect(inFlight).To(HaveKeyWithValue("Weight", "50"))
+		Expect(inFlight).To(HaveKeyWithValue("Revision", rev))
+		Expect(inFlight).To(HaveKeyWithValue("Stable", stable))
+		Expect(inFlight["Message"]).To(ContainSubstring("pauses until promoted"))
+		Expect(inFlight["Since"]).NotTo(BeEmpty())
+		GinkgoWriter.Printf("in flight: %v\n", inFlight)
+
+		command(ns, v1alpha1.CommandAbort)
+		var rolledBack map[string]string
+		Eventually(func(g Gomega) {
+			rolledBack = tableRows(ns)
+			g.Expect(rolledBack).To(HaveKeyWithValue("Phase", "RolledBack"))
+		}).Should(Succeed())
+		Expect(rolledBack).To(HaveKeyWithValue("Revision", rev))
+		Expect(rolledBack["Message"]).To(ContainSubstring("was rolled back"))
+		GinkgoWriter.Printf("rolled back: %v\n", rolledBack)
+	})
+})
+
+// tableRows asks the API server for the Canaries of ns as `kubectl get -o
+// wide` does (a Table with every column) and returns the only row by
+// column name.
+func tableRows(ns string) map[string]string {
+	hc, err := rest.HTTPClientFor(suite.Config)
+	Expect(err).NotTo(HaveOccurred())
+	url := fmt.Sprintf("%s/apis/%s/namespaces/%s/canaries?includeObject=None", suite.Config.Host,
+		v1alpha1.GroupVersion.String(), ns)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.StatusCode).To(Equal(http.StatusOK), string(body))
+	var table metav1.Table
+	Expect(json.Unmarshal(body, &table)).To(Succeed())
+	Expect(table.Rows).To(HaveLen(1))
+	out := map[string]string{}
+	for i, col := range table.ColumnDefinitions {
+		v := table.Rows[0].Cells[i]
+		if v == nil {
+			out[col.Name] = ""
+			continue
+		}
+		out[col.Name] = fmt.Sprint(v)
+	}
+	return out
+}

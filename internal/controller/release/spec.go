@@ -1,0 +1,89 @@
+package release
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
+)
+
+// SpecError is a spec the API server accepted that Sluice cannot act on,
+// found before anything acts on it. Field names the offending field the way
+// the API server would (spec.hooks[1].job.template).
+type SpecError struct {
+	// Field is the path of the offending field.
+	Field string
+	// Problem says what is wrong and what to write instead.
+	Problem string
+}
+
+// Error implements error.
+func (e *SpecError) Error() string { return e.Field + ": " + e.Problem }
+
+// checkVars are the values query templates are tried with: any names do,
+// what matters is that every template parses and every field it uses exists.
+var checkVars = analysis.QueryVars{
+	Namespace: "ns", Name: "app", Canary: "app", Primary: "app-primary", Interval: time.Minute, Workload: "app",
+}
+
+// CheckCanary returns what in a Canary's spec the API server could not
+// check: query templates that do not parse or use an unknown field, and
+// hook Job templates that did not decode. Nil when there is nothing.
+func CheckCanary(spec *v1alpha1.CanarySpec) error {
+	errs := checkAnalysis("spec.analysis", spec.Analysis)
+	for i, h := range spec.Hooks {
+		errs = append(errs, checkJob(fmt.Sprintf("spec.hooks[%d].job.template", i), h.Job))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckBlueGreen is CheckCanary for a BlueGreen.
+func CheckBlueGreen(spec *v1alpha1.BlueGreenSpec) error {
+	var errs []error
+	if p := spec.PrePromotionAnalysis; p != nil {
+		errs = append(errs, checkAnalysis("spec.prePromotionAnalysis", &p.Analysis)...)
+	}
+	if p := spec.PostPromotionAnalysis; p != nil {
+		errs = append(errs, checkAnalysis("spec.postPromotionAnalysis", &p.Analysis)...)
+	}
+	for i, h := range spec.Hooks {
+		errs = append(errs, checkJob(fmt.Sprintf("spec.hooks[%d].job.template", i), h.Job))
+	}
+	return errors.Join(errs...)
+}
+
+func checkAnalysis(path string, a *v1alpha1.Analysis) []error {
+	if a == nil {
+		return nil
+	}
+	var errs []error
+	for i, m := range a.Metrics {
+		errs = append(errs, checkQuery(fmt.Sprintf("%s.metrics[%d].query", path, i), m.Query))
+	}
+	errs = append(errs, checkQuery(path+".sampleQuery", a.SampleQuery))
+	if j := a.Judge; j != nil {
+		errs = append(errs, checkQuery(path+".judge.requests", j.Requests),
+			checkQuery(path+".judge.errors", j.Errors), checkQuery(path+".judge.slowRequests", j.SlowRequests))
+	}
+	return errs
+}
+
+func checkQuery(field, query string) error {
+	if query == "" {
+		return nil
+	}
+	if _, err := analysis.RenderQuery(query, checkVars); err != nil {
+		return &SpecError{Field: field, Problem: err.Error()}
+	}
+	return nil
+}
+
+func checkJob(field string, j *v1alpha1.JobHook) error {
+	if j == nil || j.TemplateError == "" {
+		return nil
+	}
+	return &SpecError{Field: field, Problem: j.TemplateError +
+		"; write a pod template, as in a Job: template: {metadata: {labels: ...}, spec: {containers: [...]}}"}
+}
