@@ -218,6 +218,14 @@ type BlueGreenStatus struct {
 	// +optional
 	LastCommand *CommandStatus `json:"lastCommand,omitempty"`
 
+	// Commands holds the last command of each kind carried out (or refused),
+	// by name: each kind has its own annotation, so none is lost to another.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Commands []CommandStatus `json:"commands,omitempty"`
+
 	// History holds the last decisions, newest last.
 	// +optional
 	// +listType=atomic

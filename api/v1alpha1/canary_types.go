@@ -110,14 +110,16 @@ type CanaryStep struct {
 	Pause *Pause `json:"pause,omitempty"`
 }
 
-// CanaryHookType says when a Canary hook runs.
-// +kubebuilder:validation:Enum=pre-rollout;rollout;confirm-promotion;post-rollout;rollback
+// CanaryHookType says when a Canary hook runs. There is no hook "at each
+// analysis": a test that must gate every step belongs in analysis.metrics (a
+// query) or in a confirm-promotion hook; the value "rollout", accepted by
+// earlier versions but never run, is refused.
+// +kubebuilder:validation:Enum=pre-rollout;confirm-promotion;post-rollout;rollback
 type CanaryHookType string
 
 // Canary hook types.
 const (
 	HookPreRollout       CanaryHookType = "pre-rollout"
-	HookRollout          CanaryHookType = "rollout"
 	HookConfirmPromotion CanaryHookType = "confirm-promotion"
 	HookPostRollout      CanaryHookType = "post-rollout"
 	HookRollback         CanaryHookType = "rollback"
@@ -133,9 +135,9 @@ type CanaryHook struct {
 	// +required
 	Name string `json:"name"`
 
-	// Type says when it runs: pre-rollout (before any traffic), rollout (at
-	// each analysis), confirm-promotion (gate before promotion), post-rollout
-	// (after promotion) or rollback (after a rollback). No default.
+	// Type says when it runs: pre-rollout (before any traffic),
+	// confirm-promotion (gate before promotion), post-rollout (after
+	// promotion) or rollback (after a rollback). No default.
 	// +required
 	Type CanaryHookType `json:"type"`
 
@@ -228,6 +230,13 @@ type CanaryStatus struct {
 	// +optional
 	Message string `json:"message,omitempty"`
 
+	// StepsDigest identifies the spec.steps the release follows. When the
+	// steps are edited mid-release, the release re-anchors at the step whose
+	// weight does not exceed the weight in place and restarts its clock and
+	// checks (see docs/canary.md).
+	// +optional
+	StepsDigest string `json:"stepsDigest,omitempty"`
+
 	// StepStartedAt is when the current step's clock started: once the router
 	// reported the step's weight in place.
 	// +optional
@@ -270,6 +279,14 @@ type CanaryStatus struct {
 	// LastCommand is the last manual command carried out.
 	// +optional
 	LastCommand *CommandStatus `json:"lastCommand,omitempty"`
+
+	// Commands holds the last command of each kind carried out (or refused),
+	// by name: each kind has its own annotation, so none is lost to another.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Commands []CommandStatus `json:"commands,omitempty"`
 
 	// History holds the last decisions, newest last.
 	// +optional

@@ -47,16 +47,28 @@ const (
 	ReasonRouteUnmanageable = "RouteUnmanageable"
 )
 
-// Annotations through which people and tools steer a release. A command is
-// carried out once per command ID; status.lastCommand records the last one.
+// Annotations through which people and tools steer a release. Each kind of
+// command has its own annotation, whose value is the command's ID: a command
+// is carried out once per ID, and a later command of another kind never
+// overwrites a pending one (a promote written after an abort leaves the abort
+// in place). status.commands records the last ID of each kind carried out.
 const (
-	// AnnotationCommand holds a command: promote, promote-full, abort, pause,
-	// resume or retry.
-	AnnotationCommand = "rollouts.sluice.dev/command"
-	// AnnotationCommandID makes a command unique, so that writing the same
-	// command again (a second promote) is a new request.
-	AnnotationCommandID = "rollouts.sluice.dev/command-id"
+	// AnnotationCommandPrefix starts the annotation of every command: the
+	// key of a command is the prefix followed by its name, for example
+	// rollouts.sluice.dev/command.abort.
+	AnnotationCommandPrefix = "rollouts.sluice.dev/command."
+	// AnnotationCommandBySuffix ends the optional annotation that names who
+	// gave a command, as the client reports it, for example
+	// rollouts.sluice.dev/command.abort.by. Sluice copies it into status and
+	// history; the API server's audit log is the authoritative record.
+	AnnotationCommandBySuffix = ".by"
 )
+
+// CommandAnnotation is the annotation that carries the ID of a command.
+func CommandAnnotation(c Command) string { return AnnotationCommandPrefix + string(c) }
+
+// CommandByAnnotation is the annotation that names who gave a command.
+func CommandByAnnotation(c Command) string { return CommandAnnotation(c) + AnnotationCommandBySuffix }
 
 // Command is a manual instruction to a release.
 type Command string
@@ -66,7 +78,12 @@ const (
 	CommandPromote Command = "promote"
 	// CommandPromoteFull skips the remaining steps and promotes.
 	CommandPromoteFull Command = "promote-full"
-	// CommandAbort rolls back now.
+	// CommandPromoteOverride promotes fully although a check of the release
+	// failed: the only command that overrides a failed check, recorded in
+	// history with who gave it. A rolled-back release is not promoted by it.
+	CommandPromoteOverride Command = "promote-override"
+	// CommandAbort rolls back now. It takes precedence over every other
+	// command pending at the same time.
 	CommandAbort Command = "abort"
 	// CommandPause holds the release where it is.
 	CommandPause Command = "pause"
@@ -75,6 +92,11 @@ const (
 	// CommandRetry starts a rolled-back revision again.
 	CommandRetry Command = "retry"
 )
+
+// Commands lists every command, in the order Sluice carries out commands
+// pending at the same time when their IDs tie: abort first.
+var Commands = []Command{CommandAbort, CommandPause, CommandResume, CommandRetry, CommandPromote,
+	CommandPromoteFull, CommandPromoteOverride}
 
 // Phase is a one-word summary of a release for display. It is derived from
 // the rest of status on every update; nothing decides on it.
@@ -187,6 +209,12 @@ type JudgeMetricStatus struct {
 type JudgeStatus struct {
 	// Decision so far.
 	Decision JudgeDecision `json:"decision"`
+	// Fingerprint identifies the judge spec the evidence was gathered under
+	// (JudgeFingerprint). Evidence under another fingerprint is discarded,
+	// never mixed: editing the judge's mode, tolerance, alpha, queries or
+	// provider restarts it.
+	// +optional
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Threshold is the evidence needed for a decision (1/alpha per counter).
 	// +optional
 	Threshold float64 `json:"threshold,omitempty"`
@@ -199,6 +227,30 @@ type JudgeStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Metrics []JudgeMetricStatus `json:"metrics,omitempty"`
+	// Series holds the last value read of each series of the judge's
+	// queries, so that a counter reset or a missing series is handled per
+	// series, not on their sum. At most MaxJudgeSeries per query and version.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=192
+	Series []JudgeSeries `json:"series,omitempty"`
+}
+
+// MaxJudgeSeries bounds the series the judge remembers per query and
+// version; a query returning more is a provider error (aggregate it, for
+// example with sum by (pod)).
+const MaxJudgeSeries = 32
+
+// JudgeSeries is the last value read of one series of one judge query.
+type JudgeSeries struct {
+	// Query is requests, errors or slowRequests.
+	Query string `json:"query"`
+	// Version is canary or primary.
+	Version string `json:"version"`
+	// Key identifies the series: a hash of its label set.
+	Key string `json:"key"`
+	// Value is the counter's last value.
+	Value int64 `json:"value"`
 }
 
 // AnalysisStatus is the state of the analysis of the current revision.
@@ -240,6 +292,10 @@ type CommandStatus struct {
 	// ID of the command, from the command-id annotation.
 	// +optional
 	ID string `json:"id,omitempty"`
+	// By names who gave the command, as the client reported it in the
+	// command's .by annotation; empty when it did not say.
+	// +optional
+	By string `json:"by,omitempty"`
 	// ProcessedAt is when Sluice acted on it.
 	ProcessedAt metav1.Time `json:"processedAt"`
 	// Message says what the command did, or why it did nothing.

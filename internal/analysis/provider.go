@@ -18,6 +18,17 @@ type Provider interface {
 	Query(ctx context.Context, query string) (float64, error)
 }
 
+// SeriesProvider is a Provider that can also answer with every series a
+// query returns, keyed by the series' label set ("" for a scalar). The judge
+// reads its counters through it, to handle resets and gaps per series. A
+// query that matches nothing returns an empty map and no error.
+type SeriesProvider interface {
+	Provider
+	// QuerySeries runs query at the provider's current time and returns
+	// the value of each series.
+	QuerySeries(ctx context.Context, query string) (map[string]float64, error)
+}
+
 // Credentials authenticate a provider's client. They come from the Secret a
 // MetricProvider names; the zero value means no authentication and the
 // system's certificate authorities.

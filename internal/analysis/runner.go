@@ -50,8 +50,9 @@ type Workloads struct {
 
 // CheckResult is the outcome of one check.
 type CheckResult struct {
-	// Results has one entry per metric, plus sample-size and judge entries
-	// when those could not be evaluated.
+	// Results has one entry per metric, a judge entry with an analysis that
+	// has a judge, and a sample-size entry when the sample was too small or
+	// could not be read.
 	Results []v1alpha1.MetricResult
 	// Judge is the judge's new status, nil without a judge. When its counters
 	// could not be read it is the previous status, unchanged.
@@ -85,11 +86,9 @@ func (r *checkRun) run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, p
 		out.Results = append(out.Results, sample)
 	}
 	if a.Judge != nil {
-		judge, problem := r.judge(ctx, a, vars, prevJudge, now)
+		judge, res := r.judge(ctx, a, vars, prevJudge, now)
 		out.Judge = judge
-		if problem != nil {
-			out.Results = append(out.Results, *problem)
-		}
+		out.Results = append(out.Results, res)
 	}
 	return out
 }
@@ -120,53 +119,108 @@ func (r *checkRun) sampleGate(ctx context.Context, a *v1alpha1.Analysis, vars Qu
 	return true, res
 }
 
-// judge reads both versions' cumulative counters and adds them to the
-// judge's evidence. When a counter cannot be read the evidence stays as it
-// was and the problem comes back as a result.
-func (r *checkRun) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, prev *v1alpha1.JudgeStatus, now time.Time) (*v1alpha1.JudgeStatus, *v1alpha1.MetricResult) {
+// judge reads both versions' cumulative counters, series by series, and
+// adds them to the judge's evidence. It always reports a result named
+// ResultJudge, so that a check says what the judge measured: NoData for the
+// baseline reading and for a reading with no new requests on either version
+// (queries that match nothing, no traffic), Failed when the judge decided
+// Rollback, Passed otherwise. When a counter cannot be read the evidence
+// stays as it was and the problem is the result. Evidence gathered under
+// another judge spec (another JudgeFingerprint) is dropped, never mixed in.
+func (r *checkRun) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVars, prev *v1alpha1.JudgeStatus, now time.Time) (*v1alpha1.JudgeStatus, v1alpha1.MetricResult) {
 	j := a.Judge
-	problem := func(err error) (*v1alpha1.JudgeStatus, *v1alpha1.MetricResult) {
-		res := Evaluate(v1alpha1.Metric{Name: ResultJudge}, 0, err, now)
-		return prev.DeepCopy(), &res
+	fingerprint := v1alpha1.JudgeFingerprint(j, a.Provider)
+	if prev != nil && prev.Fingerprint != fingerprint {
+		prev = nil
 	}
-	var reading JudgeReading
+	problem := func(err error) (*v1alpha1.JudgeStatus, v1alpha1.MetricResult) {
+		return prev.DeepCopy(), Evaluate(v1alpha1.Metric{Name: ResultJudge}, 0, err, now)
+	}
+	queries := map[string]string{JudgeQueryRequests: j.Requests, JudgeQueryErrors: j.Errors}
+	if j.SlowRequests != "" {
+		queries[JudgeQuerySlowRequests] = j.SlowRequests
+	}
+	sample := JudgeSample{Canary: map[string]Series{}, Primary: map[string]Series{}}
 	for _, side := range []struct {
 		workload string
-		into     *JudgeCounters
-	}{{vars.Canary, &reading.Canary}, {vars.Primary, &reading.Primary}} {
+		into     map[string]Series
+	}{{vars.Canary, sample.Canary}, {vars.Primary, sample.Primary}} {
 		v := vars
 		v.Workload = side.workload
-		var err error
-		if side.into.Requests, err = r.count(ctx, j.Requests, j.Provider, a.Provider, v); err != nil {
-			return problem(fmt.Errorf("read requests of %s: %w", side.workload, err))
-		}
-		if side.into.Errors, err = r.count(ctx, j.Errors, j.Provider, a.Provider, v); err != nil {
-			return problem(fmt.Errorf("read errors of %s: %w", side.workload, err))
-		}
-		if j.SlowRequests != "" {
-			if side.into.SlowRequests, err = r.count(ctx, j.SlowRequests, j.Provider, a.Provider, v); err != nil {
-				return problem(fmt.Errorf("read slow requests of %s: %w", side.workload, err))
+		for _, name := range []string{JudgeQueryRequests, JudgeQueryErrors, JudgeQuerySlowRequests} {
+			q, ok := queries[name]
+			if !ok {
+				continue
 			}
+			series, err := r.series(ctx, q, j.Provider, a.Provider, v)
+			if err != nil {
+				return problem(fmt.Errorf("read %s of %s: %w", name, side.workload, err))
+			}
+			side.into[name] = series
 		}
 	}
-	st, err := EvaluateJudge(*j, prev, reading)
+	st, data, err := EvaluateJudgeSample(*j, prev, sample)
 	if err != nil {
 		return problem(ProviderErrorf("evaluate the judge: %w", err))
 	}
-	return &st, nil
+	st.Fingerprint = fingerprint
+	return &st, judgeResult(st, prev == nil, data, now)
 }
 
-// count reads a cumulative counter. A counter with no series yet is zero: a
-// version that has served nothing has counted nothing.
-func (r *checkRun) count(ctx context.Context, query string, own, def *v1alpha1.MetricProvider, vars QueryVars) (int64, error) {
-	v, err := r.query(ctx, vars.Namespace, query, own, def, vars)
-	if errors.Is(err, ErrNoData) {
-		return 0, nil
+// judgeResult says what one reading of the judge measured.
+func judgeResult(st v1alpha1.JudgeStatus, baseline, data bool, now time.Time) v1alpha1.MetricResult {
+	res := v1alpha1.MetricResult{Name: ResultJudge, Time: metav1.NewTime(now), Message: st.Summary}
+	switch {
+	case st.Decision == v1alpha1.JudgeRollback:
+		res.Outcome = v1alpha1.OutcomeFailed
+	case baseline:
+		res.Outcome = v1alpha1.OutcomeNoData
+		res.Message = "first reading of the judge's counters, a baseline: the judge compares from the next check"
+	case !data:
+		res.Outcome = v1alpha1.OutcomeNoData
+		res.Message = "no new requests on the canary or the primary since the last check " +
+			"(the judge's queries matched no new traffic): no data, hold"
+	default:
+		res.Outcome = v1alpha1.OutcomePassed
 	}
+	return res
+}
+
+// series reads a cumulative counter query, series by series. A query that
+// matches nothing is an empty reading (a version that has served nothing
+// has counted nothing, or a gap). A provider that cannot return series
+// answers with one number, read as a single series.
+func (r *checkRun) series(ctx context.Context, query string, own, def *v1alpha1.MetricProvider, vars QueryVars) (Series, error) {
+	p, err := r.provider(ctx, vars.Namespace, own, def)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return int64(math.Round(v)), nil
+	q, err := RenderQuery(query, vars)
+	if err != nil {
+		return nil, err
+	}
+	out := Series{}
+	if sp, ok := p.(SeriesProvider); ok {
+		values, err := sp.QuerySeries(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for labels, v := range values {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 {
+				out[labels] = int64(math.Round(v))
+			}
+		}
+		return out, nil
+	}
+	v, err := p.Query(ctx, q)
+	switch {
+	case errors.Is(err, ErrNoData):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out[""] = int64(math.Round(v))
+	return out, nil
 }
 
 func (r *checkRun) query(ctx context.Context, namespace, tmpl string, own, def *v1alpha1.MetricProvider, vars QueryVars) (float64, error) {

@@ -86,17 +86,40 @@ func TestRunnerReportsAnUnreachableProviderAsAnErrorNotAFailure(t *testing.T) {
 	g.Expect(out.Results[0].Outcome).To(Equal(v1alpha1.OutcomeError))
 }
 
-func TestRunnerFeedsTheJudgeBothVersionsCounters(t *testing.T) {
-	g := NewWithT(t)
+func judgeSpec() *v1alpha1.Analysis {
 	a := spec()
 	a.Metrics = nil
 	a.Judge = &v1alpha1.Judge{Requests: `req{w="{{ .Workload }}"}`, Errors: `err{w="{{ .Workload }}"}`, Alpha: 0.05, Tolerance: 1}
+	return a
+}
+
+func TestRunnerFeedsTheJudgeBothVersionsCounters(t *testing.T) {
+	g := NewWithT(t)
+	a := judgeSpec()
 	table := answers{`req{w="podinfo"}`: 100, `err{w="podinfo"}`: 1, `req{w="podinfo-primary"}`: 900, `err{w="podinfo-primary"}`: 9}
 	first := runnerFor(table).Run(context.Background(), a, workloads, nil, now)
-	g.Expect(first.Results).To(BeEmpty())
-	g.Expect(first.Judge).NotTo(BeNil())
-	g.Expect(first.Judge.Metrics[0].LastCanary).To(Equal(&v1alpha1.CounterSample{Requests: 100, Events: 1}))
-	g.Expect(first.Judge.Metrics[0].LastPrimary).To(Equal(&v1alpha1.CounterSample{Requests: 900, Events: 9}))
+	g.Expect(first.Results).To(HaveLen(1))
+	g.Expect(first.Results[0].Name).To(Equal(analysis.ResultJudge))
+	g.Expect(first.Results[0].Outcome).To(Equal(v1alpha1.OutcomeNoData), "a baseline compares nothing")
+	g.Expect(first.Judge.Fingerprint).To(Equal(v1alpha1.JudgeFingerprint(a.Judge, a.Provider)))
+	g.Expect(first.Judge.Series).To(HaveLen(4))
+
+	table = answers{`req{w="podinfo"}`: 160, `err{w="podinfo"}`: 2, `req{w="podinfo-primary"}`: 1500, `err{w="podinfo-primary"}`: 15}
+	second := runnerFor(table).Run(context.Background(), a, workloads, first.Judge, now.Add(time.Minute))
+	g.Expect(second.Results[0].Outcome).To(Equal(v1alpha1.OutcomePassed))
+	g.Expect(second.Judge.Metrics[0].Canary).To(Equal(v1alpha1.CounterSample{Requests: 60, Events: 1}))
+	g.Expect(second.Judge.Metrics[0].Primary).To(Equal(v1alpha1.CounterSample{Requests: 600, Events: 6}))
+}
+
+func TestRunnerReportsNoDataWhenTheJudgesQueriesMatchNothing(t *testing.T) {
+	g := NewWithT(t)
+	a := judgeSpec()
+	first := runnerFor(answers{}).Run(context.Background(), a, workloads, nil, now)
+	second := runnerFor(answers{}).Run(context.Background(), a, workloads, first.Judge, now.Add(time.Minute))
+	g.Expect(second.Results).To(HaveLen(1))
+	g.Expect(second.Results[0].Outcome).To(Equal(v1alpha1.OutcomeNoData), "no data never passes")
+	g.Expect(second.Results[0].Message).To(ContainSubstring("no new requests"))
+	g.Expect(second.Judge.Decision).To(Equal(v1alpha1.JudgeContinue))
 }
 
 func TestRunnerKeepsTheJudgesEvidenceWhenACounterCannotBeRead(t *testing.T) {
@@ -104,12 +127,35 @@ func TestRunnerKeepsTheJudgesEvidenceWhenACounterCannotBeRead(t *testing.T) {
 	a := spec()
 	a.Metrics = nil
 	a.Judge = &v1alpha1.Judge{Requests: `req{w="{{ .Workload }}"} down`, Errors: `err`, Alpha: 0.05, Tolerance: 1}
-	prev := &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Summary: "before"}
+	prev := &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Summary: "before",
+		Fingerprint: v1alpha1.JudgeFingerprint(a.Judge, a.Provider)}
 	out := runnerFor(answers{}).Run(context.Background(), a, workloads, prev, now)
 	g.Expect(out.Judge).To(Equal(prev))
 	g.Expect(out.Results).To(HaveLen(1))
 	g.Expect(out.Results[0].Name).To(Equal(analysis.ResultJudge))
 	g.Expect(out.Results[0].Outcome).To(Equal(v1alpha1.OutcomeError))
+}
+
+func TestRunnerStartsTheJudgeAfreshWhenItsSpecChanged(t *testing.T) {
+	table := answers{`req{w="podinfo"}`: 100, `err{w="podinfo"}`: 1, `req{w="podinfo-primary"}`: 900, `err{w="podinfo-primary"}`: 9}
+	for name, edit := range map[string]func(*v1alpha1.Judge){
+		"mode":      func(j *v1alpha1.Judge) { j.Mode = v1alpha1.JudgePerInterval },
+		"tolerance": func(j *v1alpha1.Judge) { j.Tolerance = 1.5 },
+		"query":     func(j *v1alpha1.Judge) { j.Errors = `err5xx{w="{{ .Workload }}"}` },
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			a := judgeSpec()
+			old := runnerFor(table).Run(context.Background(), a, workloads, nil, now)
+			old = runnerFor(table).Run(context.Background(), a, workloads, old.Judge, now.Add(time.Minute))
+			old.Judge.Metrics[0].LogRollback = []float64{1, 2, 3, 4, 5, 6, 7, 8}
+			edit(a.Judge)
+			out := runnerFor(table).Run(context.Background(), a, workloads, old.Judge, now.Add(2*time.Minute))
+			g.Expect(out.Results[0].Outcome).To(Equal(v1alpha1.OutcomeNoData), "a fresh judge takes a baseline, no error")
+			g.Expect(out.Judge.Fingerprint).To(Equal(v1alpha1.JudgeFingerprint(a.Judge, a.Provider)))
+			g.Expect(out.Judge.Metrics[0].LogRollback).To(BeEmpty(), "no evidence of the old spec")
+		})
+	}
 }
 
 func TestRunnerBuildsEachProviderOncePerCheck(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,12 +31,17 @@ type CommandOptions struct {
 	PollInterval time.Duration
 	// Now stamps the command ID.
 	Now time.Time
+	// By names who gives the command, recorded with it in status and
+	// history. Empty asks the API server who the client is
+	// (SelfSubjectReview); when it cannot say, the command goes without.
+	By string
 }
 
 // SendCommand asks the operator to carry out cmd on a release: one merge
-// patch writing the command annotation and a fresh command ID, so that the
-// same command given twice is two requests. It prints what it did, and with
-// o.Wait what the operator recorded.
+// patch writing the command's own annotation with a fresh command ID (so
+// that the same command given twice is two requests, and a command of
+// another kind pending at the same time is left in place), and who gives it.
+// It prints what it did, and with o.Wait what the operator recorded.
 func SendCommand(ctx context.Context, w io.Writer, c client.Client, cmd v1alpha1.Command, o CommandOptions) error {
 	if !knownCommand(cmd) {
 		return fmt.Errorf("unknown command %q", cmd)
@@ -48,9 +54,17 @@ func SendCommand(ctx context.Context, w io.Writer, c client.Client, cmd v1alpha1
 	if err != nil {
 		return err
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-		v1alpha1.AnnotationCommand:   string(cmd),
-		v1alpha1.AnnotationCommandID: id,
+	by := o.By
+	if by == "" {
+		by = whoAmI(ctx, c)
+	}
+	var byValue any // null removes a stale .by of an earlier command
+	if by != "" {
+		byValue = by
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{
+		v1alpha1.CommandAnnotation(cmd):   id,
+		v1alpha1.CommandByAnnotation(cmd): byValue,
 	}}})
 	if err != nil {
 		return err
@@ -79,7 +93,7 @@ func waitForCommand(ctx context.Context, w io.Writer, c client.Client, r release
 		if err != nil {
 			return false, err
 		}
-		if last := cur.lastCommand(); last != nil && last.ID == id {
+		if last := cur.command(cmd); last != nil && last.ID == id {
 			done = last
 			return true, nil
 		}
@@ -99,11 +113,23 @@ func waitForCommand(ctx context.Context, w io.Writer, c client.Client, r release
 // knownCommand reports whether the operator understands cmd.
 func knownCommand(cmd v1alpha1.Command) bool {
 	switch cmd {
-	case v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandAbort,
-		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry:
+	case v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandPromoteOverride,
+		v1alpha1.CommandAbort, v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry:
 		return true
 	}
 	return false
+}
+
+// whoAmI asks the API server who the client is authenticated as, or "" when
+// it cannot say (an old server, or a policy that forbids asking). The answer
+// is what the command's .by annotation records; it is the client's word, the
+// audit log is the authoritative record.
+func whoAmI(ctx context.Context, c client.Client) string {
+	review := &authenticationv1.SelfSubjectReview{}
+	if err := c.Create(ctx, review); err != nil {
+		return ""
+	}
+	return review.Status.UserInfo.Username
 }
 
 // commandID is a timestamp and a random suffix: unique across people and

@@ -21,7 +21,7 @@ func commandAnnotations(obj client.Object) map[string]string {
 const idPattern = `^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`
 
 var _ = Describe("commands", func() {
-	DescribeTable("write exactly the command and a fresh command ID, and say what they did",
+	DescribeTable("write exactly the command's own annotation with a fresh command ID and who gave it, and say what they did",
 		func(kind cli.Kind, cmd v1alpha1.Command) {
 			ns := newNamespace()
 			var obj client.Object
@@ -34,8 +34,9 @@ var _ = Describe("commands", func() {
 			Expect(cli.SendCommand(ctx, &out, k8s, cmd, cli.CommandOptions{Namespace: ns, Name: "podinfo", Now: time.Now()})).To(Succeed())
 
 			ann := commandAnnotations(obj)
-			Expect(ann).To(HaveKeyWithValue(v1alpha1.AnnotationCommand, string(cmd)))
-			Expect(ann).To(HaveKeyWithValue(v1alpha1.AnnotationCommandID, MatchRegexp(idPattern)))
+			Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandAnnotation(cmd), MatchRegexp(idPattern)))
+			Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandByAnnotation(cmd), Not(BeEmpty())),
+				"who gave it, as the API server knows the client")
 			if kind == cli.KindCanary {
 				Expect(ann).To(HaveLen(3))
 				Expect(ann).To(HaveKeyWithValue("team", "shop"), "the user's annotations stay")
@@ -43,7 +44,7 @@ var _ = Describe("commands", func() {
 				Expect(ann).To(HaveLen(2))
 			}
 			Expect(out.String()).To(Equal(string(kind) + " " + ns + "/podinfo: " + string(cmd) +
-				" requested (command-id " + ann[v1alpha1.AnnotationCommandID] + ")\n"))
+				" requested (command-id " + ann[v1alpha1.CommandAnnotation(cmd)] + ")\n"))
 		},
 		Entry(nil, cli.KindCanary, v1alpha1.CommandPromote),
 		Entry(nil, cli.KindCanary, v1alpha1.CommandPromoteFull),
@@ -51,6 +52,7 @@ var _ = Describe("commands", func() {
 		Entry(nil, cli.KindCanary, v1alpha1.CommandPause),
 		Entry(nil, cli.KindCanary, v1alpha1.CommandResume),
 		Entry(nil, cli.KindCanary, v1alpha1.CommandRetry),
+		Entry(nil, cli.KindCanary, v1alpha1.CommandPromoteOverride),
 		Entry(nil, cli.KindBlueGreen, v1alpha1.CommandPromote),
 		Entry(nil, cli.KindBlueGreen, v1alpha1.CommandAbort),
 	)
@@ -60,9 +62,24 @@ var _ = Describe("commands", func() {
 		cn := newCanary(ns, "podinfo")
 		o := cli.CommandOptions{Namespace: ns, Name: "podinfo", Now: time.Now()}
 		Expect(cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandPromote, o)).To(Succeed())
-		first := commandAnnotations(cn)[v1alpha1.AnnotationCommandID]
+		first := commandAnnotations(cn)[v1alpha1.CommandAnnotation(v1alpha1.CommandPromote)]
 		Expect(cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandPromote, o)).To(Succeed())
-		Expect(commandAnnotations(cn)[v1alpha1.AnnotationCommandID]).NotTo(Equal(first))
+		Expect(commandAnnotations(cn)[v1alpha1.CommandAnnotation(v1alpha1.CommandPromote)]).NotTo(Equal(first))
+	})
+
+	It("leaves a pending abort in place when another command follows it", func() {
+		ns := newNamespace()
+		cn := newCanary(ns, "podinfo")
+		o := cli.CommandOptions{Namespace: ns, Name: "podinfo", Now: time.Now(), By: "jane"}
+		Expect(cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandAbort, o)).To(Succeed())
+		abort := commandAnnotations(cn)[v1alpha1.CommandAnnotation(v1alpha1.CommandAbort)]
+		o.By = "joe"
+		Expect(cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandPromote, o)).To(Succeed())
+		ann := commandAnnotations(cn)
+		Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandAnnotation(v1alpha1.CommandAbort), abort))
+		Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandByAnnotation(v1alpha1.CommandAbort), "jane"))
+		Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandAnnotation(v1alpha1.CommandPromote), MatchRegexp(idPattern)))
+		Expect(ann).To(HaveKeyWithValue(v1alpha1.CommandByAnnotation(v1alpha1.CommandPromote), "joe"))
 	})
 
 	It("fails naming the namespace and name when no release has that name", func() {
@@ -81,7 +98,7 @@ var _ = Describe("commands", func() {
 		err := cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandAbort,
 			cli.CommandOptions{Namespace: ns, Name: "podinfo", Kind: cli.KindBlueGreen, Now: time.Now()})
 		Expect(err).To(MatchError("no BlueGreen named podinfo in namespace " + ns + " (it is a canary: drop --kind or use --kind canary)"))
-		Expect(commandAnnotations(cn)).NotTo(HaveKey(v1alpha1.AnnotationCommand))
+		Expect(commandAnnotations(cn)).NotTo(HaveKey(v1alpha1.CommandAnnotation(v1alpha1.CommandAbort)))
 	})
 
 	It("asks for --kind when a Canary and a BlueGreen share the name, and obeys it", func() {
@@ -94,8 +111,8 @@ var _ = Describe("commands", func() {
 
 		o.Kind = cli.KindBlueGreen
 		Expect(cli.SendCommand(ctx, GinkgoWriter, k8s, v1alpha1.CommandPause, o)).To(Succeed())
-		Expect(commandAnnotations(bg)).To(HaveKeyWithValue(v1alpha1.AnnotationCommand, "pause"))
-		Expect(commandAnnotations(cn)).NotTo(HaveKey(v1alpha1.AnnotationCommand))
+		Expect(commandAnnotations(bg)).To(HaveKey(v1alpha1.CommandAnnotation(v1alpha1.CommandPause)))
+		Expect(commandAnnotations(cn)).NotTo(HaveKey(v1alpha1.CommandAnnotation(v1alpha1.CommandPause)))
 	})
 
 	It("times out waiting when no operator carries the command out", func() {

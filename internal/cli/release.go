@@ -65,12 +65,20 @@ func (r release) String() string {
 	return fmt.Sprintf("%s %s/%s", r.kind(), o.GetNamespace(), o.GetName())
 }
 
-// lastCommand is what the operator recorded of the last manual command.
-func (r release) lastCommand() *v1alpha1.CommandStatus {
+// command is what the operator recorded of the last command of kind cmd.
+func (r release) command(cmd v1alpha1.Command) *v1alpha1.CommandStatus {
+	var done []v1alpha1.CommandStatus
 	if r.canary != nil {
-		return r.canary.Status.LastCommand
+		done = r.canary.Status.Commands
+	} else {
+		done = r.blueGreen.Status.Commands
 	}
-	return r.blueGreen.Status.LastCommand
+	for i := range done {
+		if done[i].Name == cmd {
+			return &done[i]
+		}
+	}
+	return nil
 }
 
 // find resolves a name in a namespace to a Canary or a BlueGreen. With

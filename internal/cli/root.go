@@ -142,9 +142,10 @@ func newWatchCommand(env Env) *cobra.Command {
 
 func newActionCommand(env Env, action v1alpha1.Command, short string) *cobra.Command {
 	var (
-		kind string
-		full bool
-		wait time.Duration
+		kind     string
+		full     bool
+		override bool
+		wait     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   string(action) + " NAME",
@@ -160,7 +161,10 @@ func newActionCommand(env Env, action v1alpha1.Command, short string) *cobra.Com
 				return err
 			}
 			sent := action
-			if full {
+			switch {
+			case override:
+				sent = v1alpha1.CommandPromoteOverride
+			case full:
 				sent = v1alpha1.CommandPromoteFull
 			}
 			return SendCommand(cmd.Context(), env.Out, c, sent, CommandOptions{
@@ -172,6 +176,8 @@ func newActionCommand(env Env, action v1alpha1.Command, short string) *cobra.Com
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the operator to carry the command out (e.g. 30s)")
 	if action == v1alpha1.CommandPromote {
 		cmd.Flags().BoolVar(&full, "full", false, "skip every remaining step and promote")
+		cmd.Flags().BoolVar(&override, "override-failed-analysis", false, "promote fully although a check of "+
+			"the release failed (refused otherwise); recorded in history with your user name")
 	}
 	return cmd
 }

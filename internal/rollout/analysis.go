@@ -85,23 +85,48 @@ func limitsOf(a *v1alpha1.Analysis) analysisLimits {
 }
 
 // classify reduces one check's results to a single outcome. A failure wins
-// over everything (it is evidence against the release), then a provider error
-// (nothing can be concluded and the error counter must move), then no data. A
-// check with neither results nor a judge measured nothing: no data.
+// over everything (it is evidence against the release; a judge that decided
+// Rollback is one), then a provider error (nothing can be concluded and the
+// error counter must move), then no data. A check without results measured
+// nothing: no data, whatever the judge's state says (the shell reports the
+// judge's reading as a result of its own, NoData when it brought no new
+// traffic), so no data never counts as a pass for any shape of analysis.
 func classify(results []v1alpha1.MetricResult, judge *v1alpha1.JudgeStatus) v1alpha1.MetricOutcome {
 	seen := map[v1alpha1.MetricOutcome]bool{}
 	for _, r := range results {
 		seen[r.Outcome] = true
 	}
 	switch {
-	case seen[v1alpha1.OutcomeFailed]:
+	case seen[v1alpha1.OutcomeFailed], judge != nil && judge.Decision == v1alpha1.JudgeRollback:
 		return v1alpha1.OutcomeFailed
 	case seen[v1alpha1.OutcomeError]:
 		return v1alpha1.OutcomeError
-	case seen[v1alpha1.OutcomeNoData], len(results) == 0 && judge == nil:
+	case seen[v1alpha1.OutcomeNoData], len(results) == 0:
 		return v1alpha1.OutcomeNoData
 	}
 	return v1alpha1.OutcomePassed
+}
+
+// currentJudge reports whether a judge status was gathered under the
+// analysis' judge spec as it is now (same JudgeFingerprint).
+func currentJudge(a *v1alpha1.Analysis, j *v1alpha1.JudgeStatus) bool {
+	return a != nil && a.Judge != nil && j != nil && j.Fingerprint == v1alpha1.JudgeFingerprint(a.Judge, a.Provider)
+}
+
+// dropStaleJudge removes judge evidence gathered under another judge spec
+// than the analysis' current one (its mode, tolerance, alpha, queries or
+// provider were edited, or the judge was removed), and reports whether it
+// did. Why: evidence is only meaningful for the spec it was gathered under;
+// mixing two would void the stated error rate, and reading a state of
+// another mode would fail every check. A rollback the judge decided was
+// acted on when it was decided; it is final whatever happens to the spec.
+func dropStaleJudge(a *v1alpha1.Analysis, st *v1alpha1.AnalysisStatus) (*v1alpha1.AnalysisStatus, bool) {
+	if st == nil || st.Judge == nil || currentJudge(a, st.Judge) {
+		return st, false
+	}
+	next := st.DeepCopy()
+	next.Judge = nil
+	return next, true
 }
 
 // applyCheck records one check in the analysis status and returns the new

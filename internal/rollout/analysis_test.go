@@ -40,11 +40,17 @@ func TestApplyCheck(t *testing.T) {
 		{name: "count a failure even when another metric's provider failed",
 			check: *check(v1alpha1.OutcomeFailed, v1alpha1.OutcomeError), failures: 1, errors: 1, verdictAfter: VerdictFail},
 		{name: "treat a check that measured nothing as no data", check: Check{}, verdictAfter: VerdictHold},
-		{name: "roll back on the judge's Rollback verdict even when every threshold passed",
+		{name: "roll back on the judge's Rollback verdict even when every threshold passed, counting a failure",
 			check: Check{Results: check(v1alpha1.OutcomePassed).Results,
-				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeRollback}}, verdictAfter: VerdictRollback},
+				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeRollback}}, failures: 1, verdictAfter: VerdictRollback},
 		{name: "pass on the judge's Promote verdict without promoteOnEvidence",
-			check: Check{Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgePromote}}, verdictAfter: VerdictPass},
+			check: Check{Results: check(v1alpha1.OutcomePassed).Results,
+				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgePromote}}, verdictAfter: VerdictPass},
+		{name: "hold on a judge-only check that reports no result: it measured nothing",
+			check: Check{Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue}}, verdictAfter: VerdictHold},
+		{name: "hold on a judge-only check whose reading had no data",
+			check: Check{Results: []v1alpha1.MetricResult{{Name: "judge", Outcome: v1alpha1.OutcomeNoData}},
+				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue}}, verdictAfter: VerdictHold},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

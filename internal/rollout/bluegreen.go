@@ -47,8 +47,9 @@ type BlueGreenObserved struct {
 	// Hooks are the Running runs of status.hooks the shell progressed in this
 	// reconcile (see CanaryObserved.Hooks: the same contract).
 	Hooks []v1alpha1.HookStatus
-	// Command is the manual command in the annotations, nil without one.
-	Command *PendingCommand
+	// Commands are the manual commands in the annotations (see
+	// CanaryObserved.Commands).
+	Commands []PendingCommand
 }
 
 // BlueGreenDecision is what NextBlueGreen decided.
@@ -97,6 +98,7 @@ func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, ob
 		h := waitingForTarget(spec.TargetRef.Name)
 		setConditions(&m.st.Conditions, obs.Generation, m.now, h,
 			promotion{status: metav1.ConditionUnknown, reason: h.reason, message: h.message})
+		m.refuseCommands(h.message)
 		d.RequeueAfter = BlockedRetryInterval
 	} else {
 		m.run()
@@ -117,7 +119,8 @@ func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, ob
 func (m *blueGreenMachine) run() {
 	m.followTarget()
 	m.applyDueCheck()
-	m.applyCommand()
+	m.dropStaleJudge()
+	m.applyCommands()
 	m.mergeHooks()
 	for range 12 {
 		if !m.hop() {
@@ -260,6 +263,22 @@ func (m *blueGreenMachine) applyDueCheck() {
 	m.st.Analysis = applyCheck(m.st.Analysis, *c, m.now)
 	if classify(c.Results, c.Judge) == v1alpha1.OutcomeFailed {
 		m.record(EventWarning, EventAnalysisFailed, m.phaseName()+" analysis: "+analysisSummary(a, m.st.Analysis))
+	}
+}
+
+// dropStaleJudge discards judge evidence gathered under another judge spec
+// than the current phase's (see dropStaleJudge for why).
+func (m *blueGreenMachine) dropStaleJudge() {
+	a := BlueGreenAnalysis(m.spec, m.st)
+	if !m.inFlight() || m.st.AbortedAt != nil {
+		return
+	}
+	if st, dropped := dropStaleJudge(a, m.st.Analysis); dropped {
+		m.st.Analysis = st
+		if a != nil && a.Judge != nil {
+			m.record(EventNormal, EventSpecChanged, m.phaseName()+" judge's spec changed; its evidence restarts "+
+				"from the next check (evidence gathered under another spec is never mixed in)")
+		}
 	}
 }
 

@@ -6,31 +6,42 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// applyCommand carries out a manual command once. Why compare name and ID
-// with status.lastCommand: the annotation stays on the object, and a replay
-// must not promote twice.
-func (m *blueGreenMachine) applyCommand() {
-	c := m.obs.Command
-	if c == nil {
-		return
+// applyCommands carries out each pending manual command once, abort first.
+// Why compare name and ID with status.commands: the annotations stay on the
+// object, and a replay must not promote twice.
+func (m *blueGreenMachine) applyCommands() {
+	for _, c := range pendingCommands(m.obs.Commands, m.st.Commands) {
+		msg, applied := m.command(c)
+		m.noteCommand(c, msg, applied)
 	}
-	if last := m.st.LastCommand; last != nil && last.Name == c.Name && last.ID == c.ID {
-		return
+}
+
+// refuseCommands answers every pending command while the target is missing:
+// nothing can be carried out, and a command left pending would fire much
+// later on whatever comes back.
+func (m *blueGreenMachine) refuseCommands(why string) {
+	for _, c := range pendingCommands(m.obs.Commands, m.st.Commands) {
+		m.noteCommand(c, "not carried out, nothing changed: "+why+"; send it again once that is fixed", false)
 	}
-	msg, applied := m.command(c.Name)
-	m.st.LastCommand = &v1alpha1.CommandStatus{Name: c.Name, ID: c.ID, ProcessedAt: m.now, Message: msg}
+}
+
+// noteCommand records a command in status and says what came of it.
+func (m *blueGreenMachine) noteCommand(c PendingCommand, msg string, applied bool) {
+	rec := commandRecord(c, m.now, msg)
+	m.st.LastCommand = &rec
+	m.st.Commands = putCommand(m.st.Commands, rec)
+	text := fmt.Sprintf("%s: %s", commandText(c), msg)
 	if applied {
-		m.record(EventNormal, EventCommandApplied, fmt.Sprintf("%s: %s", c.Name, msg))
+		m.record(EventNormal, EventCommandApplied, text)
 		return
 	}
-	m.events = append(m.events, Event{Type: EventNormal, Reason: EventCommandIgnored,
-		Message: fmt.Sprintf("%s: %s", c.Name, msg)})
+	m.events = append(m.events, Event{Type: EventNormal, Reason: EventCommandIgnored, Message: text})
 }
 
 // command runs one command and says what it did; applied is false when it
 // did nothing, and the message then says why.
-func (m *blueGreenMachine) command(name v1alpha1.Command) (string, bool) {
-	if name == v1alpha1.CommandRetry {
+func (m *blueGreenMachine) command(c PendingCommand) (string, bool) {
+	if c.Name == v1alpha1.CommandRetry {
 		return m.retry()
 	}
 	if !m.inFlight() {
@@ -39,33 +50,36 @@ func (m *blueGreenMachine) command(name v1alpha1.Command) (string, bool) {
 	if m.st.AbortedAt != nil {
 		return fmt.Sprintf("revision %s was rolled back; push a new revision or retry", m.st.PreviewRevision), false
 	}
-	switch name {
+	switch c.Name {
 	case v1alpha1.CommandAbort:
 		// Why at any point: an abort returns traffic to the old colour,
 		// which is still scaled up until the release succeeds.
-		m.rollback(v1alpha1.ReasonAborted, "aborted by command")
+		m.rollback(v1alpha1.ReasonAborted, "aborted by command "+commandText(c))
 		return fmt.Sprintf("rolled back; traffic on %s", m.st.ActiveColor), true
 	case v1alpha1.CommandPause:
 		return m.pause()
 	case v1alpha1.CommandResume:
 		return m.resume()
 	case v1alpha1.CommandPromote:
-		return m.promote(false)
+		return m.promote(c, false)
 	case v1alpha1.CommandPromoteFull:
-		return m.promote(true)
+		return m.promote(c, true)
+	case v1alpha1.CommandPromoteOverride:
+		return m.promote(c, true)
 	}
-	return "unknown command; use promote, promote-full, abort, pause, resume or retry", false
+	return unknownCommand, false
 }
 
 // promote ends the wait for a manual promotion. promote-full also skips
 // pre-promotion checks still running, or, after the flip, the remaining
-// post-promotion checks. Neither overrides a failed check, nor switches to
-// a colour that is not ready: a click must not send traffic where a test
-// failed or no pod serves.
-func (m *blueGreenMachine) promote(full bool) (string, bool) {
+// post-promotion checks. Neither overrides a failed check (only
+// promote-override does, recorded with who gave it), and nothing switches to
+// a colour that is not ready: a click must not send traffic where no pod
+// serves.
+func (m *blueGreenMachine) promote(cmd PendingCommand, full bool) (string, bool) {
 	c := m.releaseColor()
 	if m.st.SwitchedAt != nil {
-		return m.promoteSwitched(full)
+		return m.promoteSwitched(cmd)
 	}
 	switch {
 	case m.st.PromotingAt != nil:
@@ -75,37 +89,63 @@ func (m *blueGreenMachine) promote(full bool) (string, bool) {
 	case !m.colour(c).readyAt(m.st.PreviewRevision):
 		return fmt.Sprintf("%s has unready pods; it cannot take all the traffic", c), false
 	}
-	if reason, msg := m.phaseFailure(m.spec.PrePromotionAnalysis, v1alpha1.HookPrePromotion); reason != "" {
-		return "refused: " + msg, false
+	why := string(cmd.Name) + " command " + commandText(cmd)
+	if failed := m.phaseFailed(m.spec.PrePromotionAnalysis, v1alpha1.HookPrePromotion); failed != "" &&
+		m.st.PrePromotionPassedAt == nil {
+		if cmd.Name != v1alpha1.CommandPromoteOverride {
+			return fmt.Sprintf("refused: pre-promotion %s; %s", failed, overrideHint), false
+		}
+		why = m.overrideText(cmd, "pre-promotion "+failed)
 	}
 	if m.st.PrePromotionPassedAt == nil && !full {
-		return "pre-promotion checks are still running; promote-full skips them", false
+		return "pre-promotion checks are still running, none has failed; promote-full skips them", false
 	}
-	m.beginPromotion(string(commandName(full)) + " command")
+	m.beginPromotion(why)
 	return fmt.Sprintf("switching the active Service to %s", c), true
 }
 
 // promoteSwitched handles a promote after the flip: promote-full ends the
-// release now; promote has nothing left to end.
-func (m *blueGreenMachine) promoteSwitched(full bool) (string, bool) {
+// release now, unless a post-promotion check failed; promote has nothing
+// left to end.
+func (m *blueGreenMachine) promoteSwitched(cmd PendingCommand) (string, bool) {
 	switch {
-	case !full:
+	case cmd.Name == v1alpha1.CommandPromote:
 		return "already switched; post-promotion checks are running (promote-full ends them)", false
 	case m.serving() != m.releaseColor():
 		return fmt.Sprintf("waiting for the active Service to report %s", m.releaseColor()), false
 	}
-	if reason, msg := m.phaseFailure(m.spec.PostPromotionAnalysis, v1alpha1.HookPostPromotion); reason != "" {
-		return "refused: " + msg, false
+	why := "promote-full command " + commandText(cmd) + ", remaining post-promotion checks skipped"
+	if failed := m.phaseFailed(m.spec.PostPromotionAnalysis, v1alpha1.HookPostPromotion); failed != "" {
+		if cmd.Name != v1alpha1.CommandPromoteOverride {
+			return fmt.Sprintf("refused: post-promotion %s; %s", failed, overrideHint), false
+		}
+		why = m.overrideText(cmd, "post-promotion "+failed)
 	}
-	m.succeed("promote-full command, remaining post-promotion checks skipped")
+	m.succeed(why)
 	return "promoted", true
 }
 
-func commandName(full bool) v1alpha1.Command {
-	if full {
-		return v1alpha1.CommandPromoteFull
+// phaseFailed describes the failed checks and hooks of one phase so far, or
+// "" when none failed.
+func (m *blueGreenMachine) phaseFailed(p *v1alpha1.PhaseAnalysis, typ v1alpha1.BlueGreenHookType) string {
+	var a *v1alpha1.Analysis
+	if p != nil {
+		a = &p.Analysis
 	}
-	return v1alpha1.CommandPromote
+	if f := failedChecks(a, m.st.Analysis); f != "" {
+		return f
+	}
+	if g := gateOf(blueGreenHooksOf(m.spec, typ), m.st.Hooks, m.st.PreviewRevision); g.failed != "" {
+		return fmt.Sprintf("hook %s failed", g.failed)
+	}
+	return ""
+}
+
+// overrideText is the record of a promote-override: who, when and what it
+// overrode.
+func (m *blueGreenMachine) overrideText(cmd PendingCommand, failed string) string {
+	return fmt.Sprintf("promote-override command %s at %s, overriding %s", commandText(cmd),
+		m.now.UTC().Format("2006-01-02T15:04:05Z"), failed)
 }
 
 // pause holds the release where it is: no checks, no hooks started, no

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -223,8 +224,26 @@ func (m *blueGreenMachine) advancePost() bool {
 	if len(g.pending) > 0 || !phasePassed(m.spec.PostPromotionAnalysis, m.st.Analysis) {
 		return false
 	}
-	m.succeed("post-promotion checks passed")
+	m.succeed(m.postPassed())
 	return true
+}
+
+// postPassed says what passed after the flip, truthfully: the checks and
+// hooks run, or that none is defined.
+func (m *blueGreenMachine) postPassed() string {
+	hooks := blueGreenHooksOf(m.spec, v1alpha1.HookPostPromotion)
+	p := m.spec.PostPromotionAnalysis
+	switch {
+	case p == nil && len(hooks) == 0:
+		return "no post-promotion checks are defined"
+	case p == nil:
+		return fmt.Sprintf("post-promotion hooks passed: %s", strings.Join(hooks, ", "))
+	}
+	msg := "post-promotion checks passed: " + analysisSummary(&p.Analysis, m.st.Analysis)
+	if len(hooks) > 0 {
+		msg += "; hooks " + strings.Join(hooks, ", ")
+	}
+	return msg
 }
 
 // succeed makes the release's colour active. The old colour keeps running

@@ -44,7 +44,7 @@ func fuzzBGSpec(s *byteSource) v1alpha1.BlueGreenSpec {
 
 // fuzzBGWorld changes the world at random: new revisions, reverts, pods
 // becoming ready or failing, hooks finishing; it returns a command or nil.
-func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round int) *PendingCommand {
+func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round int) {
 	switch {
 	case s.chance(4):
 		w.release(fmt.Sprintf("r%d", round))
@@ -60,12 +60,12 @@ func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round i
 		}
 	}
 	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
-	if !s.chance(8) {
-		return nil
+	if s.chance(8) {
+		if w.annotations == nil {
+			w.annotations = map[string]string{}
+		}
+		w.annotations[v1alpha1.CommandAnnotation(fuzzCommand(s))] = fmt.Sprint(round)
 	}
-	cmds := []v1alpha1.Command{v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandAbort,
-		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry, "bogus"}
-	return &PendingCommand{Name: cmds[s.intn(len(cmds))], ID: fmt.Sprint(round)}
 }
 
 // fuzzPhaseCheck is a random check for a due analysis.
@@ -76,7 +76,7 @@ func fuzzPhaseCheck(s *byteSource, a *v1alpha1.Analysis, now time.Time) *Check {
 		Time: metav1.NewTime(now)}}}
 	if a.Judge != nil {
 		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeRollback}
-		c.Judge = &v1alpha1.JudgeStatus{Decision: decisions[s.intn(len(decisions))]}
+		c.Judge = judgeStatus(a, decisions[s.intn(len(decisions))])
 	}
 	return c
 }
@@ -150,9 +150,9 @@ func fuzzBlueGreenBody(t *testing.T, data []byte) {
 	spec := fuzzBGSpec(s)
 	w, st := newBGWorld("r0"), v1alpha1.BlueGreenStatus{}
 	for round := 1; round <= 60; round++ {
-		cmd := fuzzBGWorld(s, w, st, round)
+		fuzzBGWorld(s, w, st, round)
 		obs := w.observe(st)
-		obs.Command = cmd
+		obs.Commands = CommandsFromAnnotations(w.annotations)
 		if BlueGreenAnalysisDue(spec, st, w.now) && s.chance(85) {
 			obs.Check = fuzzPhaseCheck(s, BlueGreenAnalysis(spec, st), w.now)
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 func bgCommand(o BlueGreenObserved, name v1alpha1.Command) BlueGreenObserved {
-	o.Command = &PendingCommand{Name: name, ID: "1"}
+	o.Commands = []PendingCommand{{Name: name, ID: "1"}}
 	return o
 }
 

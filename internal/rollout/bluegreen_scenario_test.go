@@ -18,7 +18,9 @@ func driveBG(g Gomega, spec v1alpha1.BlueGreenSpec, st *v1alpha1.BlueGreenStatus
 	var events []string
 	for range 200 {
 		obs := w.observe(*st)
-		obs.Command = cmd
+		if cmd != nil {
+			obs.Commands = []PendingCommand{*cmd}
+		}
 		if BlueGreenAnalysisDue(spec, *st, w.now) {
 			o := outcome
 			if st.SwitchedAt != nil {

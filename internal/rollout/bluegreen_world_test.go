@@ -18,6 +18,8 @@ type bgWorld struct {
 	colours map[v1alpha1.Color]*WorkloadState
 	service ServiceState
 	hooks   v1alpha1.HookPhase // how the hook runs the shell progresses end
+	// annotations of the BlueGreen, where commands are written
+	annotations map[string]string
 }
 
 // newBGWorld is a cluster where the user's Deployment runs rev with 3 pods

@@ -63,7 +63,10 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 		setConditions(&m.st.Conditions, obs.Generation, m.now, m.health(), m.promotion())
 	} else {
 		// Why: with the target or the route missing nothing can be read or
-		// written safely, so nothing changes but the conditions that say so.
+		// written safely, so nothing changes but the conditions that say so,
+		// and the answer to any command.
+		m.refuseCommands(blocked.message)
+		d.Events = m.events
 		d.RequeueAfter = BlockedRetryInterval
 		setConditions(&m.st.Conditions, obs.Generation, m.now, blocked, promotion{
 			status: metav1.ConditionUnknown, reason: blocked.reason, message: blocked.message})
@@ -114,18 +117,15 @@ func routeName(spec v1alpha1.CanarySpec) string {
 }
 
 // run applies, in order: the release the target's revision calls for, a due
-// analysis check, a new command and hook results; then it takes transitions
-// until none applies, so that the returned status is a fixed point and a
-// replay of the same reconcile changes nothing; last it starts the hook runs
-// whose turn it is.
+// analysis check, edits of the spec, new commands and hook results; then it
+// takes transitions until none applies, so that the returned status is a
+// fixed point and a replay of the same reconcile changes nothing; last it
+// starts the hook runs whose turn it is.
 func (m *canaryMachine) run() {
-	if n := int32(len(m.spec.Steps)); m.st.CurrentStep > n {
-		// Why: the steps were edited to fewer; the release is past all of them.
-		m.st.CurrentStep = n
-	}
 	m.followTarget()
 	m.applyDueCheck()
-	m.applyCommand()
+	m.followSpec()
+	m.applyCommands()
 	m.mergeHooks()
 	for hop := 0; hop < 2*len(m.spec.Steps)+8; hop++ {
 		if !m.hop() {

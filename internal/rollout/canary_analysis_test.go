@@ -20,6 +20,7 @@ func TestCanaryAnalysis(t *testing.T) {
 		return v1alpha1.AnalysisStatus{Checks: 1, Failures: failures, LastCheckAt: stamp(d),
 			Results: []v1alpha1.MetricResult{result(v1alpha1.OutcomePassed, d)}}
 	}
+	judge := judged(spec, false)
 	evidence := spec
 	evidence.Analysis = spec.Analysis.DeepCopy()
 	evidence.Analysis.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e", PromoteOnEvidence: true}
@@ -113,8 +114,12 @@ func TestCanaryAnalysis(t *testing.T) {
 		},
 	}, {
 		name: "roll back on the judge's Rollback verdict",
-		spec: spec, status: releasing(0, 0), obs: withCheck(time.Minute, 10, &Check{
-			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeRollback, Summary: "canary error rate 3x primary"}}),
+		spec: judge, status: releasing(0, 0), obs: withCheck(time.Minute, 10, &Check{
+			Judge: func() *v1alpha1.JudgeStatus {
+				j := judgeStatus(judge.Analysis, v1alpha1.JudgeRollback)
+				j.Summary = "canary error rate 3x primary"
+				return j
+			}()}),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAnalysisFailed))
 			g.Expect(d.Status.Analysis.Judge.Decision).To(Equal(v1alpha1.JudgeRollback))
@@ -124,15 +129,15 @@ func TestCanaryAnalysis(t *testing.T) {
 		name: "end a step early on the judge's Promote verdict with promoteOnEvidence",
 		spec: evidence, status: checked(releasing(0, 30*time.Second), passedAt(10*time.Second, 0)),
 		obs: withCheck(70*time.Second, 10, &Check{Results: check(v1alpha1.OutcomePassed).Results,
-			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgePromote}}),
+			Judge: judgeStatus(evidence.Analysis, v1alpha1.JudgePromote)}),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
 		},
 	}, {
 		name: "not end a step early on the judge's Promote verdict without promoteOnEvidence",
-		spec: spec, status: checked(releasing(0, 30*time.Second), passedAt(10*time.Second, 0)),
+		spec: judge, status: checked(releasing(0, 30*time.Second), passedAt(10*time.Second, 0)),
 		obs: withCheck(70*time.Second, 10, &Check{Results: check(v1alpha1.OutcomePassed).Results,
-			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgePromote}}),
+			Judge: judgeStatus(judge.Analysis, v1alpha1.JudgePromote)}),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(BeZero())
 			g.Expect(d.RequeueAfter).To(Equal(time.Minute))

@@ -6,30 +6,44 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// applyCommand carries out a manual command once. Why compare name and ID
-// with status.lastCommand: the annotation stays on the object, and a replay
-// must not promote twice.
-func (m *canaryMachine) applyCommand() {
-	c := m.obs.Command
-	if c == nil {
-		return
+// applyCommands carries out each pending manual command once, abort first.
+// Why compare name and ID with status.commands: the annotations stay on the
+// object, and a replay must not promote twice.
+func (m *canaryMachine) applyCommands() {
+	for _, c := range pendingCommands(m.obs.Commands, m.st.Commands) {
+		msg, applied := m.command(c)
+		m.noteCommand(c, msg, applied)
 	}
-	if last := m.st.LastCommand; last != nil && last.Name == c.Name && last.ID == c.ID {
-		return
+}
+
+// refuseCommands answers every pending command while the Canary is blocked
+// (its target or route missing): nothing can be carried out, and a command
+// left pending would fire much later on whatever comes back, so each is
+// recorded as not carried out, with why.
+func (m *canaryMachine) refuseCommands(why string) {
+	for _, c := range pendingCommands(m.obs.Commands, m.st.Commands) {
+		m.noteCommand(c, "not carried out, nothing changed: "+why+"; send it again once that is fixed", false)
 	}
-	msg, applied := m.command(c.Name)
-	m.st.LastCommand = &v1alpha1.CommandStatus{Name: c.Name, ID: c.ID, ProcessedAt: m.now, Message: msg}
+}
+
+// noteCommand records a command in status and says what came of it: applied
+// commands go to the audit trail, refused ones are an event.
+func (m *canaryMachine) noteCommand(c PendingCommand, msg string, applied bool) {
+	rec := commandRecord(c, m.now, msg)
+	m.st.LastCommand = &rec
+	m.st.Commands = putCommand(m.st.Commands, rec)
+	text := fmt.Sprintf("%s: %s", commandText(c), msg)
 	if applied {
-		m.record(EventNormal, EventCommandApplied, fmt.Sprintf("%s: %s", c.Name, msg))
+		m.record(EventNormal, EventCommandApplied, text)
 		return
 	}
-	m.events = append(m.events, Event{Type: EventNormal, Reason: EventCommandIgnored,
-		Message: fmt.Sprintf("%s: %s", c.Name, msg)})
+	m.events = append(m.events, Event{Type: EventNormal, Reason: EventCommandIgnored, Message: text})
 }
 
 // command runs one command and says what it did; applied is false when it
 // did nothing, and the message then says why.
-func (m *canaryMachine) command(name v1alpha1.Command) (msg string, applied bool) {
+func (m *canaryMachine) command(c PendingCommand) (msg string, applied bool) {
+	name := c.Name
 	if name == v1alpha1.CommandRetry {
 		return m.retry()
 	}
@@ -41,7 +55,7 @@ func (m *canaryMachine) command(name v1alpha1.Command) (msg string, applied bool
 	}
 	switch name {
 	case v1alpha1.CommandAbort:
-		m.rollback(v1alpha1.ReasonAborted, "aborted by command")
+		m.rollback(v1alpha1.ReasonAborted, "aborted by command "+commandText(c))
 		return "rolled back", true
 	case v1alpha1.CommandPause:
 		return m.pause()
@@ -51,14 +65,28 @@ func (m *canaryMachine) command(name v1alpha1.Command) (msg string, applied bool
 	if m.st.PromotingAt != nil {
 		return "already promoting", false
 	}
+	failed := failedChecks(m.spec.Analysis, m.st.Analysis)
 	switch name {
-	case v1alpha1.CommandPromote:
-		return m.promoteStep()
-	case v1alpha1.CommandPromoteFull:
-		m.beginPromotion("promote-full command")
+	case v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull:
+		if failed != "" {
+			// Why: promote skips checks still to come; after a failed
+			// check that needs a person to say so explicitly.
+			return fmt.Sprintf("refused: %s; %s", failed, overrideHint), false
+		}
+		if name == v1alpha1.CommandPromote {
+			return m.promoteStep()
+		}
+		m.beginPromotion("promote-full command " + commandText(c))
 		return "promoting, remaining steps skipped", true
+	case v1alpha1.CommandPromoteOverride:
+		if failed == "" {
+			failed = "no failed check"
+		}
+		m.beginPromotion(fmt.Sprintf("promote-override command %s at %s, overriding %s",
+			commandText(c), m.now.UTC().Format("2006-01-02T15:04:05Z"), failed))
+		return "promoting despite the analysis, remaining steps skipped", true
 	}
-	return "unknown command; use promote, promote-full, abort, pause, resume or retry", false
+	return unknownCommand, false
 }
 
 // promoteStep ends the current step now, or starts the promotion after the

@@ -13,7 +13,7 @@ import (
 // commanded is a healthy observation at t0+d, weight w, carrying a command.
 func commanded(d time.Duration, w int32, name v1alpha1.Command) CanaryObserved {
 	o := observed(d, w)
-	o.Command = &PendingCommand{Name: name, ID: "1"}
+	o.Commands = []PendingCommand{{Name: name, ID: "1"}}
 	return o
 }
 
@@ -45,7 +45,7 @@ func TestCanaryCommands(t *testing.T) {
 		name: "carry out a command only once per ID",
 		spec: spec, status: func() v1alpha1.CanaryStatus {
 			st := releasing(1, time.Minute)
-			st.LastCommand = &v1alpha1.CommandStatus{Name: v1alpha1.CommandPromote, ID: "1", ProcessedAt: metav1.NewTime(t0)}
+			st.Commands = []v1alpha1.CommandStatus{{Name: v1alpha1.CommandPromote, ID: "1", ProcessedAt: metav1.NewTime(t0)}}
 			return st
 		}(),
 		obs: commanded(5*time.Minute, 10, v1alpha1.CommandPromote),

@@ -57,6 +57,19 @@ func analysed(spec v1alpha1.CanarySpec) v1alpha1.CanarySpec {
 	return spec
 }
 
+// judged adds a judge to an analysed spec.
+func judged(spec v1alpha1.CanarySpec, promoteOnEvidence bool) v1alpha1.CanarySpec {
+	a := spec.Analysis.DeepCopy()
+	a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e", PromoteOnEvidence: promoteOnEvidence}
+	spec.Analysis = a
+	return spec
+}
+
+// judgeStatus is a judge state with decision d gathered under a's judge spec.
+func judgeStatus(a *v1alpha1.Analysis, d v1alpha1.JudgeDecision) *v1alpha1.JudgeStatus {
+	return &v1alpha1.JudgeStatus{Decision: d, Fingerprint: v1alpha1.JudgeFingerprint(a.Judge, a.Provider)}
+}
+
 func withHooks(spec v1alpha1.CanarySpec, hooks ...v1alpha1.CanaryHook) v1alpha1.CanarySpec {
 	spec.Hooks = hooks
 	return spec

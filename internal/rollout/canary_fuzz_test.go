@@ -83,14 +83,14 @@ func fuzzCheck(s *byteSource, spec v1alpha1.CanarySpec, now time.Time) *Check {
 	if spec.Analysis.Judge != nil {
 		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeContinue,
 			v1alpha1.JudgePromote, v1alpha1.JudgeRollback}
-		c.Judge = &v1alpha1.JudgeStatus{Decision: decisions[s.intn(len(decisions))]}
+		c.Judge = judgeStatus(spec.Analysis, decisions[s.intn(len(decisions))])
 	}
 	return c
 }
 
 // fuzzWorld changes the world at random: new revisions, reverts, commands,
 // pods becoming ready, hooks finishing.
-func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) *PendingCommand {
+func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) {
 	switch {
 	case s.chance(3):
 		w.release(fmt.Sprintf("r%d", round))
@@ -107,12 +107,16 @@ func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) *Pe
 		w.target.ReadyReplicas = 0
 	}
 	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
-	if !s.chance(8) {
-		return nil
+	if s.chance(8) {
+		w.command(fuzzCommand(s), fmt.Sprint(round))
 	}
+}
+
+// fuzzCommand picks a command, an unknown one included.
+func fuzzCommand(s *byteSource) v1alpha1.Command {
 	cmds := []v1alpha1.Command{v1alpha1.CommandPromote, v1alpha1.CommandPromoteFull, v1alpha1.CommandAbort,
-		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry, "bogus"}
-	return &PendingCommand{Name: cmds[s.intn(len(cmds))], ID: fmt.Sprint(round)}
+		v1alpha1.CommandPause, v1alpha1.CommandResume, v1alpha1.CommandRetry, v1alpha1.CommandPromoteOverride, "bogus"}
+	return cmds[s.intn(len(cmds))]
 }
 
 // releaseTrack is what the fuzz harness remembers of the release in flight.
@@ -194,7 +198,8 @@ func fuzzBody(t *testing.T, data []byte) {
 	track := &releaseTrack{}
 	for round := 1; round <= 60; round++ {
 		obs := w.observe(1)
-		obs.Command = fuzzWorld(s, w, st, round)
+		fuzzWorld(s, w, st, round)
+		obs.Commands = CommandsFromAnnotations(w.annotations)
 		obs.Hooks = w.runHooks(st)
 		obs = w.observeWith(obs)
 		if AnalysisDue(spec, st, w.now) && s.chance(85) {

@@ -160,48 +160,47 @@ func stepWeight(steps []v1alpha1.CanaryStep, i int32) int32 {
 	return 0
 }
 
-// stepComplete reports whether the current step has done its job.
+// stepComplete reports whether the current step has done its job. With
+// analysis, a step that carries traffic ends only on a passing check: a
+// check that failed, errored or had no data holds the step, a timed pause
+// included. Why: the next step raises the weight, and a weight never rises
+// without a passing check; "hold" must mean hold, whatever the step's kind.
 func (m *canaryMachine) stepComplete() bool {
 	if m.obs.Target.ReadyReplicas == 0 {
 		// Why: a canary without a ready pod proves nothing; hold the step
 		// (the progress deadline bounds the wait).
 		return false
 	}
-	v := verdict(m.spec.Analysis, m.st.Analysis)
-	if v == VerdictFail {
-		// Why: after a failed check the weight must not move up; the next
-		// check passes, or failures reach the limit and roll back.
-		return false
-	}
 	step := m.spec.Steps[m.st.CurrentStep]
 	started := m.st.StepStartedAt.Time
-	if step.Pause != nil {
-		// Why: a timed pause ends on the clock; an untimed one waits for a
-		// promote command. Analysis keeps running meanwhile and can still
-		// roll back.
-		d := step.Pause.Duration
-		return d != nil && !m.now.Time.Before(started.Add(d.Duration))
-	}
-	if m.spec.Analysis == nil {
-		// Why: without analysis there is nothing to wait for at a weight;
-		// pause steps carry the time.
-		return true
-	}
-	if v != VerdictPass && v != VerdictPromote {
+	if p := step.Pause; p != nil && (p.Duration == nil || m.now.Time.Before(started.Add(p.Duration.Duration))) {
+		// Why: an untimed pause waits for a promote command; a timed one
+		// holds at least its duration. Analysis keeps running meanwhile and
+		// can still roll back.
 		return false
 	}
-	last := m.st.Analysis.LastCheckAt.Time // set: the verdict is not None
-	switch v {
+	if m.spec.Analysis == nil || stepWeight(m.spec.Steps, m.st.CurrentStep) == 0 {
+		// Why: without analysis, or at weight 0 where there is no traffic to
+		// judge, nothing but time gates a step; pause steps carry the time.
+		return true
+	}
+	switch verdict(m.spec.Analysis, m.st.Analysis) {
 	case VerdictPass:
-		// Why: a full interval of traffic at this weight, and a passing check
-		// at the end of it.
-		return !last.Before(started.Add(limitsOf(m.spec.Analysis).interval))
+		if step.Pause != nil {
+			// Why: the pause's time is up and the last check, at this
+			// weight, passed.
+			return true
+		}
+		// Why: a full interval of traffic at this weight, and a passing
+		// check at the end of it.
+		return !m.st.Analysis.LastCheckAt.Time.Before(started.Add(limitsOf(m.spec.Analysis).interval))
 	case VerdictPromote:
 		// Why: the judge's evidence that the canary is within tolerance may
 		// end the step early (promoteOnEvidence), but only on a check taken
-		// at this weight.
-		return !last.Before(started)
+		// at this weight; a pause still holds as a minimum (above).
+		return step.Pause != nil || !m.st.Analysis.LastCheckAt.Time.Before(started)
 	}
+	// Why: no check yet, no data, a provider error or a failed check: hold.
 	return false
 }
 

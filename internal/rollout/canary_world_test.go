@@ -16,6 +16,17 @@ type world struct {
 	primary WorkloadState
 	route   RouteState
 	hooks   v1alpha1.HookPhase // how the hook runs the shell progresses end
+	// annotations of the Canary, where commands are written
+	annotations map[string]string
+}
+
+// command writes a command's annotation, as the plugin does: a later command
+// of the same kind replaces a pending one, other kinds stay.
+func (w *world) command(c v1alpha1.Command, id string) {
+	if w.annotations == nil {
+		w.annotations = map[string]string{}
+	}
+	w.annotations[v1alpha1.CommandAnnotation(c)] = id
 }
 
 // newWorld is a cluster where the user's Deployment runs rev with 3 pods and
@@ -71,6 +82,6 @@ func (w *world) release(rev string) {
 // keeping the command and check already chosen.
 func (w *world) observeWith(obs CanaryObserved) CanaryObserved {
 	fresh := w.observe(obs.Generation)
-	fresh.Command, fresh.Check, fresh.Hooks = obs.Command, obs.Check, obs.Hooks
+	fresh.Commands, fresh.Check, fresh.Hooks = obs.Commands, obs.Check, obs.Hooks
 	return fresh
 }

@@ -54,13 +54,15 @@ func (r RouteState) carries(w int32) bool {
 }
 
 // PendingCommand is a manual command read from the object's annotations
-// (v1alpha1.AnnotationCommand and v1alpha1.AnnotationCommandID). Next carries
-// it out once: a command whose name and ID equal status.lastCommand's is done.
+// (see CommandsFromAnnotations). Next carries it out once: a command whose
+// name and ID are recorded in status.commands is done.
 type PendingCommand struct {
 	// Name of the command.
 	Name v1alpha1.Command
-	// ID from the command-id annotation.
+	// ID is the value of the command's annotation.
 	ID string
+	// By names who gave it, as the client reported it; "" when unknown.
+	By string
 }
 
 // CanaryObserved is everything the shell read for one reconcile of a Canary.
@@ -89,6 +91,7 @@ type CanaryObserved struct {
 	// when its turn comes. Runs of another revision, and runs started before
 	// status.releaseStartedAt (an attempt before a retry), are ignored.
 	Hooks []v1alpha1.HookStatus
-	// Command is the manual command in the annotations, nil without one.
-	Command *PendingCommand
+	// Commands are the manual commands in the annotations, one per kind at
+	// most, in any order; those already carried out are skipped.
+	Commands []PendingCommand
 }

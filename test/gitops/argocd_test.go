@@ -44,14 +44,14 @@ func TestArgoCDActionsSetTheCommandAnnotationsAndNothingElse(t *testing.T) {
 				}
 				meta, _ := got["metadata"].(map[string]any)
 				ann, _ := meta["annotations"].(map[string]any)
-				if ann[v1alpha1.AnnotationCommand] != def.Name {
-					t.Fatalf("annotation %s is %v, want %s", v1alpha1.AnnotationCommand, ann[v1alpha1.AnnotationCommand], def.Name)
+				key := v1alpha1.CommandAnnotation(v1alpha1.Command(def.Name))
+				if id, _ := ann[key].(string); !commandID.MatchString(id) {
+					t.Fatalf("annotation %s is %q, want a fresh id", key, id)
 				}
-				if id, _ := ann[v1alpha1.AnnotationCommandID].(string); !commandID.MatchString(id) {
-					t.Fatalf("annotation %s is %q, want a fresh id", v1alpha1.AnnotationCommandID, id)
+				if by, ok := ann[v1alpha1.CommandByAnnotation(v1alpha1.Command(def.Name))]; ok {
+					t.Fatalf("a stale .by annotation stays: %v", by)
 				}
-				delete(ann, v1alpha1.AnnotationCommand)
-				delete(ann, v1alpha1.AnnotationCommandID)
+				delete(ann, key)
 				if len(ann) == 0 && u.GetAnnotations() == nil {
 					delete(meta, "annotations")
 				}

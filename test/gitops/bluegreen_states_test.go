@@ -15,13 +15,13 @@ import (
 // blueGreenRun is a BlueGreen and a simulated cluster that obeys the actions
 // rollout.NextBlueGreen returns.
 type blueGreenRun struct {
-	obj     v1alpha1.BlueGreen
-	now     time.Time
-	target  rollout.WorkloadState
-	colours map[v1alpha1.Color]*rollout.WorkloadState
-	service rollout.ServiceState
-	outcome v1alpha1.MetricOutcome
-	command *rollout.PendingCommand
+	obj         v1alpha1.BlueGreen
+	now         time.Time
+	target      rollout.WorkloadState
+	colours     map[v1alpha1.Color]*rollout.WorkloadState
+	service     rollout.ServiceState
+	outcome     v1alpha1.MetricOutcome
+	annotations map[string]string // the object's command annotations
 }
 
 // newBlueGreenRun is a BlueGreen orders whose Deployment runs v1. It waits
@@ -54,7 +54,7 @@ func newBlueGreenRun() *blueGreenRun {
 func (r *blueGreenRun) reconcile() rollout.BlueGreenDecision {
 	obs := rollout.BlueGreenObserved{Now: r.now, Generation: r.obj.Generation, Target: r.target,
 		Blue: *r.colours[v1alpha1.ColorBlue], Green: *r.colours[v1alpha1.ColorGreen],
-		ActiveService: r.service, Command: r.command}
+		ActiveService: r.service, Commands: rollout.CommandsFromAnnotations(r.annotations)}
 	if rollout.BlueGreenAnalysisDue(r.obj.Spec, r.obj.Status, r.now) {
 		obs.Check = &rollout.Check{Results: []v1alpha1.MetricResult{{Name: "error-rate", Outcome: r.outcome,
 			Value: "0.001", Time: metav1.NewTime(r.now.Truncate(time.Second))}}}
@@ -101,7 +101,7 @@ func (r *blueGreenRun) applies(obj *v1alpha1.BlueGreen) func(v1alpha1.Command) b
 	obs := rollout.BlueGreenObserved{Now: r.now, Generation: obj.Generation, Target: r.target,
 		Blue: *r.colours[v1alpha1.ColorBlue], Green: *r.colours[v1alpha1.ColorGreen], ActiveService: r.service}
 	return func(c v1alpha1.Command) bool {
-		obs.Command = &rollout.PendingCommand{Name: c, ID: "argocd"}
+		obs.Commands = []rollout.PendingCommand{{Name: c, ID: "argocd"}}
 		return hasEvent(rollout.NextBlueGreen(obj.Spec, obj.Status, obs).Events, rollout.EventCommandApplied)
 	}
 }
@@ -123,7 +123,10 @@ func (r *blueGreenRun) converge(t *testing.T) {
 }
 
 func (r *blueGreenRun) run(t *testing.T, name v1alpha1.Command, id string) {
-	r.command = &rollout.PendingCommand{Name: name, ID: id}
+	if r.annotations == nil {
+		r.annotations = map[string]string{}
+	}
+	r.annotations[v1alpha1.CommandAnnotation(name)] = id
 	r.converge(t)
 }
 

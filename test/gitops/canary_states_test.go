@@ -62,13 +62,13 @@ func deployment(rev string, n int32) rollout.WorkloadState {
 // canaryRun is a Canary and a simulated cluster that obeys the actions
 // rollout.Next returns, the way the reconciler does.
 type canaryRun struct {
-	obj     v1alpha1.Canary
-	now     time.Time
-	target  rollout.WorkloadState
-	primary rollout.WorkloadState
-	route   rollout.RouteState
-	outcome v1alpha1.MetricOutcome // the outcome of due checks
-	command *rollout.PendingCommand
+	obj         v1alpha1.Canary
+	now         time.Time
+	target      rollout.WorkloadState
+	primary     rollout.WorkloadState
+	route       rollout.RouteState
+	outcome     v1alpha1.MetricOutcome // the outcome of due checks
+	annotations map[string]string      // the object's command annotations
 }
 
 // newCanaryRun is a Canary podinfo whose Deployment runs v1 and nothing of
@@ -97,7 +97,7 @@ func newCanaryRun() *canaryRun {
 // only in ready.
 func (r *canaryRun) reconcile() rollout.CanaryDecision {
 	obs := rollout.CanaryObserved{Now: r.now, Generation: r.obj.Generation, Target: r.target,
-		Primary: r.primary, Route: r.route, Command: r.command}
+		Primary: r.primary, Route: r.route, Commands: rollout.CommandsFromAnnotations(r.annotations)}
 	if rollout.AnalysisDue(r.obj.Spec, r.obj.Status, r.now) {
 		obs.Check = &rollout.Check{Results: []v1alpha1.MetricResult{{Name: "error-rate", Outcome: r.outcome,
 			Value: "0.001", Time: metav1.NewTime(r.now.Truncate(time.Second))}}}
@@ -126,7 +126,7 @@ func (r *canaryRun) applies(obj *v1alpha1.Canary) func(v1alpha1.Command) bool {
 	w := *r
 	return func(c v1alpha1.Command) bool {
 		obs := rollout.CanaryObserved{Now: w.now, Generation: obj.Generation, Target: w.target,
-			Primary: w.primary, Route: w.route, Command: &rollout.PendingCommand{Name: c, ID: "argocd"}}
+			Primary: w.primary, Route: w.route, Commands: []rollout.PendingCommand{{Name: c, ID: "argocd"}}}
 		return hasEvent(rollout.Next(obj.Spec, obj.Status, obs).Events, rollout.EventCommandApplied)
 	}
 }
@@ -156,7 +156,10 @@ func (r *canaryRun) converge(t *testing.T) {
 // run sends a command (kept on the object, as the annotation is) and
 // converges.
 func (r *canaryRun) run(t *testing.T, name v1alpha1.Command, id string) {
-	r.command = &rollout.PendingCommand{Name: name, ID: id}
+	if r.annotations == nil {
+		r.annotations = map[string]string{}
+	}
+	r.annotations[v1alpha1.CommandAnnotation(name)] = id
 	r.converge(t)
 }
 
@@ -256,13 +259,12 @@ func canaryStates(t *testing.T) []state {
 	r.advance(t, time.Minute)
 	add("in a timed pause step", r.snapshot(t, v1alpha1.ReasonPaused), "Progressing", "Reconciling", "InProgress",
 		"promote", "promote-full", "abort", "pause")
-	// Why NoData: after the last step the release waits for a passing check
-	// on its own. The reason is WaitingForPromotion, as at a pause step
-	// without a duration, but nobody needs to act: Progressing, not
-	// Suspended.
+	// Why NoData: a timed pause whose time is up holds while the last
+	// check had no data (no data never raises a weight or promotes). The
+	// reason stays Paused, and nobody needs to act: Progressing.
 	r.outcome = v1alpha1.OutcomeNoData
 	r.advance(t, time.Minute)
-	add("after its last step, waiting for a passing check", r.snapshot(t, v1alpha1.ReasonWaitingForPromotion),
+	add("holding a timed pause past its end on a check without data", r.snapshot(t, v1alpha1.ReasonPaused),
 		"Progressing", "Reconciling", "InProgress", "promote", "promote-full", "abort", "pause")
 	r.outcome = v1alpha1.OutcomePassed
 	r.now = r.now.Add(time.Minute)

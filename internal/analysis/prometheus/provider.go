@@ -28,7 +28,7 @@ const DefaultTimeout = 10 * time.Second
 // lists.
 const maxSeriesShown = 3
 
-var _ analysis.Provider = (*Provider)(nil)
+var _ analysis.SeriesProvider = (*Provider)(nil)
 
 // Observer is told how long each query took and how it ended (nil, or an
 // error that is analysis.ErrNoData or analysis.ErrProvider). The operator's
@@ -133,6 +133,42 @@ func (p *Provider) query(ctx context.Context, query string) (float64, error) {
 			"address", p.address, "query", query, "warnings", []string(warnings))
 	}
 	return singleValue(result)
+}
+
+// QuerySeries runs query as an instant query at the server's current time
+// and returns the value of each series of its vector, keyed by the series'
+// label set ("" for a scalar). A vector of no series is an empty map, not an
+// error: for a counter it is a gap (or nothing counted yet), which the judge
+// tells apart per series.
+func (p *Provider) QuerySeries(ctx context.Context, query string) (map[string]float64, error) {
+	start := time.Now()
+	values, err := p.querySeries(ctx, query)
+	if p.observe != nil {
+		p.observe(time.Since(start), err)
+	}
+	return values, err
+}
+
+func (p *Provider) querySeries(ctx context.Context, query string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	result, _, _, err := p.api.Query(ctx, query, time.Time{}, promv1.WithTimeout(p.timeout))
+	if err != nil {
+		return nil, p.queryError(ctx, err)
+	}
+	switch r := result.(type) {
+	case *model.Scalar:
+		return map[string]float64{"": float64(r.Value)}, nil
+	case model.Vector:
+		out := make(map[string]float64, len(r))
+		for _, s := range r {
+			out[s.Metric.String()] = float64(s.Value)
+		}
+		return out, nil
+	case nil:
+		return nil, analysis.ProviderErrorf("the server returned no result")
+	}
+	return nil, analysis.ProviderErrorf("the query returned a %s, want a scalar or a vector", result.Type())
 }
 
 // queryError classifies a failed query as a provider error and says why in

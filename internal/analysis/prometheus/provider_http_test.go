@@ -262,3 +262,17 @@ func TestTheFactoryBuildsAProviderWithItsOptions(t *testing.T) {
 	g.Expect(p.Query(context.Background(), "up")).To(Equal(0.25))
 	g.Expect(observed).To(Equal(1))
 }
+
+func TestQuerySeriesReadsAScalarAsOneSeriesAndRefusesAMatrix(t *testing.T) {
+	g := NewWithT(t)
+	p := newProvider(t, v1alpha1.MetricProvider{Address: fakePrometheus(t, answering(scalarAnswer)).URL}, analysis.Credentials{})
+	got, err := p.QuerySeries(context.Background(), "scalar(x)")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(map[string]float64{"": 0.25}))
+
+	matrix := `{"status":"success","data":{"resultType":"matrix","result":[]}}`
+	p = newProvider(t, v1alpha1.MetricProvider{Address: fakePrometheus(t, answering(matrix)).URL}, analysis.Credentials{})
+	_, err = p.QuerySeries(context.Background(), "x[1m]")
+	g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
+	g.Expect(err).To(MatchError(ContainSubstring("returned a matrix")))
+}

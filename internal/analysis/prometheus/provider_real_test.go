@@ -130,6 +130,7 @@ func TestProviderAgainstARealPrometheus(t *testing.T) {
 	t.Run("checks pass and fail on the canary's real error rate", func(t *testing.T) { testRealChecks(t, e) })
 	t.Run("missing series and non-numbers are no data", func(t *testing.T) { testRealNoData(t, e) })
 	t.Run("answers that are not one number are provider errors", func(t *testing.T) { testRealProviderErrors(t, e) })
+	t.Run("the judge reads every series of a query", func(t *testing.T) { testRealSeries(t, e) })
 	t.Run("every query's latency reaches the observer", func(t *testing.T) {
 		g := NewWithT(t)
 		e.mu.Lock()
@@ -212,6 +213,27 @@ func testRealProviderErrors(t *testing.T, e *realEnv) {
 		_, err := e.query(g, `sum(istio_requests_total)[1m:]`)
 		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
 		g.Expect(err).To(MatchError(ContainSubstring("returned a matrix")))
+	})
+}
+
+func testRealSeries(t *testing.T, e *realEnv) {
+	t.Run("a vector comes back series by series, keyed by label set", func(t *testing.T) {
+		g := NewWithT(t)
+		got, err := e.p.QuerySeries(context.Background(),
+			`sum by (response_code) (istio_requests_total{destination_workload="podinfo-canary"})`)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got).To(Equal(map[string]float64{`{response_code="200"}`: 95, `{response_code="500"}`: 5}))
+	})
+	t.Run("a query that matches nothing is an empty reading, not an error", func(t *testing.T) {
+		g := NewWithT(t)
+		got, err := e.p.QuerySeries(context.Background(), `istio_requests_total{destination_workload="ghost"}`)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got).To(BeEmpty())
+	})
+	t.Run("a bad query is a provider error", func(t *testing.T) {
+		g := NewWithT(t)
+		_, err := e.p.QuerySeries(context.Background(), `sum(istio_requests_total{`)
+		g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeTrue())
 	})
 }
 

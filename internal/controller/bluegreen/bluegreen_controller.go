@@ -98,7 +98,7 @@ func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, obs *ob
 	var d rollout.BlueGreenDecision
 	var prev v1alpha1.BlueGreenStatus
 	err := release.Persist(ctx, r.Client, r.APIReader, bg, func() (bool, func()) {
-		obs.Command = release.PendingCommand(bg)
+		obs.Commands = release.PendingCommands(bg)
 		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(bg.Spec, bg.Status, obs.BlueGreenObserved)
 		return equality.Semantic.DeepEqual(bg.Status, d.Status), func() { bg.Status = d.Status }
 	})

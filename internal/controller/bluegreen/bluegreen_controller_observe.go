@@ -54,7 +54,7 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen) (*obse
 	if obs.ActiveService, obs.services, err = r.activeService(ctx, bg); err != nil {
 		return nil, err
 	}
-	obs.Command = release.PendingCommand(bg)
+	obs.Commands = release.PendingCommands(bg)
 	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
 		func(n string) (hooks.Hook, bool) {
 			for _, h := range bg.Spec.Hooks {

@@ -113,8 +113,7 @@ func command(ns string, cmd v1alpha1.Command) {
 	if bg.Annotations == nil {
 		bg.Annotations = map[string]string{}
 	}
-	bg.Annotations[v1alpha1.AnnotationCommand] = string(cmd)
-	bg.Annotations[v1alpha1.AnnotationCommandID] = time.Now().Format(time.RFC3339Nano)
+	bg.Annotations[v1alpha1.CommandAnnotation(cmd)] = time.Now().Format(time.RFC3339Nano)
 	Expect(k8s.Patch(ctx, bg, patch)).To(Succeed())
 }
 

@@ -44,7 +44,7 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
-	obs.Command = release.PendingCommand(c)
+	obs.Commands = release.PendingCommands(c)
 	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
 		func(name string) (hooks.Hook, bool) {
 			if h := specHook(c, name); h != nil {

@@ -22,7 +22,7 @@ func (r *Reconciler) decide(ctx context.Context, c *v1alpha1.Canary, obs *observ
 	var d rollout.CanaryDecision
 	var prev v1alpha1.CanaryStatus
 	err := release.Persist(ctx, r.Client, r.APIReader, c, func() (bool, func()) {
-		obs.Command = release.PendingCommand(c)
+		obs.Commands = release.PendingCommands(c)
 		prev, d = *c.Status.DeepCopy(), rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
 		return equality.Semantic.DeepEqual(c.Status, d.Status), func() { c.Status = d.Status }
 	})

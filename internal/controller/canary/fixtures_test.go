@@ -101,8 +101,7 @@ func command(ns string, cmd v1alpha1.Command) {
 	if c.Annotations == nil {
 		c.Annotations = map[string]string{}
 	}
-	c.Annotations[v1alpha1.AnnotationCommand] = string(cmd)
-	c.Annotations[v1alpha1.AnnotationCommandID] = time.Now().Format(time.RFC3339Nano)
+	c.Annotations[v1alpha1.CommandAnnotation(cmd)] = time.Now().Format(time.RFC3339Nano)
 	Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
 }
 

@@ -38,14 +38,10 @@ func Deployment(ctx context.Context, c client.Reader, ns, name string) (*appsv1.
 	}, nil
 }
 
-// PendingCommand reads a manual command from an object's annotations.
-func PendingCommand(obj metav1.Object) *rollout.PendingCommand {
-	a := obj.GetAnnotations()
-	name := a[v1alpha1.AnnotationCommand]
-	if name == "" {
-		return nil
-	}
-	return &rollout.PendingCommand{Name: v1alpha1.Command(name), ID: a[v1alpha1.AnnotationCommandID]}
+// PendingCommands reads the manual commands from an object's annotations,
+// one per kind (see rollout.CommandsFromAnnotations).
+func PendingCommands(obj metav1.Object) []rollout.PendingCommand {
+	return rollout.CommandsFromAnnotations(obj.GetAnnotations())
 }
 
 // ProgressHooks makes progress on the Running hook runs of revision, so that

@@ -1,0 +1,173 @@
+package rollout
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+)
+
+// lastCheck is an analysis status whose one check, at t0+d, had outcome o.
+func lastCheck(o v1alpha1.MetricOutcome, d time.Duration) v1alpha1.AnalysisStatus {
+	return v1alpha1.AnalysisStatus{Checks: 1, LastCheckAt: stamp(d), Results: []v1alpha1.MetricResult{result(o, d)}}
+}
+
+func TestCanaryHoldHoldsEveryStep(t *testing.T) {
+	spec := analysed(canarySpec(weightStep(5), pauseStep(time.Minute), weightStep(25)))
+	atPause := func(o v1alpha1.MetricOutcome) v1alpha1.CanaryStatus {
+		return checked(releasing(1, time.Minute), lastCheck(o, 90*time.Second))
+	}
+	runCanaryCases(t, []canaryCase{{
+		name: "hold a timed pause past its end while the last check had no data",
+		spec: spec, status: atPause(v1alpha1.OutcomeNoData), obs: observed(5*time.Minute, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+			g.Expect(d.Actions).To(BeEmpty())
+		},
+	}, {
+		name: "hold a timed pause past its end while the provider errors",
+		spec: spec, status: atPause(v1alpha1.OutcomeError), obs: observed(5*time.Minute, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+			g.Expect(d.Actions).To(BeEmpty())
+		},
+	}, {
+		name: "hold a timed pause past its end after a failed check",
+		spec: spec, status: func() v1alpha1.CanaryStatus {
+			st := atPause(v1alpha1.OutcomeFailed)
+			st.Analysis.Failures = 1
+			return st
+		}(), obs: observed(5*time.Minute, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+		},
+	}, {
+		name: "end a timed pause on its clock once the last check passed",
+		spec: spec, status: atPause(v1alpha1.OutcomePassed), obs: observed(2*time.Minute, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 25}}))
+		},
+	}, {
+		name: "not end a timed pause before its time even on a passing check",
+		spec: spec, status: atPause(v1alpha1.OutcomePassed), obs: observed(110*time.Second, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+		},
+	}, {
+		name: "wait at a timed pause for a first check after the checks restarted",
+		spec: spec, status: checked(releasing(1, time.Minute), v1alpha1.AnalysisStatus{}),
+		obs: observed(5*time.Minute, 5),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+		},
+	}, {
+		name: "end a timed pause at weight 0 on its clock: there is no traffic to judge",
+		spec: analysed(canarySpec(pauseStep(time.Minute), weightStep(10))),
+		status: func() v1alpha1.CanaryStatus {
+			st := releasing(0, 0)
+			return checked(st, lastCheck(v1alpha1.OutcomeNoData, time.Minute))
+		}(), obs: observed(time.Minute, 0),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+		},
+	}})
+}
+
+func TestCanarySpecEdits(t *testing.T) {
+	before := analysed(canarySpec(weightStep(5), weightStep(20), weightStep(50), weightStep(90)))
+	after := analysed(canarySpec(weightStep(5), weightStep(50), weightStep(90))) // 20 removed
+	at20 := func() v1alpha1.CanaryStatus {
+		st := checked(releasing(1, time.Minute), lastCheck(v1alpha1.OutcomePassed, 90*time.Second))
+		st.StepsDigest, st.CanaryWeight = stepsDigest(before.Steps), 20
+		return st
+	}
+	judge := judged(before, false)
+	mode := judged(before, false)
+	mode.Analysis.Judge.Mode = v1alpha1.JudgePerInterval
+	runCanaryCases(t, []canaryCase{{
+		name: "re-anchor at the highest step not above the weight in place when a step is removed",
+		spec: after, status: at20(), obs: observed(150*time.Second, 20),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(BeZero(), "step 0 (5%) is the highest not above 20%")
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 5}}))
+			g.Expect(d.Status.StepStartedAt).To(BeNil())
+			g.Expect(d.Status.Analysis.LastCheckAt).To(BeNil(), "the step's checks restart")
+			g.Expect(d.Status.StepsDigest).To(Equal(stepsDigest(after.Steps)))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventSpecChanged}))
+		},
+	}, {
+		name: "never raise the weight on a check taken before the steps were edited",
+		spec: after, status: at20(), obs: func() CanaryObserved {
+			o := observed(3*time.Minute, 20)
+			o.Check = check(v1alpha1.OutcomePassed)
+			return o
+		}(),
+		expect: func(g Gomega, d CanaryDecision) {
+			for _, a := range d.Actions {
+				if sw, ok := a.(SetWeight); ok {
+					g.Expect(sw.Weight).To(BeNumerically("<=", 20))
+				}
+			}
+			g.Expect(d.Status.Analysis.LastCheckAt).To(BeNil())
+		},
+	}, {
+		name: "keep failed checks across a steps edit",
+		spec: after, status: func() v1alpha1.CanaryStatus {
+			st := at20()
+			st.Analysis.Failures = 1
+			return st
+		}(), obs: observed(150*time.Second, 20),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.Analysis.Failures).To(Equal(int32(1)))
+		},
+	}, {
+		name: "leave the release alone when the steps did not change",
+		spec: before, status: at20(), obs: observed(150*time.Second, 20),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+			g.Expect(d.Events).To(BeEmpty())
+		},
+	}, {
+		name: "drop the judge's evidence when its mode changes, and say so",
+		spec: mode, status: func() v1alpha1.CanaryStatus {
+			st := at20()
+			st.Analysis.Judge = judgeStatus(judge.Analysis, v1alpha1.JudgeContinue)
+			st.Analysis.Judge.Metrics = []v1alpha1.JudgeMetricStatus{{Name: "errors", LogRollback: []float64{1, 2}}}
+			return st
+		}(), obs: observed(150*time.Second, 20),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.Analysis.Judge).To(BeNil())
+			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventSpecChanged}))
+		},
+	}, {
+		name: "keep the judge's evidence when only promoteOnEvidence changes",
+		spec: judged(before, true), status: func() v1alpha1.CanaryStatus {
+			st := at20()
+			st.Analysis.Judge = judgeStatus(judge.Analysis, v1alpha1.JudgeContinue)
+			return st
+		}(), obs: observed(150*time.Second, 20),
+		expect: func(g Gomega, d CanaryDecision) {
+			g.Expect(d.Status.Analysis.Judge).NotTo(BeNil())
+			g.Expect(d.Events).To(BeEmpty())
+		},
+	}})
+}
+
+func TestAnchorStep(t *testing.T) {
+	steps := []v1alpha1.CanaryStep{pauseStep(time.Minute), weightStep(10), pauseStep(time.Minute), weightStep(50)}
+	for _, c := range []struct {
+		weight int32
+		want   int32
+	}{{0, 0}, {5, 0}, {10, 1}, {30, 1}, {50, 3}, {100, 3}} {
+		if got := anchorStep(steps, c.weight); got != c.want {
+			t.Errorf("anchorStep(weight %d) = %d, want %d", c.weight, got, c.want)
+		}
+	}
+	if got := anchorStep([]v1alpha1.CanaryStep{weightStep(20), weightStep(40)}, 10); got != 0 {
+		t.Errorf("with every step above the weight in place, anchorStep = %d, want 0", got)
+	}
+}
