@@ -28,7 +28,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 		return ctrl.Result{}, nil
 	}
 	name := bg.Spec.TargetRef.Name
-	_, target, err := release.Deployment(ctx, r.Client, bg.Namespace, name)
+	target, err := release.HandBackTarget(ctx, r.Client, bg.Namespace, name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -30,7 +30,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) (ctrl.Res
 		return ctrl.Result{}, nil
 	}
 	name := c.Spec.TargetRef.Name
-	_, targetState, err := release.Deployment(ctx, r.Client, c.Namespace, name)
+	targetState, err := release.HandBackTarget(ctx, r.Client, c.Namespace, name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

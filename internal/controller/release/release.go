@@ -38,6 +38,18 @@ func Deployment(ctx context.Context, c client.Reader, ns, name string) (*appsv1.
 	}, nil
 }
 
+// HandBackTarget reads the user's Deployment for a hand-back. One being
+// deleted (a namespace going, a foreground delete) is reported missing: its
+// pods will never be ready, and waiting for them would hold the finalizer,
+// and the namespace, forever.
+func HandBackTarget(ctx context.Context, c client.Reader, ns, name string) (rollout.WorkloadState, error) {
+	d, st, err := Deployment(ctx, c, ns, name)
+	if err != nil || d == nil || d.DeletionTimestamp.IsZero() {
+		return st, err
+	}
+	return rollout.WorkloadState{}, nil
+}
+
 // PendingCommand reads a manual command from an object's annotations.
 func PendingCommand(obj metav1.Object) *rollout.PendingCommand {
 	a := obj.GetAnnotations()
