@@ -81,6 +81,11 @@ func HandBack(conds []metav1.Condition, obs HandBackObserved) HandBackDecision {
 		// for; the routes still go back to the apex Service so that a
 		// re-created Deployment serves at once.
 		handedBack(&out, obs, now, "Deployment not found: nothing to hand back to; traffic goes to the apex Service")
+	case !obs.Serving.Exists && obs.Target.DesiredReplicas > 0:
+		// Why: nothing of Sluice's serves (it never initialized, or its copy
+		// is gone), so the user's Deployment runs as the user left it and
+		// no traffic depends on it becoming ready.
+		handedBack(&out, obs, now, "nothing of Sluice's serves: the Deployment is left as it is")
 	case obs.Target.DesiredReplicas < want:
 		out.ScaleTarget = &want
 		waiting(&out, obs, now, want)

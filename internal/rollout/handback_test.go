@@ -79,6 +79,20 @@ func TestHandBack(t *testing.T) {
 			g.Expect(d.ScaleTarget).To(BeNil())
 		},
 	}, {
+		name: "never wait for a target that is not ready when nothing of Sluice's serves: nothing depends on it",
+		obs:  HandBackObserved{Now: at(0), Target: WorkloadState{Exists: true, DesiredReplicas: 2, ReadyReplicas: 0}},
+		expect: func(g Gomega, d HandBackDecision) {
+			g.Expect(d.ScaleTarget).To(BeNil())
+			g.Expect(d.MoveTraffic).To(BeTrue())
+		},
+	}, {
+		name: "scale a target held at zero to one pod and wait for it when Sluice's copy is gone",
+		obs:  HandBackObserved{Now: at(0), Target: WorkloadState{Exists: true}},
+		expect: func(g Gomega, d HandBackDecision) {
+			g.Expect(d.ScaleTarget).To(HaveValue(Equal(int32(1))))
+			g.Expect(d.MoveTraffic).To(BeFalse())
+		},
+	}, {
 		name: "keep the target's own size when nothing of Sluice's serves",
 		obs:  HandBackObserved{Now: at(0), Target: WorkloadState{Exists: true, DesiredReplicas: 2, ReadyReplicas: 2}},
 		expect: func(g Gomega, d HandBackDecision) {
