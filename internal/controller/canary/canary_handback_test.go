@@ -141,6 +141,7 @@ var _ = Describe("Onboarding with an existing Service", func() {
 		theirs := &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: map[string]string{"team": "shop"}},
 			Spec: corev1.ServiceSpec{
+				Type:     corev1.ServiceTypeNodePort,
 				Selector: map[string]string{"app": target},
 				Ports:    []corev1.ServicePort{{Name: "http", Port: 9898, Protocol: corev1.ProtocolTCP}},
 			},
@@ -157,6 +158,8 @@ var _ = Describe("Onboarding with an existing Service", func() {
 		Expect(apex.Spec.Selector).To(HaveKeyWithValue(workload.LabelWorkload, workload.PrimaryName(target)),
 			"it selects the primary once the primary is ready")
 		Expect(apex.Labels).To(HaveKeyWithValue("team", "shop"), "the user's labels stay")
+		Expect(apex.Spec.Type).To(Equal(corev1.ServiceTypeNodePort), "and its type")
+		Expect(apex.Spec.Ports[0].NodePort).To(Equal(theirs.Spec.Ports[0].NodePort), "and its node port")
 		var recorded map[string]string
 		Expect(json.Unmarshal([]byte(apex.Annotations[workload.AnnotationAdoptedSelector]), &recorded)).To(Succeed())
 		Expect(recorded).To(Equal(map[string]string{"app": target}))
