@@ -231,7 +231,9 @@ type BlueGreenStatus struct {
 	// +listType=atomic
 	History []DecisionRecord `json:"history,omitempty"`
 
-	// Conditions: Ready, Reconciling, Stalled and Promoted.
+	// Conditions: Ready, Reconciling, Stalled and Promoted; HandedBack once
+	// the object is being deleted (False while the finalizer waits for the
+	// target Deployment to be ready, True once the traffic moved to it).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

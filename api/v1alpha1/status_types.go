@@ -18,6 +18,11 @@ const (
 	ConditionStalled = "Stalled"
 	// ConditionPromoted is True once the latest revision has been promoted.
 	ConditionPromoted = "Promoted"
+	// ConditionHandedBack is set only once the object is being deleted: False
+	// while the finalizer waits for the user's Deployment to be ready at full
+	// size, True once the traffic was handed back to it (its
+	// lastTransitionTime starts the drain before the finalizer is removed).
+	ConditionHandedBack = "HandedBack"
 )
 
 // Condition reasons, PascalCase as Kubernetes expects.
@@ -45,6 +50,8 @@ const (
 	ReasonWaitingForTarget  = "WaitingForTarget"
 	ReasonRouteNotFound     = "RouteNotFound"
 	ReasonRouteUnmanageable = "RouteUnmanageable"
+	ReasonHandingBack       = "HandingBack"
+	ReasonTrafficHandedBack = "TrafficHandedBack"
 )
 
 // Annotations through which people and tools steer a release. Each kind of

@@ -28,39 +28,35 @@ func (m *blueGreenMachine) actions() []Action {
 }
 
 // wantedService is the colour the active Service must select and the
-// revision that colour must run; forward is true when the switch moves
-// traffic to a new version (then every pod must be ready) and false for a
-// return to the active colour (then one ready pod is enough: a revert must
-// not wait for a full set while a failed version takes the traffic).
-func (m *blueGreenMachine) wantedService() (c v1alpha1.Color, rev string, forward bool) {
+// revision that colour must run.
+func (m *blueGreenMachine) wantedService() (c v1alpha1.Color, rev string) {
 	switch {
 	case m.st.ActiveRevision == "":
-		return initColor, m.obs.Target.Revision, true
+		return initColor, m.obs.Target.Revision
 	case m.inFlight() && m.st.AbortedAt == nil && (m.st.PromotingAt != nil || m.st.SwitchedAt != nil):
-		return m.releaseColor(), m.st.PreviewRevision, true
+		return m.releaseColor(), m.st.PreviewRevision
 	}
-	return m.st.ActiveColor, m.st.ActiveRevision, false
+	return m.st.ActiveColor, m.st.ActiveRevision
 }
 
 // switchTo returns the colour to switch the active Service to, and false
 // when it selects the wanted colour already or that colour cannot serve yet
 // (then the release holds, and the conditions say so).
 func (m *blueGreenMachine) switchTo() (v1alpha1.Color, bool) {
-	c, rev, forward := m.wantedService()
+	c, rev := m.wantedService()
 	if m.serving() == c {
 		return "", false
 	}
-	return c, m.canServe(c, rev, forward)
+	return c, m.canServe(c, rev)
 }
 
-// canServe reports whether colour c runs rev with enough ready pods to take
-// all the traffic: all of them for a forward switch, one for a return.
-func (m *blueGreenMachine) canServe(c v1alpha1.Color, rev string, forward bool) bool {
-	w := m.colour(c)
-	if forward {
-		return w.readyAt(rev)
-	}
-	return w.Exists && rev != "" && w.Revision == rev && w.ReadyReplicas > 0
+// canServe reports whether colour c runs rev with every wanted pod ready, so
+// that it can take all the traffic. Why for a flip back too: the flip moves
+// all the traffic in one write, and a colour with one ready pod of three
+// would take three times its share (the old colour is kept scaled for
+// scaleDownDelay precisely so that a flip back finds it at full size).
+func (m *blueGreenMachine) canServe(c v1alpha1.Color, rev string) bool {
+	return m.colour(c).readyAt(rev)
 }
 
 // colourActions are the writes to the two colour Deployments.
@@ -158,7 +154,7 @@ func (m *blueGreenMachine) requeue() time.Duration {
 		// Why: the shell progresses Running hook runs on each reconcile.
 		at = append(at, poll)
 	}
-	if c, _, _ := m.wantedService(); m.serving() != c {
+	if c, _ := m.wantedService(); m.serving() != c {
 		// Why: waiting for a flip to be read back, or for a colour to be
 		// able to take the traffic.
 		at = append(at, poll)

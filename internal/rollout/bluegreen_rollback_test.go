@@ -93,14 +93,25 @@ func TestBlueGreenRollback(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Actions).To(BeEmpty())
-			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("no ready pod"))
+			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("not ready at full size"))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}, {
-		name: "flip back to blue with a single ready pod rather than leave traffic on a failed release",
+		name: "hold a flip back while blue has one ready pod of three: it could not take all the traffic",
 		spec: spec, status: bgAborted(bgSwitched(0), v1alpha1.ReasonAnalysisFailed), obs: func() BlueGreenObserved {
 			o := serving(bgObserved(2*time.Minute), v1alpha1.ColorGreen)
 			o.Blue.ReadyReplicas = 1
+			return o
+		}(),
+		expect: func(g Gomega, d BlueGreenDecision) {
+			g.Expect(d.Actions).To(BeEmpty())
+			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("(1/3 ready"))
+		},
+	}, {
+		name: "flip back to blue once all its pods are ready",
+		spec: spec, status: bgAborted(bgSwitched(0), v1alpha1.ReasonAnalysisFailed), obs: func() BlueGreenObserved {
+			o := serving(bgObserved(2*time.Minute), v1alpha1.ColorGreen)
+			o.Blue.ReadyReplicas = o.Blue.DesiredReplicas
 			return o
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {

@@ -34,8 +34,8 @@ func (m *blueGreenMachine) health() health {
 // returning reports whether the active Service must go back to the active
 // colour and does not select it yet.
 func (m *blueGreenMachine) returning() bool {
-	c, _, forward := m.wantedService()
-	return !forward && m.serving() != c
+	c, _ := m.wantedService()
+	return m.st.ActiveRevision != "" && c == m.st.ActiveColor && m.serving() != c
 }
 
 // abortMessage says where a failed release stands, and what to do.
@@ -61,9 +61,9 @@ func (m *blueGreenMachine) abortMessage() string {
 func (m *blueGreenMachine) returnMessage() string {
 	c, rev := m.st.ActiveColor, m.st.ActiveRevision
 	w := m.colour(c)
-	if !m.canServe(c, rev, false) {
-		return fmt.Sprintf("holding traffic on %q: %s has no ready pod of revision %s (%d/%d ready, running %q), "+
-			"and the active Service never points at a colour that cannot serve", m.serving(), c, rev,
+	if !m.canServe(c, rev) {
+		return fmt.Sprintf("holding traffic on %q: %s is not ready at full size with revision %s (%d/%d ready, running %q), "+
+			"and the active Service never points at a colour that cannot take all the traffic", m.serving(), c, rev,
 			w.ReadyReplicas, w.DesiredReplicas, w.Revision)
 	}
 	return fmt.Sprintf("switching the active Service back to %s (revision %s), now %q", c, rev, m.serving())

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -52,8 +53,13 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 	m := &canaryMachine{spec: spec, cur: cur, obs: obs, now: truncNow(obs.Now), st: *cur.DeepCopy()}
 	m.st.ObservedGeneration = obs.Generation
 	blocked := m.blocked()
-	if blocked.reason == "" {
+	var lost lostTarget
+	switch {
+	case blocked.reason == "":
 		m.run()
+	case m.targetLost():
+		lost = m.whileTargetLost()
+		blocked.message = lost.message
 	}
 	d := CanaryDecision{Events: m.events}
 	if blocked.reason == "" {
@@ -64,10 +70,15 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 	} else {
 		// Why: with the target or the route missing nothing can be read or
 		// written safely, so nothing changes but the conditions that say so,
-		// and the answer to any command.
-		m.refuseCommands(blocked.message)
+		// and the answer to any command. A lost target is the exception: the
+		// primary still serves, so commands apply and the weight goes to 0
+		// (see whileTargetLost).
+		if lost.message == "" {
+			m.refuseCommands(blocked.message)
+		}
 		d.Events = m.events
-		d.RequeueAfter = BlockedRetryInterval
+		d.Actions, d.RequeueAfter = lost.actions, cmp.Or(lost.requeue, BlockedRetryInterval)
+		m.st.CanaryWeight = m.reportedWeight()
 		setConditions(&m.st.Conditions, obs.Generation, m.now, blocked, promotion{
 			status: metav1.ConditionUnknown, reason: blocked.reason, message: blocked.message})
 	}

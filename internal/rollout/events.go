@@ -23,6 +23,7 @@ const (
 	EventHookFailed          = "HookFailed"
 	EventCommandApplied      = "CommandApplied"
 	EventCommandIgnored      = "CommandIgnored"
+	EventTargetLost          = "TargetLost"
 
 	// BlueGreen transitions.
 	EventPreviewReady       = "PreviewReady"

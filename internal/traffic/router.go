@@ -31,9 +31,20 @@ type Router interface {
 	// step's weight.
 	Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error)
 
-	// Finalize runs when the Canary is deleted: it removes what Sluice
-	// generated and sends all the traffic of a user-owned route to the
-	// primary. It succeeds when there is nothing left to do.
+	// HandBack runs when the Canary is deleted, once the user's Deployment
+	// is ready at full size and the apex Service selects its pods: every
+	// managed route (of the generated route when the Canary controls it,
+	// of a named one always) then sends all its traffic to the apex
+	// Service, so that nothing is routed to the primary or canary Services
+	// when they go. It reports whether it wrote; a missing route, or a
+	// generated one the Canary does not control, is nothing to do.
+	HandBack(ctx context.Context, c *v1alpha1.Canary) (changed bool, err error)
+
+	// Finalize runs last, after HandBack and the drain: it deletes the
+	// route Sluice generated, and only when the Canary controls it (a
+	// controller owner reference with its UID). A route the user named, or
+	// one of the generated name that someone else owns, is never deleted.
+	// It succeeds when there is nothing left to do.
 	Finalize(ctx context.Context, c *v1alpha1.Canary) error
 }
 

@@ -20,6 +20,9 @@ func (fakeRouter) SetWeight(context.Context, *v1alpha1.Canary, int32) (bool, err
 }
 func (fakeRouter) Weight(context.Context, *v1alpha1.Canary) (int32, error) { return 0, nil }
 func (fakeRouter) Finalize(context.Context, *v1alpha1.Canary) error        { return nil }
+func (fakeRouter) HandBack(context.Context, *v1alpha1.Canary) (bool, error) {
+	return false, nil
+}
 
 func TestRegistry(t *testing.T) {
 	istio := fakeRouter{name: "istio"}

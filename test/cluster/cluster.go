@@ -31,6 +31,13 @@ type Options struct {
 	Nodes int
 	// Log, when set, receives one line per process started/stopped (progress for a human).
 	Log io.Writer
+	// PodReadyDelay makes kwok report a scheduled pod Ready only this long
+	// after it could (zero: at once, kwok's default). Lifecycle tests use it
+	// so that "ready" takes time, as it does with a real kubelet.
+	PodReadyDelay time.Duration
+	// PodDeleteDelay makes kwok remove a deleted pod only this long after
+	// its deletion (zero: at once), so that pods take time to go away.
+	PodDeleteDelay time.Duration
 }
 
 // Cluster is a running control plane with fake nodes. Its methods are safe
@@ -45,6 +52,7 @@ type Cluster struct {
 	host       string // the API server's URL
 	clientset  kubernetes.Interface
 	procs      []*process // in the order they started
+	stages     []byte     // kwok's stages, with the delays asked for
 
 	stopOnce sync.Once
 	stopErr  error
@@ -118,7 +126,11 @@ func newCluster(o Options) (_ *Cluster, err error) {
 	case nodes == 0:
 		nodes = 1
 	}
-	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log}
+	if o.PodReadyDelay < 0 || o.PodDeleteDelay < 0 {
+		return nil, errors.New("options: pod delays must not be negative")
+	}
+	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log,
+		stages: stagesWithDelays(kwokStages, o.PodReadyDelay, o.PodDeleteDelay)}
 	for i := range nodes {
 		c.nodes = append(c.nodes, fmt.Sprintf("kwok-node-%d", i))
 	}

@@ -134,7 +134,7 @@ func (c *Cluster) startAgents(bins binaries) error {
 		return err
 	}
 	stages := c.path("kwok-stages.yaml")
-	if err := os.WriteFile(stages, kwokStages, 0o600); err != nil {
+	if err := os.WriteFile(stages, c.stages, 0o600); err != nil {
 		return fmt.Errorf("write kwok's stages: %w", err)
 	}
 	if _, err := c.run("kube-controller-manager", bins.controllerManager,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,21 +33,32 @@ type endpoint struct {
 	pods     int
 }
 
+// resolved is what a Service resolves to: whether it exists, and the
+// workloads behind it.
+type resolved struct {
+	exists    bool
+	endpoints []endpoint
+}
+
 // endpointsOf lists the workloads behind a Service as kube-proxy and Envoy
 // see them: the ready, not terminating pods its selector matches, grouped by
-// owning Deployment and image, in a stable order. A Service with no selector,
-// or that does not exist, has none.
-func endpointsOf(ctx context.Context, c client.Reader, svc service) ([]endpoint, error) {
+// owning Deployment and image, in a stable order. A Service with no selector
+// has none; one that does not exist is reported as such. A failed read
+// reports the Service as existing, with no endpoint.
+func endpointsOf(ctx context.Context, c client.Reader, svc service) (resolved, error) {
 	s := &corev1.Service{}
 	if err := c.Get(ctx, types.NamespacedName{Namespace: svc.namespace, Name: svc.name}, s); err != nil {
-		return nil, ignoreNotFound(fmt.Errorf("read Service %s: %w", svc.fqdn(), err))
+		if apierrors.IsNotFound(err) {
+			return resolved{}, nil
+		}
+		return resolved{exists: true}, fmt.Errorf("read Service %s: %w", svc.fqdn(), err)
 	}
 	if len(s.Spec.Selector) == 0 {
-		return nil, nil
+		return resolved{exists: true}, nil
 	}
 	pods := &corev1.PodList{}
 	if err := c.List(ctx, pods, client.InNamespace(svc.namespace), client.MatchingLabels(s.Spec.Selector)); err != nil {
-		return nil, fmt.Errorf("list the pods of Service %s: %w", svc.fqdn(), err)
+		return resolved{exists: true}, fmt.Errorf("list the pods of Service %s: %w", svc.fqdn(), err)
 	}
 	count := map[endpoint]int{}
 	for i := range pods.Items {
@@ -68,7 +80,7 @@ func endpointsOf(ctx context.Context, c client.Reader, svc service) ([]endpoint,
 	slices.SortFunc(out, func(a, b endpoint) int {
 		return strings.Compare(a.workload+" "+a.image, b.workload+" "+b.image)
 	})
-	return out, nil
+	return resolved{exists: true, endpoints: out}, nil
 }
 
 // podReady reports a pod that receives traffic: Ready and not terminating.
@@ -114,15 +126,15 @@ func imageTag(image string) string {
 type resolver struct {
 	m         *Mesh
 	ctx       context.Context
-	endpoints map[service][]endpoint
+	endpoints map[service]resolved
 	err       error
 }
 
 // resolve turns weighted destinations into weighted targets. A host the
 // Hosts table maps goes to its workload; with Options.Endpoints, any other
 // Service host goes to the workloads behind it, its weight shared by their
-// ready pods. A destination nobody serves keeps its weight as an unrouted
-// target, so that its share of the traffic fails as it would in a mesh.
+// ready pods. A destination nobody serves keeps its weight as a target with
+// the cause, so that its share of the traffic fails as it would in a mesh.
 func (r *resolver) resolve(dests []destination, namespace string) ([]target, []int32) {
 	var targets []target
 	var weights []int32
@@ -136,19 +148,23 @@ func (r *resolver) resolve(dests []destination, namespace string) ([]target, []i
 			continue
 		}
 		svc, ok := parseHost(d.host, namespace)
-		eps := r.lookup(svc, ok)
+		res := r.lookup(svc, ok)
 		total := 0
-		for _, e := range eps {
+		for _, e := range res.endpoints {
 			total += e.pods
 		}
 		if total == 0 {
-			targets, weights = append(targets, target{}), append(weights, d.weight*scale)
+			cause := CauseNoEndpoint
+			if !res.exists {
+				cause = CauseDestinationMissing
+			}
+			targets, weights = append(targets, target{svc: svc, cause: cause}), append(weights, d.weight*scale)
 			continue
 		}
-		for _, e := range eps {
+		for _, e := range res.endpoints {
 			t := target{svc: svc, workload: e.workload, image: e.image}
 			if _, known := r.m.standIns[e.workload]; !known {
-				t = target{}
+				t = target{svc: svc, cause: CauseNoStandIn}
 			}
 			targets = append(targets, t)
 			weights = append(weights, int32(int64(d.weight)*int64(scale)*int64(e.pods)/int64(total)))
@@ -157,21 +173,23 @@ func (r *resolver) resolve(dests []destination, namespace string) ([]target, []i
 	return targets, weights
 }
 
-// lookup reads a Service's endpoints once per resolver; without
-// Options.Endpoints, or for a host that names no Service, there are none.
-func (r *resolver) lookup(svc service, ok bool) []endpoint {
+// lookup reads a Service's endpoints once per resolver. Without
+// Options.Endpoints a host the Hosts table does not map is a Service no
+// stand-in serves, as if it did not exist; so is a host that names no
+// Service.
+func (r *resolver) lookup(svc service, ok bool) resolved {
 	if !ok || !r.m.opts.Endpoints {
-		return nil
+		return resolved{}
 	}
-	if eps, seen := r.endpoints[svc]; seen {
-		return eps
+	if res, seen := r.endpoints[svc]; seen {
+		return res
 	}
-	eps, err := endpointsOf(r.ctx, r.m.opts.Client, svc)
+	res, err := endpointsOf(r.ctx, r.m.opts.Client, svc)
 	if err != nil && r.err == nil {
 		r.err = err
 	}
-	r.endpoints[svc] = eps
-	return eps
+	r.endpoints[svc] = res
+	return res
 }
 
 // imagesByTag copies Options.Images, checking its behaviours.

@@ -143,9 +143,18 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	t.Logf("both, 2 s: blue %d, green %d", blue, green)
 	g.Expect(5*blue).To(BeNumerically("~", 2*(blue+green), 15), "blue gets 2 requests in 5, within 3")
 
-	// With no ready pod behind it, the Service's traffic is unrouted.
+	// A Service that selects no ready pod fails its traffic with 503, counted
+	// as no-endpoint.
+	live.Spec.Selector = map[string]string{"app": "web", "color": "none"}
+	g.Expect(c.Update(ctx, live)).To(Succeed())
+	e0 := m.Failures(CauseNoEndpoint)
+	g.Eventually(func() int64 { return m.Failures(CauseNoEndpoint) - e0 }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+
+	// A Service that does not exist fails its traffic too, counted as
+	// destination-missing.
 	g.Expect(c.Delete(ctx, live)).To(Succeed())
-	u0 := m.Unrouted()
-	g.Eventually(func() int64 { return m.Unrouted() - u0 }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	u0, d0 := m.Unrouted(), m.Failures(CauseDestinationMissing)
+	g.Eventually(func() int64 { return m.Failures(CauseDestinationMissing) - d0 }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Expect(m.Unrouted() - u0).To(BeNumerically(">=", m.Failures(CauseDestinationMissing)-d0))
 	g.Expect(m.ReadError()).NotTo(HaveOccurred(), "a missing Service is no read error")
 }

@@ -110,6 +110,7 @@ type Mesh struct {
 	sent      map[string]*atomic.Int64
 	failed    map[string]*atomic.Int64
 	unrouted  atomic.Int64
+	failures  failures
 
 	mu      sync.Mutex
 	readErr error
@@ -134,7 +135,7 @@ func Start(ctx context.Context, opts Options) (*Mesh, error) {
 	m := &Mesh{
 		opts: opts, hosts: hosts, standIns: map[string]*standIn{}, images: map[string]int64{},
 		sent: map[string]*atomic.Int64{}, failed: map[string]*atomic.Int64{},
-		done: make(chan struct{}),
+		failures: newFailures(), done: make(chan struct{}),
 	}
 	m.rate.Store(math.Float64bits(opts.Rate))
 	if m.telemetry, err = newTelemetry(); err != nil {
@@ -303,9 +304,10 @@ func (m *Mesh) countImage(tag string) {
 	m.images[tag]++
 }
 
-// Unrouted is the number of requests the emulator could not send: their
-// share went to a destination host no stand-in serves, or there was no
-// route and no Default.
+// Unrouted is the number of requests the emulator could not send to a
+// stand-in and failed itself, as Envoy would (see Failures for the count by
+// cause): their share went to a destination with no ready endpoint, to a
+// Service that does not exist, or there was no route.
 func (m *Mesh) Unrouted() int64 {
 	return m.unrouted.Load()
 }

@@ -24,7 +24,7 @@ type ProbeResult struct {
 // counted in its telemetry, but not in Sent or Failed. It fails when the
 // host has no workload behind it.
 func (m *Mesh) Probe(ctx context.Context, host string, n int) (ProbeResult, error) {
-	res := &resolver{m: m, ctx: ctx, endpoints: map[service][]endpoint{}}
+	res := &resolver{m: m, ctx: ctx, endpoints: map[service]resolved{}}
 	targets, weights := res.resolve([]destination{{host: host, weight: 1}}, m.opts.ServiceNamespace)
 	if res.err != nil {
 		return ProbeResult{}, fmt.Errorf("mesh: probe %s: %w", host, res.err)

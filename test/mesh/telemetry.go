@@ -111,3 +111,17 @@ func (t *telemetry) record(workload, namespace, host string, o outcome) {
 	t.requests.WithLabelValues(values...).Inc()
 	t.duration.WithLabelValues(values...).Observe(float64(o.latency) / float64(time.Millisecond))
 }
+
+// recordFailure counts one request the mesh failed before any pod saw it,
+// as Istio's source reporter counts it: the destination Service host when
+// there is one (else unknown), destination_workload unknown, and Envoy's
+// response code.
+func (t *telemetry) recordFailure(host string, code int) {
+	fqdn, name, svcNamespace := unknown, unknown, unknown
+	if svc, ok := parseHost(host, ""); ok && host != "" {
+		fqdn, name, svcNamespace = svc.fqdn(), svc.name, svc.namespace
+	}
+	values := []string{"source", unknown, unknown, fqdn, name, svcNamespace, "http", strconv.Itoa(code)}
+	t.requests.WithLabelValues(values...).Inc()
+	t.duration.WithLabelValues(values...).Observe(0)
+}

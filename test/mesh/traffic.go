@@ -10,10 +10,12 @@ import (
 )
 
 // target is where one request goes: the Service it is addressed to and the
-// workload whose stand-in serves it. A zero target is unrouted.
+// workload whose stand-in serves it. A target with a cause has no workload:
+// the mesh fails its requests.
 type target struct {
 	svc      service
 	workload string
+	cause    Cause
 	// image is the image of the pods the request goes to, when it was
 	// resolved through the Service's endpoints.
 	image string
@@ -99,18 +101,29 @@ func (m *Mesh) readSplit(ctx context.Context) ([]target, []int32, error) {
 	if !r.exists {
 		dests, namespace = []destination{{host: m.opts.Default, weight: 1}}, m.opts.ServiceNamespace
 	}
-	res := &resolver{m: m, ctx: ctx, endpoints: map[service][]endpoint{}}
+	if len(dests) == 0 || (!r.exists && m.opts.Default == "") {
+		// Why: a route object with no route for the request, or no route
+		// object and nowhere to go by default: Envoy answers 404.
+		return []target{{cause: CauseNoRoute}}, []int32{1}, err
+	}
+	res := &resolver{m: m, ctx: ctx, endpoints: map[service]resolved{}}
 	targets, weights := res.resolve(dests, namespace)
 	return targets, weights, errors.Join(err, res.err)
 }
 
 // dispatch hands n requests to the workers, split by cur, waiting while they
-// are all busy. It counts each request as sent, or as unrouted.
+// are all busy. It counts each request as sent, or fails it in the mesh
+// with its cause.
 func (m *Mesh) dispatch(ctx context.Context, jobs chan<- target, cur *split, n int64) {
 	for range n {
 		i, ok := cur.splitter.next()
-		if !ok || cur.targets[i].workload == "" {
-			m.unrouted.Add(1)
+		if !ok {
+			// Why: every destination has weight 0; Envoy finds no cluster.
+			m.fail(target{cause: CauseNoRoute})
+			continue
+		}
+		if t := cur.targets[i]; t.workload == "" {
+			m.fail(t)
 			continue
 		}
 		t := cur.targets[i]

@@ -11,7 +11,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -20,7 +19,6 @@ import (
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
-	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // Kind is the kind this reconciler serves, for events and metrics.
@@ -62,7 +60,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, fmt.Errorf("get BlueGreen %s: %w", req.NamespacedName, err)
 	}
 	if !bg.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, bg)
+		return r.finalize(ctx, bg)
 	}
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
@@ -138,35 +136,6 @@ func (r *Reconciler) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-// finalize hands the workload back before the BlueGreen goes: the user's
-// Deployment is scaled back to the active colour's size. The colours and
-// Services Sluice owns are then garbage-collected.
-func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) error {
-	if !controllerutil.ContainsFinalizer(bg, release.Finalizer) {
-		return nil
-	}
-	target, _, err := release.Deployment(ctx, r.Client, bg.Namespace, bg.Spec.TargetRef.Name)
-	if err != nil {
-		return err
-	}
-	if active := bg.Status.ActiveColor; target != nil && active != "" {
-		_, colour, err := release.Deployment(ctx, r.Client, bg.Namespace, workload.ColorName(bg.Spec.TargetRef.Name, active))
-		if err != nil {
-			return err
-		}
-		if colour.Exists {
-			if _, err := workload.ScaleTo(ctx, r.Client, client.ObjectKeyFromObject(target), max(colour.DesiredReplicas, 1)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := release.RemoveFinalizer(ctx, r.Client, bg); err != nil {
-		return err
-	}
-	r.forget(bg.Namespace, bg.Name)
-	return nil
 }
 
 // SetupWithManager registers the reconciler and what it watches: its

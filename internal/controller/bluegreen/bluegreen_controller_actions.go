@@ -1,10 +1,12 @@
 package bluegreen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -44,25 +46,38 @@ func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *o
 	return nil
 }
 
-// ensureServices creates the active and preview Services when they are
-// missing. Once they exist only the flip changes their selectors, so that a
-// reconcile never undoes a flip.
+// ensureServices observes and re-asserts the active and preview Services on
+// every reconcile, not only at a flip. The active Service keeps the colour
+// it selects (only a flip, decided by the state machine, changes it); an
+// existing Service of that name that no controller owns (the user's own) is
+// adopted and keeps its selector until the first flip, so onboarding opens
+// no gap; a new one selects the user's pods until then. The preview Service
+// always selects the other colour than the active one: a flip cut short
+// between its two writes, which left both on the live colour, is repaired
+// here before a next release's tests run against the preview.
 func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, st v1alpha1.BlueGreenStatus) error {
-	if obs.services || obs.target == nil {
+	if obs.target == nil {
 		return nil
 	}
-	active := st.ActiveColor
-	if obs.ActiveService.Color != "" {
-		active = obs.ActiveService.Color
-	}
-	if active == "" {
-		active = v1alpha1.ColorBlue
-	}
-	svcs, err := workload.BlueGreenServices(bg, obs.target, active)
+	base, err := workload.BaseSelector(obs.target)
 	if err != nil {
 		return err
 	}
-	return workload.EnsureServices(ctx, r.Client, bg, svcs)
+	name := bg.Spec.TargetRef.Name
+	live := obs.ActiveService.Color
+	apex := workload.ServiceFor(bg.Namespace, workload.ApexName(name), bg.Spec.Service, base)
+	if live != "" {
+		apex.Spec.Selector = workload.ColorSelector(base, live)
+	}
+	if err := workload.EnsureApexService(ctx, r.Client, bg, apex, obs.ActiveService.Exists); err != nil {
+		return err
+	}
+	if live == "" {
+		live = cmp.Or(st.ActiveColor, v1alpha1.ColorBlue)
+	}
+	preview := workload.ServiceFor(bg.Namespace, workload.PreviewName(name), bg.Spec.Service,
+		workload.ColorSelector(base, live.Other()))
+	return workload.EnsureServices(ctx, r.Client, bg, []*corev1.Service{preview})
 }
 
 // ensureColour makes a colour's Deployment run revision: the target's

@@ -72,7 +72,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, fmt.Errorf("get Canary %s: %w", req.NamespacedName, err)
 	}
 	if !c.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, c)
+		return r.finalize(ctx, c)
 	}
 	if err := release.AddFinalizer(ctx, r.Client, c); err != nil {
 		return ctrl.Result{}, err

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -23,7 +22,7 @@ import (
 func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d rollout.CanaryDecision) error {
 	log := ctrl.FromContext(ctx)
 	if obs.target != nil {
-		if err := r.ensureServices(ctx, c, obs.target); err != nil {
+		if err := r.ensureServices(ctx, c, obs); err != nil {
 			return err
 		}
 	}
@@ -46,24 +45,6 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 		}
 	}
 	return nil
-}
-
-// ensureServices keeps the apex, primary and canary Services in place. Until
-// the target's current ReplicaSet exists the canary Service cannot select it;
-// that is a wait, not an error.
-func (r *Reconciler) ensureServices(ctx context.Context, c *v1alpha1.Canary, target *appsv1.Deployment) error {
-	hash, err := workload.CanaryHash(ctx, r.Client, target)
-	if err != nil {
-		if errors.Is(err, workload.ErrNoReplicaSet) {
-			return nil
-		}
-		return err
-	}
-	svcs, err := workload.CanaryServices(c, target, hash)
-	if err != nil {
-		return err
-	}
-	return workload.EnsureServices(ctx, r.Client, c, svcs)
 }
 
 func (r *Reconciler) setWeight(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, weight int32) error {

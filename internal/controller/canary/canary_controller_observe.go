@@ -38,6 +38,11 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	if obs.target, obs.Target, err = release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
 		return nil, err
 	}
+	if obs.target != nil && !obs.target.DeletionTimestamp.IsZero() {
+		// Why: a target being deleted (foreground deletion, a Replace) is
+		// losing its pods; it is as good as gone, and its weight must go.
+		obs.target, obs.Target = nil, rollout.WorkloadState{}
+	}
 	if obs.primary, obs.Primary, err = release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
 		return nil, err
 	}

@@ -2,17 +2,13 @@ package canary
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
-	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // decide runs Next and persists its status before anything acts on it,
@@ -75,46 +71,4 @@ func (r *Reconciler) forget(namespace, name string) {
 	if r.Metrics != nil {
 		r.Metrics.Forget(Kind, namespace, name)
 	}
-}
-
-// finalize hands the workload back before the Canary goes: the target
-// Deployment is scaled back to the primary's size (it served no traffic
-// while Sluice held it at zero), and the router sends a user-owned route's
-// traffic to the primary or deletes the route it generated. The objects
-// Sluice owns (primary, Services) are then garbage-collected.
-func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	if !controllerutil.ContainsFinalizer(c, release.Finalizer) {
-		return nil
-	}
-	if err := r.handBack(ctx, c); err != nil {
-		return err
-	}
-	if err := release.RemoveFinalizer(ctx, r.Client, c); err != nil {
-		return err
-	}
-	r.forget(c.Namespace, c.Name)
-	return nil
-}
-
-func (r *Reconciler) handBack(ctx context.Context, c *v1alpha1.Canary) error {
-	_, primary, err := release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name))
-	if err != nil {
-		return err
-	}
-	target, _, err := release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name)
-	if err != nil {
-		return err
-	}
-	if target != nil && primary.Exists {
-		key := client.ObjectKeyFromObject(target)
-		if _, err := workload.ScaleTo(ctx, r.Client, key, max(primary.DesiredReplicas, 1)); err != nil {
-			return err
-		}
-	}
-	if router, err := r.Routers.For(c.Spec.TrafficRouting); err == nil {
-		if err := router.Finalize(ctx, c); err != nil {
-			return fmt.Errorf("finalize route: %w", err)
-		}
-	}
-	return nil
 }

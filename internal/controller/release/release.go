@@ -44,6 +44,18 @@ func PendingCommands(obj metav1.Object) []rollout.PendingCommand {
 	return rollout.CommandsFromAnnotations(obj.GetAnnotations())
 }
 
+// HandBackTarget reads the user's Deployment for a hand-back. One being
+// deleted (a namespace going, a foreground delete) is reported missing: its
+// pods will never be ready, and waiting for them would hold the finalizer,
+// and the namespace, forever.
+func HandBackTarget(ctx context.Context, c client.Reader, ns, name string) (rollout.WorkloadState, error) {
+	d, st, err := Deployment(ctx, c, ns, name)
+	if err != nil || d == nil || d.DeletionTimestamp.IsZero() {
+		return st, err
+	}
+	return rollout.WorkloadState{}, nil
+}
+
 // ProgressHooks makes progress on the Running hook runs of revision, so that
 // the state machine sees where they stand: it starts a webhook attempt when
 // one is due, creates or reads a Job. It returns the runs and how soon one of

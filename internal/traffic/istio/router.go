@@ -3,13 +3,11 @@ package istio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -120,24 +118,6 @@ func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) 
 		}
 	}
 	return first, nil
-}
-
-// Finalize deletes the generated VirtualService, or sends all the traffic of
-// a named one to the primary. A missing VirtualService is nothing to do.
-func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	t := targetOf(c)
-	if t.generated {
-		vs := &networkingv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: t.key.Name, Namespace: t.key.Namespace}}
-		if err := r.Client.Delete(ctx, vs); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete VirtualService %s: %w", t.key, err)
-		}
-		return nil
-	}
-	_, err := r.SetWeight(ctx, c, 0)
-	if missing := (*traffic.RouteNotFoundError)(nil); errors.As(err, &missing) {
-		return nil
-	}
-	return err
 }
 
 // managed reads the VirtualService and finds the routes Sluice manages in it.

@@ -17,17 +17,18 @@ import (
 )
 
 // ErrColorNotReady means that the colour a flip would send all the traffic
-// to has no ready pod. The flip is refused: a Service must never point at a
-// colour that cannot serve.
-var ErrColorNotReady = errors.New("no ready pod")
+// to is not ready at full size. The flip is refused: a Service must never
+// point at a colour that cannot take all of it.
+var ErrColorNotReady = errors.New("not every pod ready")
 
 // Switch points the active Service at color and the preview Service at the
 // other colour. It reports whether the active Service flipped; when it
 // already selected color it is not written. Each Service that changes is
 // written once, with a merge patch of its selector's colour that fails if
-// the Service changed since it was read. Before flipping it checks that the
-// colour's Deployment has a ready pod of its current template, and refuses
-// with ErrColorNotReady otherwise.
+// the Service changed since it was read. Before flipping it checks that
+// every wanted pod of the colour's Deployment is ready with its current
+// template (forward and back alike), and refuses with ErrColorNotReady
+// otherwise.
 func Switch(ctx context.Context, c client.Client, bg *v1alpha1.BlueGreen, color v1alpha1.Color) (bool, error) {
 	name := bg.Spec.TargetRef.Name
 	current, err := ActiveColor(ctx, c, bg)
@@ -60,8 +61,8 @@ func ActiveColor(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen) (
 	return v1alpha1.Color(svc.Spec.Selector[workload.LabelColor]), nil
 }
 
-// checkReady returns ErrColorNotReady, wrapped, unless the Deployment of
-// color has a ready pod of its current template.
+// checkReady returns ErrColorNotReady, wrapped, unless every wanted pod of
+// the Deployment of color is ready with its current template.
 func checkReady(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen, color v1alpha1.Color) error {
 	d := &appsv1.Deployment{}
 	key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ColorName(bg.Spec.TargetRef.Name, color)}
@@ -71,8 +72,9 @@ func checkReady(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen, co
 		}
 		return fmt.Errorf("switch active Service to %s: read Deployment %s: %w", color, key, err)
 	}
-	if workload.ReadinessOf(d).ReadyAtRevision() == 0 {
-		return fmt.Errorf("switch active Service to %s: Deployment %s has %w", color, key, ErrColorNotReady)
+	if r := workload.ReadinessOf(d); r.Desired == 0 || r.ReadyAtRevision() < r.Desired {
+		return fmt.Errorf("switch active Service to %s: Deployment %s has %w (%d/%d)",
+			color, key, ErrColorNotReady, r.ReadyAtRevision(), r.Desired)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -137,6 +138,24 @@ var _ = Describe("The BlueGreen flip", func() {
 
 		_, err := service.Switch(ctx, k8sClient, bg, v1alpha1.ColorGreen)
 		Expect(errors.Is(err, service.ErrColorNotReady)).To(BeTrue(), "%v", err)
+		Expect(getService(name).ResourceVersion).To(Equal(activeRV))
+	})
+
+	It("is refused, with nothing written, when the colour has one ready pod of three", func() {
+		bg := newRelease()
+		name := bg.Spec.TargetRef.Name
+		green := &appsv1.Deployment{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name + "-green"}, green)).To(Succeed())
+		green.Spec.Replicas = ptr.To[int32](3)
+		Expect(k8sClient.Update(ctx, green)).To(Succeed())
+		green.Status = appsv1.DeploymentStatus{ObservedGeneration: green.Generation, Replicas: 3, UpdatedReplicas: 3,
+			ReadyReplicas: 1, AvailableReplicas: 1}
+		Expect(k8sClient.Status().Update(ctx, green)).To(Succeed())
+		activeRV := getService(name).ResourceVersion
+
+		_, err := service.Switch(ctx, k8sClient, bg, v1alpha1.ColorGreen)
+		Expect(errors.Is(err, service.ErrColorNotReady)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("(1/3)"))
 		Expect(getService(name).ResourceVersion).To(Equal(activeRV))
 	})
 

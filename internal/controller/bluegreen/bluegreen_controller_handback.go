@@ -1,0 +1,74 @@
+package bluegreen
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/release"
+	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// finalize hands the workload back before the BlueGreen goes, with no gap
+// (see rollout.HandBack): the user's Deployment is scaled to the active
+// colour's size and waited for until every pod is ready; then the active
+// Service is kept (Sluice's owner reference dropped, its selector back to
+// the one it had when Sluice adopted it, or to the user's pods); after a
+// drain the finalizer is removed. The colours and the preview Service, which
+// Sluice created and owns, are then garbage-collected; nothing else is. The
+// HandedBack condition says what the finalizer waits for.
+func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(bg, release.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	name := bg.Spec.TargetRef.Name
+	target, err := release.HandBackTarget(ctx, r.Client, bg.Namespace, name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var serving rollout.WorkloadState
+	if active := bg.Status.ActiveColor; active != "" {
+		if _, serving, err = release.Deployment(ctx, r.Client, bg.Namespace, workload.ColorName(name, active)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	d := rollout.HandBack(bg.Status.Conditions, rollout.HandBackObserved{
+		Now: r.now(), Generation: bg.Generation, Target: target, Serving: serving,
+	})
+	st := *bg.Status.DeepCopy()
+	st.Conditions = d.Conditions
+	if err := release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, st),
+		func() { bg.Status = st }); err != nil {
+		return ctrl.Result{}, err
+	}
+	if d.ScaleTarget != nil {
+		if _, err := workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: bg.Namespace, Name: name}, *d.ScaleTarget); err != nil {
+			return ctrl.Result{}, fmt.Errorf("hand back: %w", err)
+		}
+	}
+	moved := false
+	if d.MoveTraffic {
+		key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ApexName(name)}
+		if moved, err = workload.HandBackService(ctx, r.Client, bg, key); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	switch {
+	case moved:
+		// Why: the traffic moved only now: drain before the colours go.
+		return ctrl.Result{RequeueAfter: rollout.HandBackDrain}, nil
+	case !d.Release:
+		return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
+	}
+	if err := release.RemoveFinalizer(ctx, r.Client, bg); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.forget(bg.Namespace, bg.Name)
+	return ctrl.Result{}, nil
+}
