@@ -59,7 +59,9 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 		m.run()
 	case m.targetLost():
 		lost = m.whileTargetLost()
-		blocked.message = lost.message
+		if blocked.stalled {
+			blocked.message = lost.message
+		}
 	}
 	d := CanaryDecision{Events: m.events}
 	if blocked.reason == "" {
@@ -98,6 +100,12 @@ func truncNow(t time.Time) metav1.Time {
 func (m *canaryMachine) blocked() health {
 	name := m.spec.TargetRef.Name
 	switch {
+	case !m.obs.Target.Exists && m.inFlight():
+		// Why: a target gone mid-release (a replace, a forced re-create) is
+		// no wait like a Deployment not created yet: traffic went back to
+		// the primary (see whileTargetLost), and a person should know.
+		return health{stalled: true, reason: v1alpha1.ReasonTargetNotFound,
+			message: fmt.Sprintf("Deployment %s not found", name)}
 	case !m.obs.Target.Exists:
 		return waitingForTarget(name)
 	case !m.obs.Route.Exists && userOwnedRoute(m.spec):

@@ -68,6 +68,7 @@ func TestCanaryTargetLost(t *testing.T) {
 			st := releasing(0, -1)
 			st.AbortedAt, st.AbortReason = stamp(time.Minute), v1alpha1.ReasonAborted
 			st.LastCommand = &v1alpha1.CommandStatus{Name: v1alpha1.CommandAbort, ID: "a1", ProcessedAt: *stamp(time.Minute)}
+			st.Commands = []v1alpha1.CommandStatus{*st.LastCommand}
 			return st
 		}(), obs: func() CanaryObserved {
 			o := observed(5*time.Minute, 0)
