@@ -464,9 +464,34 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 	if res.Got == Promoted {
 		r.SetStable(rel.App, rel.Image)
 	}
+	if rel.Kind == KindCanary {
+		r.settleWeight(ctx, &res)
+	}
 	res.Served, err = r.served(ctx, rel)
 	r.note("%s: %s after %s%s; then %s", rel, res.Got, res.Took.Round(100*time.Millisecond), because(res), servedText(res.Served))
 	return res, err
+}
+
+// settleWeight follows the canary weight for up to Recheck after the outcome:
+// status is written before the route, so the last weight write may still be
+// in flight when status says how the release ended.
+func (r *Runner) settleWeight(ctx context.Context, res *Result) {
+	deadline := time.Now().Add(r.recheck())
+	for {
+		w, ok, err := r.canaryWeight(ctx, res.App)
+		if err == nil && ok {
+			if n := len(res.Weights); n == 0 || res.Weights[n-1] != w {
+				res.Weights = append(res.Weights, w)
+			}
+			if w == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(r.poll())
+	}
 }
 
 // because explains an outcome in a few words.
