@@ -201,6 +201,12 @@ type Runner struct {
 	// Journal receives a line for each thing the runner does or sees; nil
 	// drops them.
 	Journal func(line string)
+	// Recheck is how long a weight above the step status has reached may
+	// last before it counts as an overshoot: status is written first and
+	// the route follows (one write in flight); zero means 500 ms. The
+	// fault suite, whose operator is down for seconds at a time, allows
+	// longer.
+	Recheck time.Duration
 	// Timeout bounds each release and each installation; zero means 3
 	// minutes.
 	Timeout time.Duration
@@ -239,6 +245,7 @@ func (r *Runner) note(format string, args ...any) {
 func (r *Runner) timeout() time.Duration { return cmp.Or(r.Timeout, 3*time.Minute) }
 func (r *Runner) settle() time.Duration  { return cmp.Or(r.Settle, 3*time.Second) }
 func (r *Runner) poll() time.Duration    { return cmp.Or(r.Poll, 100*time.Millisecond) }
+func (r *Runner) recheck() time.Duration { return cmp.Or(r.Recheck, 500*time.Millisecond) }
 
 // Run installs each scenario's app and runs its releases, returning every
 // result. It stops at the first error; a release with an unexpected
@@ -457,9 +464,34 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 	if res.Got == Promoted {
 		r.SetStable(rel.App, rel.Image)
 	}
+	if rel.Kind == KindCanary {
+		r.settleWeight(ctx, &res)
+	}
 	res.Served, err = r.served(ctx, rel)
 	r.note("%s: %s after %s%s; then %s", rel, res.Got, res.Took.Round(100*time.Millisecond), because(res), servedText(res.Served))
 	return res, err
+}
+
+// settleWeight follows the canary weight for up to Recheck after the outcome:
+// status is written before the route, so the last weight write may still be
+// in flight when status says how the release ended.
+func (r *Runner) settleWeight(ctx context.Context, res *Result) {
+	deadline := time.Now().Add(r.recheck())
+	for {
+		w, ok, err := r.canaryWeight(ctx, res.App)
+		if err == nil && ok {
+			if n := len(res.Weights); n == 0 || res.Weights[n-1] != w {
+				res.Weights = append(res.Weights, w)
+			}
+			if w == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(r.poll())
+	}
 }
 
 // because explains an outcome in a few words.
@@ -530,7 +562,7 @@ func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string)
 	}
 	// The route and status are two writes: look again a moment later, at
 	// both, before calling it an overshoot.
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(r.recheck())
 	later, err := r.state(ctx, res.Kind, res.App)
 	if err != nil {
 		return err

@@ -96,7 +96,7 @@ var _ = Describe("Durable decisions", func() {
 		Expect(weights.Stop()).To(Equal([]int32{0, 10, 0}))
 	})
 
-	It("decides again on a fresh read when a status write meets a conflict, keeping the check it ran", func() {
+	It("records a rollback whose first write met a conflict, with the failed result that caused it", func() {
 		ns := newNamespace()
 		var refusing atomic.Bool
 		var refused atomic.Int32
@@ -116,7 +116,10 @@ var _ = Describe("Durable decisions", func() {
 		Eventually(func(g Gomega) {
 			c := getCanary(ns)
 			g.Expect(c.Status.AbortedAt).NotTo(BeNil())
-			g.Expect(c.Status.AbortReason).To(ContainSubstring("error-rate"))
+			g.Expect(c.Status.AbortReason).To(Equal(v1alpha1.ReasonAnalysisFailed))
+			g.Expect(c.Status.Analysis).NotTo(BeNil())
+			g.Expect(c.Status.Analysis.Results).To(ContainElement(And(
+				HaveField("Name", "error-rate"), HaveField("Outcome", v1alpha1.OutcomeFailed))))
 		}).Should(Succeed())
 	})
 
