@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -33,10 +34,11 @@ type Copy struct {
 	Labels map[string]string
 	// Replicas the copy runs.
 	Replicas int32
-	// Target is the user's Deployment: its namespace, strategy and timing
-	// settings (minReadySeconds, revisionHistoryLimit,
-	// progressDeadlineSeconds) are carried over to the copy. Its own labels
-	// and annotations are not: tools such as Argo CD track objects by them.
+	// Target is the user's Deployment: its namespace and timing settings
+	// (minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds) are
+	// carried over to the copy, its strategy as CopyStrategy says. Its own
+	// labels and annotations are not: tools such as Argo CD track objects by
+	// them.
 	Target *appsv1.Deployment
 	// Owner is the Canary or BlueGreen the copy belongs to.
 	Owner client.Object
@@ -100,7 +102,7 @@ func (cp Copy) Deployment() *appsv1.Deployment {
 	}
 	if t := cp.Target; t != nil {
 		d.Namespace = t.Namespace
-		d.Spec.Strategy = *t.Spec.Strategy.DeepCopy()
+		d.Spec.Strategy = CopyStrategy(t.Spec.Strategy)
 		d.Spec.MinReadySeconds = t.Spec.MinReadySeconds
 		d.Spec.RevisionHistoryLimit = t.Spec.RevisionHistoryLimit
 		d.Spec.ProgressDeadlineSeconds = t.Spec.ProgressDeadlineSeconds
@@ -109,6 +111,32 @@ func (cp Copy) Deployment() *appsv1.Deployment {
 		d.Namespace = cp.Owner.GetNamespace()
 	}
 	return d
+}
+
+// DefaultMaxSurge is the maxSurge of a copy whose target does not set one
+// (a Recreate target, or a RollingUpdate one left to the API's default).
+var DefaultMaxSurge = intstr.FromString("25%")
+
+// CopyStrategy is the strategy of a copy of a Deployment whose strategy is
+// target: always RollingUpdate with maxUnavailable 0, keeping the target's
+// maxSurge when it sets one above zero, else DefaultMaxSurge. Why: a copy
+// must never have fewer ready pods than it wants, whatever the user's
+// Deployment says. Sluice only changes a copy's template while it serves no
+// traffic, so a Recreate target would be safe in a promotion; but a copy
+// that drifted is put back in place, under traffic, and a Recreate there
+// would leave the Service with no pod at all. (Two versions run side by side
+// in every Canary release anyway: the canary and the primary.)
+func CopyStrategy(target appsv1.DeploymentStrategy) appsv1.DeploymentStrategy {
+	surge := DefaultMaxSurge
+	if ru := target.RollingUpdate; target.Type != appsv1.RecreateDeploymentStrategyType && ru != nil &&
+		ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%" {
+		surge = *ru.MaxSurge
+	}
+	zero := intstr.FromInt32(0)
+	return appsv1.DeploymentStrategy{
+		Type:          appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &zero},
+	}
 }
 
 // EnsureDeployment creates the copy or brings it in line with server-side

@@ -41,6 +41,8 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	if obs.primary, obs.Primary, err = release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
 		return nil, err
 	}
+	obs.Target.Rolling = rolling(obs.target)
+	obs.Primary.Rolling = rolling(obs.primary)
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
@@ -59,6 +61,12 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 		obs.Check = r.check(ctx, c, now)
 	}
 	return obs, nil
+}
+
+// rolling reports whether a Deployment has yet to settle at its current
+// template (see rollout.WorkloadState.Rolling); false for a missing one.
+func rolling(d *appsv1.Deployment) bool {
+	return d != nil && !workload.ReadinessOf(d).Complete()
 }
 
 // routeState reads the canary weight the router reports. A route that does
