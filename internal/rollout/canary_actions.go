@@ -184,7 +184,7 @@ func (m *canaryMachine) requeue() time.Duration {
 		at = append(at, m.drainTimers(poll)...)
 	case m.st.PausedAt != nil:
 	case m.st.DrainStartedAt != nil:
-		at = append(at, m.st.DrainStartedAt.Add(m.drainDelay()))
+		at = append(at, m.drainEnd())
 	case m.st.PromotingAt != nil:
 		at = append(at, poll, m.st.PromotingAt.Add(m.progressDeadline()))
 	default:
@@ -203,7 +203,7 @@ func (m *canaryMachine) drainTimers(poll time.Time) []time.Time {
 	case d == nil:
 		return []time.Time{poll}
 	case !m.drained():
-		return []time.Time{d.Add(m.drainDelay())}
+		return []time.Time{m.drainEnd()}
 	}
 	return nil
 }

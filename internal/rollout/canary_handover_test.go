@@ -116,11 +116,11 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 			g.Expect(d.Actions).To(BeEmpty())
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventDraining}))
-			g.Expect(d.RequeueAfter).To(Equal(30 * time.Second))
+			g.Expect(d.RequeueAfter).To(Equal(31*time.Second), "drainDelay, and a second for the stamp's precision")
 		},
 	}, {
 		name: "keep the canary's pods until the drain delay has passed",
-		spec: spec, status: draining(), obs: seen(2*time.Minute+29*time.Second, 0, v2, v2),
+		spec: spec, status: draining(), obs: seen(2*time.Minute+30*time.Second, 0, v2, v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Actions).To(BeEmpty())
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
@@ -128,7 +128,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		},
 	}, {
 		name: "finish the promotion after the drain delay and only then scale the canary to zero",
-		spec: spec, status: draining(), obs: seen(2*time.Minute+30*time.Second, 0, v2, v2),
+		spec: spec, status: draining(), obs: seen(2*time.Minute+31*time.Second, 0, v2, v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.StableRevision).To(Equal("v2"))
 			g.Expect(d.Status.CanaryFullAt).To(BeNil())
@@ -144,7 +144,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 	}, {
 		name: "finish the promotion even when a post-rollout hook failed, with a warning",
 		spec: post, status: draining(), obs: func() CanaryObserved {
-			o := seen(2*time.Minute+30*time.Second, 0, v2, v2)
+			o := seen(2*time.Minute+31*time.Second, 0, v2, v2)
 			o.Hooks = []v1alpha1.HookStatus{hookRun("smoke", v1alpha1.HookPostRollout, "v2", v1alpha1.HookFailed)}
 			return o
 		}(),
@@ -191,7 +191,7 @@ func TestCanaryRollbackDrains(t *testing.T) {
 			g.Expect(d.Actions).To(BeEmpty())
 			g.Expect(d.Status.DrainStartedAt).To(Equal(stamp(3 * time.Minute)))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventDraining}))
-			g.Expect(d.RequeueAfter).To(Equal(30 * time.Second))
+			g.Expect(d.RequeueAfter).To(Equal(31*time.Second), "drainDelay, and a second for the stamp's precision")
 		},
 	}, {
 		name: "scale the rolled-back canary to zero once drained",
@@ -199,7 +199,7 @@ func TestCanaryRollbackDrains(t *testing.T) {
 			st := aborted(releasing(1, time.Minute))
 			st.DrainStartedAt = stamp(3 * time.Minute)
 			return st
-		}(), obs: seen(3*time.Minute+30*time.Second, 0, v1, v2),
+		}(), obs: seen(3*time.Minute+31*time.Second, 0, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
 			g.Expect(d.RequeueAfter).To(BeZero())

@@ -57,7 +57,7 @@ func TestCanaryInitialization(t *testing.T) {
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(condition(d.Status, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionTrue))
-			g.Expect(d.RequeueAfter).To(Equal(DefaultDrainDelay))
+			g.Expect(d.RequeueAfter).To(Equal(DefaultDrainDelay + time.Second))
 		},
 	}, {
 		name: "stall with TargetNotFound and change nothing when the target Deployment is missing",

@@ -131,7 +131,7 @@ func (m *canaryMachine) promotionProgress() string {
 	switch {
 	case m.st.DrainStartedAt != nil:
 		return fmt.Sprintf("all traffic on the primary with revision %s; draining the canary until %s",
-			rev, m.st.DrainStartedAt.Add(m.drainDelay()).UTC().Format(time.RFC3339))
+			rev, m.drainEnd().UTC().Format(time.RFC3339))
 	case m.st.CanaryFullAt == nil && !m.canaryFull():
 		return fmt.Sprintf("waiting for canary %s at the primary's size, ready (%d/%d ready, %d wanted)",
 			rev, t.ReadyReplicas, t.DesiredReplicas, max(p.DesiredReplicas, 1))
@@ -198,8 +198,14 @@ func (m *canaryMachine) primaryTouched() bool {
 // drained reports whether the drain delay has passed since the router
 // reported no traffic on the canary.
 func (m *canaryMachine) drained() bool {
-	d := m.st.DrainStartedAt
-	return d != nil && !m.now.Time.Before(d.Add(m.drainDelay()))
+	return m.st.DrainStartedAt != nil && !m.now.Time.Before(m.drainEnd())
+}
+
+// drainEnd is when the canary may be scaled down. Why the extra second:
+// status keeps whole seconds, so drainStartedAt may be up to a second
+// before the read-back; the canary keeps its pods at least drainDelay.
+func (m *canaryMachine) drainEnd() time.Time {
+	return m.st.DrainStartedAt.Add(m.drainDelay() + time.Second)
 }
 
 func (m *canaryMachine) drainDelay() time.Duration {
