@@ -128,11 +128,28 @@ func (m *canaryMachine) canaryReplicas() (int32, bool) {
 	case m.st.StableRevision == "":
 		return 0, false
 	case m.inFlight() && m.st.AbortedAt == nil:
-		return max(m.obs.Primary.DesiredReplicas, 1), true
+		return m.canarySize(), true
 	case m.drained():
 		return 0, true
 	}
 	return 0, false
+}
+
+// canarySize is the canary's size during a release: the primary's current
+// size. Why not less at a small weight: the canary takes all traffic during
+// a promotion, and only a canary at full size, ready, may. When an
+// autoscaler owns the canary's replicas, Sluice scales it from zero to the
+// primary's size and, for a promotion, up to it again; in between the count
+// is the autoscaler's.
+func (m *canaryMachine) canarySize() int32 {
+	full, t := max(m.obs.Primary.DesiredReplicas, 1), m.obs.Target
+	switch {
+	case !t.Autoscaled, t.DesiredReplicas == 0:
+		return full
+	case m.st.PromotingAt != nil && m.st.CanaryFullAt == nil:
+		return max(t.DesiredReplicas, full)
+	}
+	return t.DesiredReplicas
 }
 
 // hooksToRun returns the hooks whose turn it is and that have not finished

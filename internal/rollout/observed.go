@@ -25,6 +25,10 @@ type WorkloadState struct {
 	// older template remain, or fewer pods than wanted are available. A
 	// Deployment that is rolling is never "ready", however many pods are.
 	Rolling bool
+	// Autoscaled is true when a HorizontalPodAutoscaler owns the
+	// Deployment's replicas: Next then writes them only when it must (see
+	// canaryReplicas), and the shell never writes the primary's.
+	Autoscaled bool
 }
 
 // readyAt reports whether the Deployment runs rev, settled, with every wanted

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +35,9 @@ type Copy struct {
 	Labels map[string]string
 	// Replicas the copy runs.
 	Replicas int32
+	// Autoscaled leaves the copy's replicas to an autoscaler: Replicas is
+	// written only when the copy is created.
+	Autoscaled bool
 	// Target is the user's Deployment: its namespace and timing settings
 	// (minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds) are
 	// carried over to the copy, its strategy as CopyStrategy says. Its own
@@ -145,8 +149,17 @@ func CopyStrategy(target appsv1.DeploymentStrategy) appsv1.DeploymentStrategy {
 // *NotOwnedError and is left alone.
 func EnsureDeployment(ctx context.Context, c client.Client, cp Copy) error {
 	d := cp.Deployment()
-	if err := checkOwned(ctx, c, &appsv1.Deployment{}, client.ObjectKeyFromObject(d), cp.Owner); err != nil {
+	existing := &appsv1.Deployment{}
+	if err := checkOwned(ctx, c, existing, client.ObjectKeyFromObject(d), cp.Owner); err != nil {
 		return err
+	}
+	if cp.Autoscaled && existing.UID != "" {
+		// Why: the autoscaler owns the count; an apply must neither set it
+		// nor, by leaving it out, reset it.
+		if err := handOverReplicas(ctx, c, existing); err != nil {
+			return err
+		}
+		d.Spec.Replicas = nil
 	}
 	if err := apply(ctx, c, d, cp.Owner); err != nil {
 		return fmt.Errorf("apply Deployment %s/%s: %w", d.Namespace, d.Name, err)
@@ -197,16 +210,26 @@ func apply(ctx context.Context, c client.Client, obj client.Object, owner client
 		}
 		obj.SetOwnerReferences([]metav1.OwnerReference{ref})
 	}
+	u, err := toApplyConfiguration(obj)
+	if err != nil {
+		return err
+	}
+	return c.Apply(ctx, u, client.FieldOwner(FieldManager), client.ForceOwnership)
+}
+
+// toApplyConfiguration turns a typed object into an apply configuration
+// holding exactly the fields it sets.
+func toApplyConfiguration(obj client.Object) (runtime.ApplyConfiguration, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
-		return fmt.Errorf("encode: %w", err)
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	u := &unstructured.Unstructured{}
 	if err := json.Unmarshal(data, &u.Object); err != nil {
-		return fmt.Errorf("decode: %w", err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	pruneServerFields(u.Object)
-	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership)
+	return client.ApplyConfigurationFromUnstructured(u), nil
 }
 
 // pruneServerFields removes what encoding a typed object adds but a client

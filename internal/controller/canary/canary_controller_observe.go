@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -23,6 +24,9 @@ type observation struct {
 	rollout.CanaryObserved
 	target  *appsv1.Deployment
 	primary *appsv1.Deployment
+	// autoscaler is the user's HorizontalPodAutoscaler on the target, nil
+	// without one.
+	autoscaler *autoscalingv2.HorizontalPodAutoscaler
 	// hookWait is how soon a hook run in progress wants another look.
 	hookWait time.Duration
 }
@@ -43,6 +47,11 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	}
 	obs.Target.Rolling = rolling(obs.target)
 	obs.Primary.Rolling = rolling(obs.primary)
+	if obs.autoscaler, err = workload.FindAutoscaler(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
+		return nil, err
+	}
+	obs.Target.Autoscaled = obs.autoscaler != nil
+	obs.Primary.Autoscaled = obs.autoscaler != nil
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
