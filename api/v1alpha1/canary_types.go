@@ -184,6 +184,17 @@ type CanarySpec struct {
 	// +optional
 	Hooks []CanaryHook `json:"hooks,omitempty"`
 
+	// DrainDelay is how long the canary keeps its pods after the router
+	// reports that it carries no traffic any more (after a promotion, a
+	// rollback or a canceled release), so that requests already sent to it
+	// finish and every proxy has dropped its endpoints before they go.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('1h')",message="drainDelay must be between 0s and 1h"
+	// +kubebuilder:default="10s"
+	// +optional
+	DrainDelay *metav1.Duration `json:"drainDelay,omitempty"`
+
 	// ProgressDeadlineSeconds bounds how long the canary may take to become
 	// ready, and a promotion to complete, before the release rolls back. 30
 	// to 86400; defaults to 600.
@@ -253,6 +264,22 @@ type CanaryStatus struct {
 	// PromotingAt is when promotion of the current revision began.
 	// +optional
 	PromotingAt *metav1.Time `json:"promotingAt,omitempty"`
+
+	// CanaryFullAt is when, during a promotion, the router reported 100% of
+	// the traffic on the canary with every canary pod ready at the primary's
+	// size. Only from then on does the primary take the new template, so
+	// that no pod serving traffic is ever changed. It stays set after a
+	// rollback from that point: the primary must then get its stable
+	// template back, ready, before traffic returns to it.
+	// +optional
+	CanaryFullAt *metav1.Time `json:"canaryFullAt,omitempty"`
+
+	// DrainStartedAt is when the router reported no traffic on the canary
+	// while the canary still ran pods: after a promotion (the primary ready
+	// with the new revision), a rollback or a canceled release. The canary
+	// is scaled to zero drainDelay later.
+	// +optional
+	DrainStartedAt *metav1.Time `json:"drainStartedAt,omitempty"`
 
 	// PausedAt is when a pause command took effect; empty when not paused.
 	// +optional

@@ -46,6 +46,7 @@ var _ = Describe("Defaults", func() {
 		Expect(s.Service.PortName).To(Equal("http"))
 		Expect(s.Service.TargetPort).To(Equal(ptr.To(intstr.FromString("http"))))
 		Expect(s.ProgressDeadlineSeconds).To(Equal(int32(600)))
+		Expect(s.DrainDelay).To(Equal(dur(10 * time.Second)))
 		Expect(s.Analysis.Interval).To(Equal(dur(time.Minute)))
 		Expect(s.Analysis.FailureLimit).To(Equal(int32(2)))
 		Expect(s.Analysis.ErrorLimit).To(Equal(int32(5)))

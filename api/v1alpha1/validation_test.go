@@ -106,6 +106,9 @@ var _ = Describe("Canary validation", func() {
 				c.Spec.TargetRef.Name = "a234567890123456789012345678901234567890123456789012345"
 			},
 			"spec.targetRef.name", "must be at most 52 characters: Sluice derives names"),
+		Entry("a drain delay over an hour",
+			func(c *v1alpha1.Canary) { c.Spec.DrainDelay = dur(2 * time.Hour) },
+			"spec.drainDelay", "drainDelay must be between 0s and 1h"),
 		Entry("a service port of 0",
 			func(c *v1alpha1.Canary) { c.Spec.Service.Port = 0 },
 			"spec.service.port", "greater than or equal to 1"),

@@ -161,8 +161,9 @@ func (m *canaryMachine) hop() bool {
 		return m.finishInit()
 	case !m.inFlight(), m.st.AbortedAt != nil:
 		// Why: a rolled-back revision stays rolled back until a new revision
-		// or a retry command; a stable Canary waits for a new revision.
-		return false
+		// or a retry command; a stable Canary waits for a new revision. Both
+		// only drain the canary.
+		return m.startDrain()
 	case m.st.PromotingAt != nil:
 		return m.advancePromotion()
 	}
@@ -230,6 +231,8 @@ func (m *canaryMachine) resetRelease(rev string) {
 	m.st.CurrentStep = 0
 	m.st.StepStartedAt = nil
 	m.st.PromotingAt = nil
+	m.st.CanaryFullAt = nil
+	m.st.DrainStartedAt = nil
 	m.st.PausedAt = nil
 	m.st.AbortedAt = nil
 	m.st.AbortReason = ""

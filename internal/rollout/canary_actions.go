@@ -13,10 +13,11 @@ import (
 // primary, then the canary's size.
 func (m *canaryMachine) actions() []Action {
 	var out []Action
-	if w, ok := m.desiredWeight(); ok && !m.obs.Route.carries(w) {
+	w, hasWeight := m.desiredWeight()
+	if hasWeight && !m.obs.Route.carries(w) {
 		out = append(out, SetWeight{Weight: w})
 	}
-	if rev := m.primaryRevision(); !m.obs.Primary.Exists || m.obs.Primary.Revision != rev {
+	if rev := m.primaryRevision(); m.primaryMayChange(rev, w) {
 		out = append(out, EnsurePrimary{Revision: rev})
 	}
 	if r, ok := m.canaryReplicas(); ok && m.obs.Target.DesiredReplicas != r {
@@ -26,16 +27,43 @@ func (m *canaryMachine) actions() []Action {
 }
 
 // primaryRevision is the revision the primary must run: the target's until
-// initialized, the canary's while promoting, the stable one otherwise (which
-// also restores it after a rollback during a promotion).
+// initialized, the canary's once a promotion has put all traffic on the
+// canary, the stable one otherwise (which also restores it after a rollback
+// during a promotion).
 func (m *canaryMachine) primaryRevision() string {
 	switch {
 	case m.st.StableRevision == "":
 		return m.obs.Target.Revision
-	case m.inFlight() && m.st.AbortedAt == nil && m.st.PromotingAt != nil:
+	case m.inFlight() && m.st.AbortedAt == nil && m.st.PromotingAt != nil && m.st.CanaryFullAt != nil:
 		return m.st.CanaryRevision
 	}
 	return m.st.StableRevision
+}
+
+// primaryMayChange reports whether the primary must be written now to run
+// rev, given the weight w asked of the router. Why the gates: during a
+// promotion, and while a rollback restores the primary, its template changes
+// only while the router reports 100% on the canary, so that no pod serving
+// traffic is changed. Elsewhere the primary is created, or put back where it
+// stands: after someone changed it, after a new revision or a revert cut a
+// promotion short, or in a rollback whose canary has no ready pod to take
+// the traffic back. That is safe because a primary's strategy never takes a
+// pod away before its replacement is ready (workload.CopyStrategy).
+func (m *canaryMachine) primaryMayChange(rev string, w int32) bool {
+	p := m.obs.Primary
+	switch {
+	case !p.Exists:
+		return true
+	case p.Revision == rev:
+		return false
+	case !m.inFlight():
+		return true
+	case m.st.AbortedAt == nil && m.st.PromotingAt != nil:
+		return m.routeReads(100)
+	case m.st.AbortedAt == nil, !m.primaryTouched():
+		return true
+	}
+	return m.routeReads(100) || w != 100
 }
 
 // desiredWeight is the canary weight the router must carry, and false when
@@ -45,37 +73,83 @@ func (m *canaryMachine) desiredWeight() (int32, bool) {
 	case m.st.StableRevision == "":
 		// Why: create the route only once the primary can serve all of it.
 		return 0, m.obs.Primary.readyAt(m.obs.Target.Revision)
-	case !m.inFlight(), m.st.AbortedAt != nil:
+	case !m.inFlight():
 		return 0, true
+	case m.st.AbortedAt != nil:
+		return m.rollbackWeight(), true
 	case m.st.PromotingAt != nil:
-		// Why: the canary keeps its traffic until the primary can take it
-		// all; a canary promoted before it had any keeps none.
-		if m.obs.Primary.readyAt(m.st.CanaryRevision) || !m.trafficStarted() {
-			return 0, true
-		}
-		return stepWeight(m.spec.Steps, m.st.CurrentStep), true
+		return m.promotionWeight(), true
 	case !m.trafficStarted() && !m.gateOpen():
 		return 0, true
 	}
 	return stepWeight(m.spec.Steps, m.st.CurrentStep), true
 }
 
+// promotionWeight is the canary's weight during a promotion: its step's
+// weight until it is ready at the primary's size, then all of it until the
+// primary runs the new revision, ready, then none.
+func (m *canaryMachine) promotionWeight() int32 {
+	switch {
+	case m.st.DrainStartedAt != nil:
+		return 0
+	case m.st.CanaryFullAt != nil:
+		if m.obs.Primary.readyAt(m.st.CanaryRevision) {
+			return 0
+		}
+		return 100
+	case m.canaryFull():
+		return 100
+	case m.trafficStarted():
+		return stepWeight(m.spec.Steps, m.st.CurrentStep)
+	}
+	return 0
+}
+
+// rollbackWeight is the canary's weight after a rollback: none, except while
+// a primary that a promotion changed is being restored; then all of it, for
+// as long as the canary has ready pods to serve it.
+func (m *canaryMachine) rollbackWeight() int32 {
+	if !m.primaryTouched() || m.obs.Primary.readyAt(m.st.StableRevision) {
+		return 0
+	}
+	t := m.obs.Target
+	if t.readyAt(m.st.CanaryRevision) || m.routeReads(100) && t.ReadyReplicas > 0 {
+		return 100
+	}
+	return 0
+}
+
 // canaryReplicas is the size of the target Deployment, and false when Next
-// leaves it alone (before initialization it serves the user's traffic).
+// leaves it alone: before initialization (it serves the user's traffic), and
+// after a release until the router reported no traffic on it and the drain
+// delay passed.
 func (m *canaryMachine) canaryReplicas() (int32, bool) {
-	up := max(m.obs.Primary.DesiredReplicas, 1)
 	switch {
 	case m.st.StableRevision == "":
 		return 0, false
-	case !m.inFlight(), m.st.AbortedAt != nil:
+	case m.inFlight() && m.st.AbortedAt == nil:
+		return m.canarySize(), true
+	case m.drained():
 		return 0, true
-	case m.st.PromotingAt != nil:
-		// Why: the canary serves until the router reports it has no weight.
-		if m.obs.Primary.readyAt(m.st.CanaryRevision) && m.obs.Route.carries(0) {
-			return 0, true
-		}
 	}
-	return up, true
+	return 0, false
+}
+
+// canarySize is the canary's size during a release: the primary's current
+// size. Why not less at a small weight: the canary takes all traffic during
+// a promotion, and only a canary at full size, ready, may. When an
+// autoscaler owns the canary's replicas, Sluice scales it from zero to the
+// primary's size and, for a promotion, up to it again; in between the count
+// is the autoscaler's.
+func (m *canaryMachine) canarySize() int32 {
+	full, t := max(m.obs.Primary.DesiredReplicas, 1), m.obs.Target
+	switch {
+	case !t.Autoscaled, t.DesiredReplicas == 0:
+		return full
+	case m.st.PromotingAt != nil && m.st.CanaryFullAt == nil:
+		return max(t.DesiredReplicas, full)
+	}
+	return t.DesiredReplicas
 }
 
 // hooksToRun returns the hooks whose turn it is and that have not finished
@@ -97,8 +171,7 @@ func (m *canaryMachine) hookStage() (v1alpha1.CanaryHookType, bool) {
 	case m.st.AbortedAt != nil:
 		return v1alpha1.HookRollback, true
 	case m.st.PromotingAt != nil:
-		done := m.obs.Primary.readyAt(rev) && m.obs.Route.carries(0)
-		return v1alpha1.HookPostRollout, done
+		return v1alpha1.HookPostRollout, m.st.DrainStartedAt != nil
 	case m.st.PausedAt != nil:
 		return "", false
 	case !m.trafficStarted():
@@ -124,14 +197,32 @@ func (m *canaryMachine) requeue() time.Duration {
 	switch {
 	case m.st.StableRevision == "":
 		at = append(at, poll)
-	case !m.inFlight(), m.st.PausedAt != nil:
-	case m.st.AbortedAt != nil:
+	case !m.inFlight(), m.st.AbortedAt != nil:
+		at = append(at, m.drainTimers(poll)...)
+	case m.st.PausedAt != nil:
+	case m.st.DrainStartedAt != nil:
+		at = append(at, m.drainEnd())
 	case m.st.PromotingAt != nil:
 		at = append(at, poll, m.st.PromotingAt.Add(m.progressDeadline()))
 	default:
 		at = m.releaseTimers(poll)
 	}
 	return soonest(m.now.Time, at)
+}
+
+// drainTimers are the moments a release at rest or rolled back may move: a
+// poll while the router has yet to report 0% (or a changed primary to be
+// restored), the end of the drain delay.
+func (m *canaryMachine) drainTimers(poll time.Time) []time.Time {
+	switch d := m.st.DrainStartedAt; {
+	case m.obs.Target.DesiredReplicas == 0:
+		return nil
+	case d == nil:
+		return []time.Time{poll}
+	case !m.drained():
+		return []time.Time{m.drainEnd()}
+	}
+	return nil
 }
 
 // releaseTimers are the moments a running release may move on its own.

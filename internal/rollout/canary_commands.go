@@ -151,6 +151,11 @@ func (m *canaryMachine) retry() (string, bool) {
 	if m.obs.Target.Revision != rev {
 		return fmt.Sprintf("the target no longer holds revision %s", rev), false
 	}
+	if m.primaryTouched() && !m.trafficOffCanary() {
+		// Why: the canary carries the traffic while the primary gets its
+		// stable template back; a retry now would take the traffic off it.
+		return fmt.Sprintf("the primary is still being restored to revision %s; retry once it is", m.st.StableRevision), false
+	}
 	m.resetRelease(rev)
 	return fmt.Sprintf("revision %s restarts from step 0", rev), true
 }

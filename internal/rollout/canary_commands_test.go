@@ -71,15 +71,15 @@ func TestCanaryCommands(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(5 * time.Minute)))
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)), "the weight stays at the current step's")
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}), "the ready canary takes all traffic first")
 		},
 	}, {
-		name: "roll back on abort: all traffic to the primary at once, canary to zero, stalled",
+		name: "roll back on abort: all traffic to the primary at once, the canary kept until drained, stalled",
 		spec: spec, status: releasing(2, time.Minute), obs: commanded(5*time.Minute, 50, v1alpha1.CommandAbort),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).To(Equal(stamp(5 * time.Minute)))
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAborted))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}, ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonAborted))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
@@ -128,7 +128,7 @@ func TestCanaryCommands(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.PromotingAt).To(BeNil())
 			g.Expect(d.Status.LastCommand.Message).To(ContainSubstring("retry"))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(BeEmpty(), "the canary drains before it is scaled down")
 		},
 	}, {
 		name: "restart a rolled-back revision from step 0 on retry",

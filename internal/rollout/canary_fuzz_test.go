@@ -137,7 +137,9 @@ func checkInvariants(g Gomega, spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStat
 	for _, a := range d.Actions {
 		if sw, ok := a.(SetWeight); ok {
 			g.Expect(sw.Weight).To(And(BeNumerically(">=", 0), BeNumerically("<=", 100)), "weight out of range")
-			if st.AbortedAt != nil && canaryInFlight(st) {
+			if st.AbortedAt != nil && canaryInFlight(st) && (st.CanaryFullAt == nil || st.DrainStartedAt != nil) {
+				// (While a primary a promotion changed is restored, the
+				// canary carries all traffic: see checkHandover.)
 				g.Expect(sw.Weight).To(BeZero(), "weight above 0 after a rollback")
 			}
 		}
@@ -170,6 +172,7 @@ func checkInvariants(g Gomega, spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStat
 	if st.StableRevision != cur.StableRevision && cur.StableRevision != "" {
 		g.Expect(eventReasons(d.Events)).To(ContainElement(EventPromoted), "stable revision changed without a promotion")
 	}
+	checkHandover(g, spec, obs, d)
 	g.Expect(len(st.History)).To(BeNumerically("<=", v1alpha1.MaxDecisionRecords))
 	g.Expect(st.Conditions).To(HaveLen(4))
 	for _, c := range st.Conditions {

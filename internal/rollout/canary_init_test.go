@@ -46,17 +46,18 @@ func TestCanaryInitialization(t *testing.T) {
 			g.Expect(d.Status.StableRevision).To(BeEmpty())
 		},
 	}, {
-		name: "become stable and ready once the router reports all traffic on the ready primary, then scale the canary down",
+		name: "become stable and ready once the router reports all traffic on the ready primary, then drain the target",
 		spec: spec, obs: fresh(deployment("v1", 3), RouteState{Exists: true}),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventInitialized}))
+			g.Expect(d.Actions).To(BeEmpty(), "the target is scaled down after the drain delay")
+			g.Expect(d.Status.DrainStartedAt).NotTo(BeNil())
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventInitialized, EventDraining}))
 			g.Expect(d.Status.History).To(HaveLen(1))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(condition(d.Status, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionTrue))
-			g.Expect(d.RequeueAfter).To(BeZero())
+			g.Expect(d.RequeueAfter).To(Equal(DefaultDrainDelay + time.Second))
 		},
 	}, {
 		name: "wait for the target (Reconciling, not Stalled) and change nothing when the target Deployment is missing",

@@ -77,8 +77,9 @@ func TestCanaryTargetLost(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).NotTo(BeNil())
-			g.Expect(d.Events).To(BeEmpty(), "the abort is not applied a second time")
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}), "the rolled-back canary is scaled down")
+			g.Expect(eventReasons(d.Events)).NotTo(ContainElement(EventCommandApplied), "the abort is not applied a second time")
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventDraining}), "the rolled-back canary drains, then is scaled down")
+			g.Expect(d.Status.DrainStartedAt).NotTo(BeNil())
 		},
 	}, {
 		name: "give the returned target no traffic before its pods are ready",

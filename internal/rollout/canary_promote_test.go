@@ -5,7 +5,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
@@ -19,80 +18,7 @@ func promoting() v1alpha1.CanaryStatus {
 
 func TestCanaryPromotion(t *testing.T) {
 	spec := canarySpec(weightStep(10), weightStep(50))
-	primaryAt := func(d time.Duration, w int32, primary WorkloadState) CanaryObserved {
-		o := observed(d, w)
-		o.Primary = primary
-		return o
-	}
-	post := withHooks(spec, hook("smoke", v1alpha1.HookPostRollout))
 	runCanaryCases(t, []canaryCase{{
-		name: "give the primary the canary's template and keep the canary's weight meanwhile",
-		spec: spec, status: promoting(), obs: primaryAt(2*time.Minute, 50, deployment("v1", 3)),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
-			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhasePromoting))
-			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonPromoting))
-			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
-		},
-	}, {
-		name: "wait for every primary pod of the new revision before moving traffic",
-		spec: spec, status: promoting(),
-		obs: primaryAt(2*time.Minute, 50, WorkloadState{Exists: true, Revision: "v2", DesiredReplicas: 3, ReadyReplicas: 2}),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(BeEmpty())
-			g.Expect(d.Status.PromotingAt).NotTo(BeNil())
-		},
-	}, {
-		name: "send all traffic back to the primary once it runs the new revision, ready",
-		spec: spec, status: promoting(), obs: primaryAt(2*time.Minute, 50, deployment("v2", 3)),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
-			g.Expect(d.Status.StableRevision).To(Equal("v1"))
-		},
-	}, {
-		name: "finish the promotion once the router reports all traffic on the primary, and scale the canary to zero",
-		spec: spec, status: promoting(), obs: primaryAt(2*time.Minute, 0, deployment("v2", 3)),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Status.StableRevision).To(Equal("v2"))
-			g.Expect(d.Status.CanaryRevision).To(BeEmpty())
-			g.Expect(d.Status.PromotingAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPromoted}))
-			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
-			g.Expect(condition(d.Status, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionTrue))
-			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
-		},
-	}, {
-		name: "run post-rollout hooks once traffic is back on the promoted primary",
-		spec: post, status: promoting(), obs: primaryAt(2*time.Minute, 0, deployment("v2", 3)),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
-			g.Expect(d.Status.Hooks).To(Equal([]v1alpha1.HookStatus{running("smoke", v1alpha1.HookPostRollout, 2*time.Minute)}))
-			g.Expect(d.Status.StableRevision).To(Equal("v1"))
-		},
-	}, {
-		name: "finish the promotion even when a post-rollout hook failed, with a warning",
-		spec: post, status: promoting(), obs: func() CanaryObserved {
-			o := primaryAt(2*time.Minute, 0, deployment("v2", 3))
-			o.Hooks = []v1alpha1.HookStatus{hookRun("smoke", v1alpha1.HookPostRollout, "v2", v1alpha1.HookFailed)}
-			return o
-		}(),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Status.StableRevision).To(Equal("v2"))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventPromoted}))
-			g.Expect(d.Status.Hooks).To(HaveLen(1))
-		},
-	}, {
-		name: "roll back, restoring the stable template, when the primary is not ready within the deadline",
-		spec: spec, status: promoting(),
-		obs: primaryAt(11*time.Minute, 50, WorkloadState{Exists: true, Revision: "v2", DesiredReplicas: 3, ReadyReplicas: 1}),
-		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Status.PromotingAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}, EnsurePrimary{Revision: "v1"},
-				ScaleCanary{Replicas: 0}}))
-		},
-	}, {
 		name:   "wait for confirm-promotion hooks before promoting",
 		spec:   withHooks(spec, hook("approve", v1alpha1.HookConfirmPromotion)),
 		status: releasing(1, -1), obs: observed(time.Minute, 50),
@@ -186,9 +112,10 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookFailed)),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(BeEmpty(), "the canary had no traffic, and drains before it is scaled down")
+			g.Expect(d.Status.DrainStartedAt).NotTo(BeNil())
 			g.Expect(d.Status.Hooks).To(ContainElement(running("cleanup", v1alpha1.HookRollback, time.Minute)))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack, EventDraining}))
 		},
 	}})
 }

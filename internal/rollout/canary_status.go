@@ -19,6 +19,10 @@ func (m *canaryMachine) health() health {
 	case !m.inFlight():
 		return health{ready: true, reason: v1alpha1.ReasonSucceeded,
 			message: fmt.Sprintf("revision %s is stable and serves all traffic", st.StableRevision)}
+	case st.AbortedAt != nil && m.primaryTouched() && !m.trafficOffCanary():
+		return health{stalled: true, reason: abortReason(*st), message: fmt.Sprintf(
+			"revision %s was rolled back (%s); the canary keeps the traffic until the primary runs %s again, ready (%d/%d)",
+			st.CanaryRevision, abortReason(*st), st.StableRevision, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas)}
 	case st.AbortedAt != nil:
 		return health{stalled: true, reason: abortReason(*st), message: fmt.Sprintf(
 			"revision %s was rolled back (%s); all traffic is on %s; push a new revision or run retry",
@@ -40,8 +44,7 @@ func (m *canaryMachine) waitingFor() (string, string) {
 		return v1alpha1.ReasonPaused, fmt.Sprintf("paused at %s since %s; resume to continue",
 			stepName(m.spec.Steps, step), st.PausedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	case st.PromotingAt != nil:
-		return v1alpha1.ReasonPromoting, fmt.Sprintf("promoting revision %s: primary %d/%d ready, canary weight %d",
-			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.reportedWeight())
+		return v1alpha1.ReasonPromoting, fmt.Sprintf("promoting revision %s: %s", rev, m.promotionProgress())
 	case !m.trafficStarted() && !t.readyAt(rev), m.trafficStarted() && t.ReadyReplicas == 0:
 		return v1alpha1.ReasonWaitingForReady, fmt.Sprintf("waiting for canary %s to be ready (%d/%d)",
 			rev, t.ReadyReplicas, t.DesiredReplicas)

@@ -50,8 +50,8 @@ func TestCanaryReleaseStart(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).To(Equal(stamp(10 * time.Minute)))
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventRolledBack}))
+			g.Expect(d.Actions).To(BeEmpty(), "the canary drains before it is scaled down")
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventRolledBack, EventDraining}))
 			g.Expect(d.Events[0].Type).To(Equal(EventWarning))
 		},
 	}, {
@@ -86,7 +86,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CanaryRevision).To(BeEmpty())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}, ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}), "the canary drains before it is scaled down")
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventReleaseCanceled}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 		},
@@ -166,7 +166,7 @@ func TestCanarySteps(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}, ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
 		},
 	}, {
 		name: "keep a step going when only some canary pods are ready",
@@ -185,7 +185,7 @@ func TestCanarySteps(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventStepAdvanced, EventPromoting}))
 		},
 	}})

@@ -17,6 +17,8 @@ const (
 	EventAnalysisFailed      = "AnalysisFailed"
 	EventProviderUnavailable = "ProviderUnavailable"
 	EventPromoting           = "Promoting"
+	EventTrafficOnCanary     = "TrafficOnCanary"
+	EventDraining            = "Draining"
 	EventPromoted            = "Promoted"
 	EventRolledBack          = "RolledBack"
 	EventHookSucceeded       = "HookSucceeded"

@@ -20,12 +20,22 @@ type WorkloadState struct {
 	// ReadyReplicas counts ready pods of Revision; the shell reports 0 while
 	// the Deployment's controller has not observed its latest generation.
 	ReadyReplicas int32
+	// Rolling is true while the Deployment has not settled at its current
+	// template: its controller has not observed the latest spec, pods of an
+	// older template remain, or fewer pods than wanted are available. A
+	// Deployment that is rolling is never "ready", however many pods are.
+	Rolling bool
+	// Autoscaled is true when a HorizontalPodAutoscaler owns the
+	// Deployment's replicas: Next then writes them only when it must (see
+	// canaryReplicas), and the shell never writes the primary's.
+	Autoscaled bool
 }
 
-// readyAt reports whether the Deployment runs rev with every wanted pod ready.
+// readyAt reports whether the Deployment runs rev, settled, with every wanted
+// pod ready: a pod set traffic may move to.
 func (w WorkloadState) readyAt(rev string) bool {
 	return w.Exists && rev != "" && w.Revision == rev && w.DesiredReplicas > 0 &&
-		w.ReadyReplicas >= w.DesiredReplicas
+		w.ReadyReplicas >= w.DesiredReplicas && !w.Rolling
 }
 
 // RouteState is what the router reports.

@@ -11,7 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -33,10 +35,14 @@ type Copy struct {
 	Labels map[string]string
 	// Replicas the copy runs.
 	Replicas int32
-	// Target is the user's Deployment: its namespace, strategy and timing
-	// settings (minReadySeconds, revisionHistoryLimit,
-	// progressDeadlineSeconds) are carried over to the copy. Its own labels
-	// and annotations are not: tools such as Argo CD track objects by them.
+	// Autoscaled leaves the copy's replicas to an autoscaler: Replicas is
+	// written only when the copy is created.
+	Autoscaled bool
+	// Target is the user's Deployment: its namespace and timing settings
+	// (minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds) are
+	// carried over to the copy, its strategy as CopyStrategy says. Its own
+	// labels and annotations are not: tools such as Argo CD track objects by
+	// them.
 	Target *appsv1.Deployment
 	// Owner is the Canary or BlueGreen the copy belongs to.
 	Owner client.Object
@@ -100,7 +106,7 @@ func (cp Copy) Deployment() *appsv1.Deployment {
 	}
 	if t := cp.Target; t != nil {
 		d.Namespace = t.Namespace
-		d.Spec.Strategy = *t.Spec.Strategy.DeepCopy()
+		d.Spec.Strategy = CopyStrategy(t.Spec.Strategy)
 		d.Spec.MinReadySeconds = t.Spec.MinReadySeconds
 		d.Spec.RevisionHistoryLimit = t.Spec.RevisionHistoryLimit
 		d.Spec.ProgressDeadlineSeconds = t.Spec.ProgressDeadlineSeconds
@@ -111,14 +117,49 @@ func (cp Copy) Deployment() *appsv1.Deployment {
 	return d
 }
 
+// DefaultMaxSurge is the maxSurge of a copy whose target does not set one
+// (a Recreate target, or a RollingUpdate one left to the API's default).
+var DefaultMaxSurge = intstr.FromString("25%")
+
+// CopyStrategy is the strategy of a copy of a Deployment whose strategy is
+// target: always RollingUpdate with maxUnavailable 0, keeping the target's
+// maxSurge when it sets one above zero, else DefaultMaxSurge. Why: a copy
+// must never have fewer ready pods than it wants, whatever the user's
+// Deployment says. Sluice only changes a copy's template while it serves no
+// traffic, so a Recreate target would be safe in a promotion; but a copy
+// that drifted is put back in place, under traffic, and a Recreate there
+// would leave the Service with no pod at all. (Two versions run side by side
+// in every Canary release anyway: the canary and the primary.)
+func CopyStrategy(target appsv1.DeploymentStrategy) appsv1.DeploymentStrategy {
+	surge := DefaultMaxSurge
+	if ru := target.RollingUpdate; target.Type != appsv1.RecreateDeploymentStrategyType && ru != nil &&
+		ru.MaxSurge != nil && ru.MaxSurge.String() != "0" && ru.MaxSurge.String() != "0%" {
+		surge = *ru.MaxSurge
+	}
+	zero := intstr.FromInt32(0)
+	return appsv1.DeploymentStrategy{
+		Type:          appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &zero},
+	}
+}
+
 // EnsureDeployment creates the copy or brings it in line with server-side
 // apply. An unchanged copy is not written (the API server drops a no-op
 // apply). A Deployment of that name not controlled by the copy's owner is a
 // *NotOwnedError and is left alone.
 func EnsureDeployment(ctx context.Context, c client.Client, cp Copy) error {
 	d := cp.Deployment()
-	if err := checkOwned(ctx, c, &appsv1.Deployment{}, client.ObjectKeyFromObject(d), cp.Owner); err != nil {
+	existing := &appsv1.Deployment{}
+	if err := checkOwned(ctx, c, existing, client.ObjectKeyFromObject(d), cp.Owner); err != nil {
 		return err
+	}
+	if cp.Autoscaled && existing.UID != "" {
+		// Why: the autoscaler owns the count; an apply must neither set it
+		// nor, by leaving it out, reset it.
+		if err := handOverReplicas(ctx, c, existing); err != nil {
+			return err
+		}
+		d.Spec.Replicas = nil
 	}
 	if err := apply(ctx, c, d, cp.Owner); err != nil {
 		return fmt.Errorf("apply Deployment %s/%s: %w", d.Namespace, d.Name, err)
@@ -169,16 +210,26 @@ func apply(ctx context.Context, c client.Client, obj client.Object, owner client
 		}
 		obj.SetOwnerReferences([]metav1.OwnerReference{ref})
 	}
+	u, err := toApplyConfiguration(obj)
+	if err != nil {
+		return err
+	}
+	return c.Apply(ctx, u, client.FieldOwner(FieldManager), client.ForceOwnership)
+}
+
+// toApplyConfiguration turns a typed object into an apply configuration
+// holding exactly the fields it sets.
+func toApplyConfiguration(obj client.Object) (runtime.ApplyConfiguration, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
-		return fmt.Errorf("encode: %w", err)
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	u := &unstructured.Unstructured{}
 	if err := json.Unmarshal(data, &u.Object); err != nil {
-		return fmt.Errorf("decode: %w", err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	pruneServerFields(u.Object)
-	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership)
+	return client.ApplyConfigurationFromUnstructured(u), nil
 }
 
 // pruneServerFields removes what encoding a typed object adds but a client

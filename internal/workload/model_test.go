@@ -113,10 +113,42 @@ func TestCopyDeployment(t *testing.T) {
 			g.Expect(d.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app", "podinfo"))
 			g.Expect(d.Spec.Template).To(Equal(target.Spec.Template), "the template minus the extra labels is the user's")
 			g.Expect(d.Annotations).To(HaveKeyWithValue(workload.AnnotationRevision, workload.Revision(&target.Spec.Template)))
-			g.Expect(d.Spec.Strategy.Type).To(Equal(appsv1.RecreateDeploymentStrategyType))
+			g.Expect(d.Spec.Strategy).To(Equal(workload.CopyStrategy(target.Spec.Strategy)), "never the target's Recreate")
 			g.Expect(d.Spec.MinReadySeconds).To(Equal(int32(5)))
 			g.Expect(target.Spec.Template.Labels).NotTo(HaveKey(workload.LabelWorkload), "the user's template is not modified")
 			g.Expect(target.Spec.Selector.MatchLabels).To(HaveLen(1), "the user's selector is not modified")
+		})
+	}
+}
+
+func TestCopyStrategy(t *testing.T) {
+	surge := func(v intstr.IntOrString) appsv1.DeploymentStrategy {
+		zero := intstr.FromInt32(0)
+		return appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &v, MaxUnavailable: &zero}}
+	}
+	rolling := func(maxSurge, maxUnavailable intstr.IntOrString) appsv1.DeploymentStrategy {
+		return appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &maxSurge, MaxUnavailable: &maxUnavailable}}
+	}
+	tests := []struct {
+		name   string
+		target appsv1.DeploymentStrategy
+		want   appsv1.DeploymentStrategy
+	}{
+		{"turn Recreate into a rolling update that never takes a pod away first",
+			appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}, surge(intstr.FromString("25%"))},
+		{"keep the target's maxSurge and force maxUnavailable to 0",
+			rolling(intstr.FromInt32(2), intstr.FromString("50%")), surge(intstr.FromInt32(2))},
+		{"use 25% when the target's maxSurge is 0 (it relies on maxUnavailable)",
+			rolling(intstr.FromInt32(0), intstr.FromInt32(1)), surge(intstr.FromString("25%"))},
+		{"use 25% when the target's maxSurge is 0%",
+			rolling(intstr.FromString("0%"), intstr.FromInt32(1)), surge(intstr.FromString("25%"))},
+		{"use 25% for an empty strategy", appsv1.DeploymentStrategy{}, surge(intstr.FromString("25%"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(workload.CopyStrategy(tt.target)).To(Equal(tt.want))
 		})
 	}
 }

@@ -53,7 +53,7 @@ var _ = Describe("The canary scenario", Ordered, func() {
 		res := release(ctx, sc, "v2")
 		Expect(res.Got).To(Equal(sandbox.Promoted), "reason %q, judge %s: %s", res.Reason, res.Judge, res.JudgeSummary)
 		Expect(res.Steps).To(Equal([]int32{5, 25, 50}))
-		Expect(res.Weights).To(Equal([]int32{0, 5, 25, 50, 0}), "every step's weight in turn, then the primary takes over")
+		Expect(res.Weights).To(Equal([]int32{0, 5, 25, 50, 100, 0}), "every step's weight in turn, all of it on the canary while the primary takes the new version, then the primary takes over")
 		Expect(res.Judge).NotTo(Equal(v1alpha1.JudgeRollback))
 		Expect(res.Served).To(HaveKey("v2"))
 		expectSound(res)

@@ -358,8 +358,11 @@ type state struct {
 	aborted  bool
 	reason   string
 	step     int32 // Canary: current step
-	analysis *v1alpha1.AnalysisStatus
-	steps    []v1alpha1.CanaryStep
+	// canaryFull is true once a Canary's promotion put all traffic on the
+	// canary (status.canaryFullAt), until the release ends.
+	canaryFull bool
+	analysis   *v1alpha1.AnalysisStatus
+	steps      []v1alpha1.CanaryStep
 }
 
 func (r *Runner) state(ctx context.Context, kind, app string) (state, error) {
@@ -373,6 +376,7 @@ func (r *Runner) state(ctx context.Context, kind, app string) (state, error) {
 		return state{
 			phase: st.Phase, stable: st.StableRevision, inFlight: st.CanaryRevision, aborted: st.AbortedAt != nil,
 			reason: st.AbortReason, step: st.CurrentStep, analysis: st.Analysis, steps: c.Spec.Steps,
+			canaryFull: st.PromotingAt != nil || st.CanaryFullAt != nil,
 		}, nil
 	}
 	bg := &v1alpha1.BlueGreen{}
@@ -622,7 +626,15 @@ func passedWeight(st state, rev string) int32 {
 // them once every step passed (while the primary takes over), and 0 when
 // status is about another revision or the release was rolled back.
 func reachedWeight(st state, rev string) int32 {
-	if st.inFlight != rev || st.aborted {
+	switch {
+	case st.inFlight != rev:
+		return 0
+	case st.canaryFull:
+		// A promotion moves all traffic to the canary, ready at full
+		// size, while the primary takes the new version; a rollback from
+		// there keeps it until the primary is back.
+		return 100
+	case st.aborted:
 		return 0
 	}
 	w := int32(0)

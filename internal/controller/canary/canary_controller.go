@@ -57,6 +57,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -139,5 +140,5 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Target:  func(o client.Object) string { return o.(*v1alpha1.Canary).Spec.TargetRef.Name },
 		Routes:  []client.Object{&istionetworking.VirtualService{}},
 		Route:   func(o client.Object) string { return traffic.RouteName(o.(*v1alpha1.Canary)) },
-	}, r, opts...)
+	}, r, append([]func(*builder.Builder){watchAutoscalers(mgr.GetClient())}, opts...)...)
 }

@@ -26,6 +26,9 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 			return err
 		}
 	}
+	if err := r.ensureAutoscaler(ctx, c, obs); err != nil {
+		return err
+	}
 	for _, a := range d.Actions {
 		log.V(1).Info("Carrying out action", "action", a.String(), "revision", d.Status.CanaryRevision,
 			"step", d.Status.CurrentStep, "weight", d.Status.CanaryWeight)
@@ -68,6 +71,7 @@ func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs 
 		replicas = workload.DesiredReplicas(obs.primary)
 	}
 	cp := workload.PrimaryCopy(c, obs.target, max(replicas, 1))
+	cp.Autoscaled = obs.autoscaler != nil
 	if workload.Revision(&obs.target.Spec.Template) != rev {
 		tmpl, err := r.primaryTemplateAt(ctx, obs.primary, rev)
 		if err != nil {
@@ -76,6 +80,21 @@ func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs 
 		cp.Template = *tmpl
 	}
 	return workload.EnsureDeployment(ctx, r.Client, cp)
+}
+
+// ensureAutoscaler gives the primary a copy of the user's autoscaler on the
+// target, so that the service keeps scaling between releases (the target
+// sits at zero replicas then, where an autoscaler does nothing), and deletes
+// the copy when the user's autoscaler is gone.
+func (r *Reconciler) ensureAutoscaler(ctx context.Context, c *v1alpha1.Canary, obs *observation) error {
+	name := workload.PrimaryName(c.Spec.TargetRef.Name)
+	if obs.autoscaler == nil {
+		return workload.DeleteAutoscaler(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: name}, c)
+	}
+	if obs.primary == nil {
+		return nil
+	}
+	return workload.EnsureAutoscaler(ctx, r.Client, workload.AutoscalerCopy(obs.autoscaler, name), c)
 }
 
 // primaryTemplateAt finds the pod template the primary ran at rev among its

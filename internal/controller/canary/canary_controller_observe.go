@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -23,6 +24,9 @@ type observation struct {
 	rollout.CanaryObserved
 	target  *appsv1.Deployment
 	primary *appsv1.Deployment
+	// autoscaler is the user's HorizontalPodAutoscaler on the target, nil
+	// without one.
+	autoscaler *autoscalingv2.HorizontalPodAutoscaler
 	// hookWait is how soon a hook run in progress wants another look.
 	hookWait time.Duration
 }
@@ -46,6 +50,13 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	if obs.primary, obs.Primary, err = release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
 		return nil, err
 	}
+	obs.Target.Rolling = rolling(obs.target)
+	obs.Primary.Rolling = rolling(obs.primary)
+	if obs.autoscaler, err = workload.FindAutoscaler(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
+		return nil, err
+	}
+	obs.Target.Autoscaled = obs.autoscaler != nil
+	obs.Primary.Autoscaled = obs.autoscaler != nil
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
@@ -64,6 +75,12 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 		obs.Check = r.check(ctx, c, now)
 	}
 	return obs, nil
+}
+
+// rolling reports whether a Deployment has yet to settle at its current
+// template (see rollout.WorkloadState.Rolling); false for a missing one.
+func rolling(d *appsv1.Deployment) bool {
+	return d != nil && !workload.ReadinessOf(d).Complete()
 }
 
 // routeState reads the canary weight the router reports. The router's typed

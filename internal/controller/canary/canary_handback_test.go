@@ -17,29 +17,12 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
 )
 
 func getService(ns, name string) *corev1.Service {
 	svc := &corev1.Service{}
 	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc)).To(Succeed())
 	return svc
-}
-
-// setNeverReady makes the Deployment stand-in report the target's pods
-// ready (false) or not (true).
-func setNeverReady(ns string, never bool) {
-	d := getDeployment(ns, target)
-	patch := client.MergeFrom(d.DeepCopy())
-	if d.Annotations == nil {
-		d.Annotations = map[string]string{}
-	}
-	if never {
-		d.Annotations[rig.AnnotationNeverReady] = "true"
-	} else {
-		delete(d.Annotations, rig.AnnotationNeverReady)
-	}
-	ExpectWithOffset(1, k8s.Patch(ctx, d, patch)).To(Succeed())
 }
 
 func deleteCanary(ns string) {
@@ -60,7 +43,7 @@ var _ = Describe("Deleting a Canary", func() {
 		Expect(getService(ns, target).Spec.Selector).To(HaveKeyWithValue(workload.LabelWorkload, workload.PrimaryName(target)))
 
 		By("deleting it while the target's pods cannot become ready")
-		setNeverReady(ns, true)
+		setNeverReady(ns, target, true)
 		deleteCanary(ns)
 		Eventually(func(g Gomega) {
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(Equal(int32(3)), "scaled to the primary's size")
@@ -78,7 +61,7 @@ var _ = Describe("Deleting a Canary", func() {
 		}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 
 		By("letting the target's pods become ready")
-		setNeverReady(ns, false)
+		setNeverReady(ns, target, false)
 		Eventually(func() bool { return canaryGone(ns) }).Should(BeTrue())
 		apex := getService(ns, target)
 		Expect(apex.OwnerReferences).To(BeEmpty(), "the apex Service is kept, not garbage-collected")

@@ -35,8 +35,8 @@ var _ = Describe("A Canary release", func() {
 		}).Should(Succeed())
 		seen := weights.Stop()
 
-		By("having sent the canary 10% then 50%, then all traffic back to the promoted primary")
-		Expect(seen).To(Equal([]int32{0, 10, 50, 0}))
+		By("having sent the canary 10%, 50%, all traffic while the primary took v2, then all traffic back to the primary")
+		Expect(seen).To(Equal([]int32{0, 10, 50, 100, 0}))
 		primary = getDeployment(ns, workload.PrimaryName(target))
 		Expect(primary.Spec.Template.Spec.Containers[0].Image).To(Equal("podinfo:v2"))
 		Expect(*primary.Spec.Replicas).To(Equal(int32(3)))

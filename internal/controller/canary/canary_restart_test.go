@@ -43,7 +43,7 @@ var _ = Describe("An operator restart", func() {
 		}).Should(Succeed())
 
 		seen := weights.Stop()
-		Expect(seen).To(Equal([]int32{40, 70, 0}), "it carries on from 40%%: never back to 10%% or 0 before promotion")
+		Expect(seen).To(Equal([]int32{40, 70, 100, 0}), "it carries on from 40%%: never back to 10%% or 0 before promotion")
 		after := getCanary(ns)
 		Expect(after.Status.History[0].Time.Time).To(BeTemporally("<=", before.Status.StepStartedAt.Time),
 			"the history written before the restart is kept")

@@ -30,10 +30,16 @@ func newNamespace() string {
 
 // newTarget creates the user's Deployment.
 func newTarget(ns, image string, replicas int32) *appsv1.Deployment {
+	return newTargetWith(ns, image, replicas, appsv1.DeploymentStrategy{})
+}
+
+// newTargetWith creates the user's Deployment with a strategy.
+func newTargetWith(ns, image string, replicas int32, strategy appsv1.DeploymentStrategy) *appsv1.Deployment {
 	labels := map[string]string{"app": target}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
+			Strategy: strategy,
 			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
@@ -64,6 +70,7 @@ func newCanary(ns string, mutate ...func(*v1alpha1.Canary)) *v1alpha1.Canary {
 				{Pause: &v1alpha1.Pause{Duration: &metav1.Duration{Duration: time.Second}}},
 			},
 			ProgressDeadlineSeconds: 60,
+			DrainDelay:              &metav1.Duration{Duration: time.Second},
 		},
 	}
 	for _, m := range mutate {

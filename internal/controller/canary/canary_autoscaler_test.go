@@ -1,0 +1,93 @@
+package canary_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+// newAutoscaler creates the user's HorizontalPodAutoscaler on the target.
+func newAutoscaler(ns string) *autoscalingv2.HorizontalPodAutoscaler {
+	h := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target},
+			MinReplicas:    ptr.To[int32](2),
+			MaxReplicas:    10,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType,
+				Resource: &autoscalingv2.ResourceMetricSource{Name: "cpu",
+					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To[int32](80)}}}},
+		},
+	}
+	Expect(k8s.Create(ctx, h)).To(Succeed())
+	return h
+}
+
+func getAutoscaler(ns, name string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
+	h := &autoscalingv2.HorizontalPodAutoscaler{}
+	return h, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, h)
+}
+
+// scaleAsAutoscaler sets a Deployment's replicas the way an autoscaler does:
+// an update of that one field under a field manager of its own.
+func scaleAsAutoscaler(ns, name string, replicas int32) {
+	d := getDeployment(ns, name)
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Replicas = ptr.To(replicas)
+	Expect(k8s.Patch(ctx, d, patch, client.FieldOwner("horizontal-pod-autoscaler"))).To(Succeed())
+}
+
+var _ = Describe("A Canary on an autoscaled Deployment", func() {
+	It("gives the primary a copy of the autoscaler and never writes the primary's replicas", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 2)
+		user := newAutoscaler(ns)
+		newCanary(ns)
+		waitStable(ns)
+
+		By("copying the user's autoscaler onto the primary")
+		primaryName := workload.PrimaryName(target)
+		var copied *autoscalingv2.HorizontalPodAutoscaler
+		Eventually(func(g Gomega) {
+			var err error
+			copied, err = getAutoscaler(ns, primaryName)
+			g.Expect(err).NotTo(HaveOccurred())
+		}).Should(Succeed())
+		Expect(copied.Spec.ScaleTargetRef.Name).To(Equal(primaryName))
+		Expect(copied.Spec.MinReplicas).To(Equal(user.Spec.MinReplicas))
+		Expect(copied.Spec.MaxReplicas).To(Equal(user.Spec.MaxReplicas))
+		Expect(copied.Spec.Metrics).To(Equal(user.Spec.Metrics))
+		Expect(metav1.GetControllerOf(copied).Kind).To(Equal("Canary"))
+
+		By("the primary's autoscaler scaling it to 5, then a release of v2")
+		scaleAsAutoscaler(ns, primaryName, 5)
+		h := recordHandover(ns)
+		rev := setImage(ns, "podinfo:v2")
+		Eventually(func(g Gomega) {
+			g.Expect(getCanary(ns).Status.StableRevision).To(Equal(rev))
+			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+		}).Should(Succeed())
+		frames := h.Stop()
+		expectImageChangedUnder100(frames)
+		maxCanary := int32(0)
+		for _, f := range frames {
+			maxCanary = max(maxCanary, f.replicas)
+		}
+		Expect(maxCanary).To(Equal(int32(5)), "the canary is sized from the primary's current replicas: %+v", frames)
+		primary := getDeployment(ns, primaryName)
+		Expect(primary.Spec.Template.Spec.Containers[0].Image).To(Equal("podinfo:v2"))
+		Expect(*primary.Spec.Replicas).To(Equal(int32(5)), "the autoscaler's count survives the promotion")
+
+		By("deleting the user's autoscaler: the copy goes too")
+		Expect(k8s.Delete(ctx, user)).To(Succeed())
+		Eventually(func() error { _, err := getAutoscaler(ns, primaryName); return err }).Should(Satisfy(func(err error) bool {
+			return err != nil && client.IgnoreNotFound(err) == nil
+		}))
+	})
+})
