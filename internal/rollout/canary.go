@@ -205,6 +205,7 @@ func (m *canaryMachine) resetRelease(rev string) {
 	m.st.CanaryRevision = rev
 	m.st.CurrentStep = 0
 	m.st.StepStartedAt = nil
+	m.st.HeldWeight = nil
 	m.st.PromotingAt = nil
 	m.st.PausedAt = nil
 	m.st.AbortedAt = nil

@@ -53,11 +53,11 @@ func (m *canaryMachine) desiredWeight() (int32, bool) {
 		if m.obs.Primary.readyAt(m.st.CanaryRevision) || !m.trafficStarted() {
 			return 0, true
 		}
-		return stepWeight(m.spec.Steps, m.st.CurrentStep), true
+		return m.weight(), true
 	case !m.trafficStarted() && !m.gateOpen():
 		return 0, true
 	}
-	return stepWeight(m.spec.Steps, m.st.CurrentStep), true
+	return m.weight(), true
 }
 
 // canaryReplicas is the size of the target Deployment, and false when Next

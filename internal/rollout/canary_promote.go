@@ -35,6 +35,7 @@ func (m *canaryMachine) beginPromotion(why string) {
 	now := m.now
 	m.st.PromotingAt = &now
 	m.st.PausedAt = nil
+	m.st.HeldWeight = nil
 	m.record(EventNormal, EventPromoting, why+"; primary takes the new template")
 }
 
