@@ -9,10 +9,6 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// EventSpecChanged is the reason of the event that says how a release
-// adapted to an edit of its spec mid-release.
-const EventSpecChanged = "SpecChanged"
-
 // followSpec adapts the release to edits of its spec made since the last
 // reconcile. The rule: never raise a weight without a check passing under the
 // new spec, and never mix the judge's evidence from two judge specs.

@@ -23,6 +23,9 @@ const (
 	EventHookFailed          = "HookFailed"
 	EventCommandApplied      = "CommandApplied"
 	EventCommandIgnored      = "CommandIgnored"
+	// EventSpecChanged says how a release adapted to an edit of its spec
+	// mid-release: steps re-anchored, a weight held, judge evidence dropped.
+	EventSpecChanged = "SpecChanged"
 
 	// BlueGreen transitions.
 	EventPreviewReady       = "PreviewReady"
