@@ -268,8 +268,9 @@ func TestCommandsFromAnnotations(t *testing.T) {
 		"rollouts.sluice.dev/command.abort":      "3",
 		"rollouts.sluice.dev/command.pause":      "1",
 		"rollouts.sluice.dev/other":              "x",
+		"rollouts.sluice.dev/command.prmote":     "4",
 		"team":                                   "shop",
 	}), []v1alpha1.CommandStatus{{Name: v1alpha1.CommandPause, ID: "1"}})
 	g.Expect(got).To(Equal([]PendingCommand{{Name: v1alpha1.CommandAbort, ID: "3"},
-		{Name: v1alpha1.CommandPromote, ID: "2", By: "joe"}}), "abort first, the done pause skipped")
+		{Name: v1alpha1.CommandPromote, ID: "2", By: "joe"}}), "abort first, the done pause and the unknown name skipped")
 }
