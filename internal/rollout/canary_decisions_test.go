@@ -157,6 +157,34 @@ func TestCanarySpecEdits(t *testing.T) {
 	}})
 }
 
+func TestCanaryHoldsTheWeightWhenEveryEditedStepAsksForMore(t *testing.T) {
+	g := NewWithT(t)
+	before := analysed(canarySpec(weightStep(5), weightStep(20), weightStep(50)))
+	after := analysed(canarySpec(weightStep(30), weightStep(60)))
+	st := checked(releasing(1, time.Minute), lastCheck(v1alpha1.OutcomePassed, 90*time.Second))
+	st.StepsDigest, st.CanaryWeight = stepsDigest(before.Steps), 20
+
+	d := Next(after, st, observed(2*time.Minute, 20))
+	g.Expect(d.Status.HeldWeight).To(Equal(ptrTo(int32(20))))
+	g.Expect(d.Status.CurrentStep).To(BeZero())
+	g.Expect(d.Actions).To(BeEmpty(), "the weight stays at 20, not 30")
+	g.Expect(d.Status.StepStartedAt).To(Equal(stamp(2 * time.Minute)), "the held weight is in place: its clock runs")
+	g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Message).To(ContainSubstring("holding weight 20"))
+	expectReplaySafe(g, after, d, observed(2*time.Minute, 20))
+
+	noData := observed(3*time.Minute, 20)
+	noData.Check = check(v1alpha1.OutcomeNoData)
+	held := Next(after, d.Status, noData)
+	g.Expect(held.Status.HeldWeight).NotTo(BeNil(), "no data does not end the hold")
+	g.Expect(held.Actions).To(BeEmpty())
+
+	passed := observed(4*time.Minute, 20)
+	passed.Check = check(v1alpha1.OutcomePassed)
+	released := Next(after, held.Status, passed)
+	g.Expect(released.Status.HeldWeight).To(BeNil())
+	g.Expect(released.Actions).To(Equal([]Action{SetWeight{Weight: 30}}), "a check passed at 20 under the new steps")
+}
+
 func TestAnchorStep(t *testing.T) {
 	steps := []v1alpha1.CanaryStep{pauseStep(time.Minute), weightStep(10), pauseStep(time.Minute), weightStep(50)}
 	for _, c := range []struct {

@@ -55,6 +55,10 @@ func (m *canaryMachine) waitingFor() (string, string) {
 	}
 	s := m.spec.Steps[step]
 	switch {
+	case st.HeldWeight != nil:
+		return v1alpha1.ReasonAnalysing, fmt.Sprintf("steps edited: holding weight %d until a check passes "+
+			"under the new steps, then %s (%s): %s", m.weight(), stepName(m.spec.Steps, step), describeStep(s),
+			analysisSummary(m.spec.Analysis, st.Analysis))
 	case s.Pause != nil && s.Pause.Duration == nil:
 		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("%s pauses until promoted", stepName(m.spec.Steps, step))
 	case s.Pause != nil:
