@@ -168,7 +168,7 @@ func TestCanaryHoldsTheWeightWhenEveryEditedStepAsksForMore(t *testing.T) {
 	g.Expect(d.Status.HeldWeight).To(Equal(ptrTo(int32(20))))
 	g.Expect(d.Status.CurrentStep).To(BeZero())
 	g.Expect(d.Actions).To(BeEmpty(), "the weight stays at 20, not 30")
-	g.Expect(d.Status.StepStartedAt).To(Equal(stamp(2 * time.Minute)), "the held weight is in place: its clock runs")
+	g.Expect(d.Status.StepStartedAt).To(Equal(stamp(2*time.Minute)), "the held weight is in place: its clock runs")
 	g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Message).To(ContainSubstring("holding weight 20"))
 	expectReplaySafe(g, after, d, observed(2*time.Minute, 20))
 
