@@ -248,6 +248,15 @@ type CanaryStatus struct {
 	// +optional
 	StepsDigest string `json:"stepsDigest,omitempty"`
 
+	// HeldWeight, when set, caps the canary's weight: the steps were edited
+	// so that every step asks for more than the weight then in place, and
+	// the release holds that weight until a check passes under the new
+	// steps; then the first step runs.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	HeldWeight *int32 `json:"heldWeight,omitempty"`
+
 	// StepStartedAt is when the current step's clock started: once the router
 	// reported the step's weight in place.
 	// +optional

@@ -296,7 +296,7 @@ type AnalysisStatus struct {
 type CommandStatus struct {
 	// Name of the command.
 	Name Command `json:"name"`
-	// ID of the command, from the command-id annotation.
+	// ID of the command: the value of its annotation.
 	// +optional
 	ID string `json:"id,omitempty"`
 	// By names who gave the command, as the client reported it in the

@@ -4,9 +4,10 @@
 // on a terminal and print one line per change anywhere else.
 //
 // The plugin never changes a release itself. A command (promote, abort,
-// pause, ...) is a merge patch of two annotations, rollouts.sluice.dev/command
-// and a fresh rollouts.sluice.dev/command-id; the operator carries it out once
-// and records what it did in status.lastCommand. Everything shown comes from
+// pause, ...) is a merge patch of the command's own annotation,
+// rollouts.sluice.dev/command.<name>, set to a fresh command ID, and of its
+// .by annotation naming who gives it; the operator carries it out once and
+// records what it did in status.commands. Everything shown comes from
 // the object's status, the operator's single source of truth.
 //
 // The functions here take an io.Writer and a controller-runtime client, so

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,13 @@ func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueG
 	}
 	if st.ActiveRevision != cur.ActiveRevision && cur.ActiveRevision != "" {
 		g.Expect(eventReasons(d.Events)).To(ContainElement(EventPromoted), "active revision changed without a promotion")
+	}
+	// A failed check is final: only promote-override skips checks after one.
+	if cur.Analysis != nil && cur.Analysis.Failures > 0 && cur.PreviewRevision == st.PreviewRevision {
+		for _, e := range d.Events {
+			g.Expect(e.Reason == EventCommandApplied && strings.HasPrefix(e.Message, string(v1alpha1.CommandPromoteFull))).
+				To(BeFalse(), "promote-full skipped checks after a failed check: %v", d.Events)
+		}
 	}
 	if st.AbortedAt != nil && blueGreenInFlight(st) && live != st.ActiveColor &&
 		colour(st.ActiveColor).Revision == st.ActiveRevision && colour(st.ActiveColor).ReadyReplicas > 0 {

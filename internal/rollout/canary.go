@@ -230,6 +230,7 @@ func (m *canaryMachine) resetRelease(rev string) {
 	m.st.CanaryRevision = rev
 	m.st.CurrentStep = 0
 	m.st.StepStartedAt = nil
+	m.st.HeldWeight = nil
 	m.st.PromotingAt = nil
 	m.st.CanaryFullAt = nil
 	m.st.DrainStartedAt = nil

@@ -82,7 +82,7 @@ func (m *canaryMachine) desiredWeight() (int32, bool) {
 	case !m.trafficStarted() && !m.gateOpen():
 		return 0, true
 	}
-	return stepWeight(m.spec.Steps, m.st.CurrentStep), true
+	return m.weight(), true
 }
 
 // promotionWeight is the canary's weight during a promotion: its step's
@@ -100,7 +100,7 @@ func (m *canaryMachine) promotionWeight() int32 {
 	case m.canaryFull():
 		return 100
 	case m.trafficStarted():
-		return stepWeight(m.spec.Steps, m.st.CurrentStep)
+		return m.weight()
 	}
 	return 0
 }

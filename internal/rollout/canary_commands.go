@@ -97,6 +97,12 @@ func (m *canaryMachine) promoteStep() (string, bool) {
 		return "the canary has no traffic yet (waiting for ready pods and pre-rollout hooks)", false
 	}
 	m.st.PausedAt = nil
+	if m.st.HeldWeight != nil {
+		// Why: a person ends the hold of an edit; the step runs now.
+		m.st.HeldWeight = nil
+		m.st.StepStartedAt = nil
+		return "ended the hold at the weight in place; " + stepName(m.spec.Steps, m.st.CurrentStep) + " runs now", true
+	}
 	if int(m.st.CurrentStep) >= len(m.spec.Steps) {
 		m.beginPromotion("promote command after the last step")
 		return "promoting", true

@@ -9,10 +9,6 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// EventSpecChanged is the reason of the event that says how a release
-// adapted to an edit of its spec mid-release.
-const EventSpecChanged = "SpecChanged"
-
 // followSpec adapts the release to edits of its spec made since the last
 // reconcile. The rule: never raise a weight without a check passing under the
 // new spec, and never mix the judge's evidence from two judge specs.
@@ -48,10 +44,19 @@ func (m *canaryMachine) followSteps() {
 	}
 	in := min(m.reportedWeight(), m.cur.CanaryWeight)
 	from := m.st.CurrentStep
-	m.st.CurrentStep = anchorStep(m.spec.Steps, in)
+	at, fits := anchorStep(m.spec.Steps, in)
+	m.st.CurrentStep, m.st.HeldWeight = at, nil
 	msg := fmt.Sprintf("steps edited: re-anchored from step %d to %s (%s, weight %d), the highest weight not above "+
-		"the %d%% in place", from+1, stepName(m.spec.Steps, m.st.CurrentStep),
-		describeStep(m.spec.Steps[m.st.CurrentStep]), stepWeight(m.spec.Steps, m.st.CurrentStep), in)
+		"the %d%% in place", from+1, stepName(m.spec.Steps, at), describeStep(m.spec.Steps[at]),
+		stepWeight(m.spec.Steps, at), in)
+	if !fits {
+		// Why: every step asks for more than the weight in place; going to
+		// the first one would raise the weight on no check at all.
+		held := in
+		m.st.HeldWeight = &held
+		msg = fmt.Sprintf("steps edited: every step asks for more than the %d%% in place; holding %d%% until a "+
+			"check passes under the new steps, then %s (%s)", in, in, stepName(m.spec.Steps, at), describeStep(m.spec.Steps[at]))
+	}
 	if m.st.PromotingAt == nil {
 		m.st.StepStartedAt = nil
 		if a := m.st.Analysis; a != nil {
@@ -63,16 +68,37 @@ func (m *canaryMachine) followSteps() {
 }
 
 // anchorStep is the first step whose weight is the highest of the steps'
-// weights not above w, or 0 when every step asks for more than w (the
-// release then starts over from its first step, as a new release would).
-func anchorStep(steps []v1alpha1.CanaryStep, w int32) int32 {
+// weights not above w, and false (with step 0) when every step asks for more
+// than w.
+func anchorStep(steps []v1alpha1.CanaryStep, w int32) (int32, bool) {
 	best, at := int32(-1), int32(0)
 	for i := range int32(len(steps)) {
 		if sw := stepWeight(steps, i); sw <= w && sw > best {
 			best, at = sw, i
 		}
 	}
-	return at
+	return at, best >= 0
+}
+
+// weight is the canary weight the current step asks for, capped by a held
+// weight (see followSteps).
+func (m *canaryMachine) weight() int32 {
+	w := stepWeight(m.spec.Steps, m.st.CurrentStep)
+	if h := m.st.HeldWeight; h != nil && *h < w {
+		return *h
+	}
+	return w
+}
+
+// releaseHold ends a hold once a check passed at the held weight under the
+// new steps: the current step then runs at its own weight, with its own
+// clock and checks.
+func (m *canaryMachine) releaseHold() {
+	held := *m.st.HeldWeight
+	m.st.HeldWeight = nil
+	m.st.StepStartedAt = nil
+	m.record(EventNormal, EventSpecChanged, fmt.Sprintf("a check passed at the held %d%% under the edited steps; "+
+		"%s (%s) runs now", held, stepName(m.spec.Steps, m.st.CurrentStep), describeStep(m.spec.Steps[m.st.CurrentStep])))
 }
 
 // stepsDigest identifies a list of steps: their weights and pauses in order.

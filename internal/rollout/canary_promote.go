@@ -61,6 +61,7 @@ func (m *canaryMachine) beginPromotion(why string) {
 	m.st.PausedAt = nil
 	m.st.CanaryFullAt = nil
 	m.st.DrainStartedAt = nil
+	m.st.HeldWeight = nil
 	m.record(EventNormal, EventPromoting, why+
 		"; the canary takes all traffic at full size, then the primary takes the new template")
 }

@@ -52,12 +52,16 @@ func (m *canaryMachine) waitingFor() (string, string) {
 		return v1alpha1.ReasonProgressing, "running pre-rollout hooks"
 	case st.StepStartedAt == nil:
 		return v1alpha1.ReasonWaitingForWeight, fmt.Sprintf("waiting for the router to report weight %d (now %d)",
-			stepWeight(m.spec.Steps, step), m.reportedWeight())
+			m.weight(), m.reportedWeight())
 	case int(step) >= len(m.spec.Steps):
 		return v1alpha1.ReasonWaitingForPromotion, "every step passed; waiting for a passing check and confirm-promotion hooks"
 	}
 	s := m.spec.Steps[step]
 	switch {
+	case st.HeldWeight != nil:
+		return v1alpha1.ReasonAnalysing, fmt.Sprintf("steps edited: holding weight %d until a check passes "+
+			"under the new steps, then %s (%s): %s", m.weight(), stepName(m.spec.Steps, step), describeStep(s),
+			analysisSummary(m.spec.Analysis, st.Analysis))
 	case s.Pause != nil && s.Pause.Duration == nil:
 		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("%s pauses until promoted", stepName(m.spec.Steps, step))
 	case s.Pause != nil:
@@ -65,9 +69,9 @@ func (m *canaryMachine) waitingFor() (string, string) {
 			st.StepStartedAt.Add(s.Pause.Duration.Duration).UTC().Format("2006-01-02T15:04:05Z"))
 	case m.spec.Analysis != nil:
 		return v1alpha1.ReasonAnalysing, fmt.Sprintf("%s at weight %d: %s", stepName(m.spec.Steps, step),
-			stepWeight(m.spec.Steps, step), analysisSummary(m.spec.Analysis, st.Analysis))
+			m.weight(), analysisSummary(m.spec.Analysis, st.Analysis))
 	}
-	return v1alpha1.ReasonProgressing, fmt.Sprintf("%s at weight %d", stepName(m.spec.Steps, step), stepWeight(m.spec.Steps, step))
+	return v1alpha1.ReasonProgressing, fmt.Sprintf("%s at weight %d", stepName(m.spec.Steps, step), m.weight())
 }
 
 // promotion is the Promoted condition: True once the stable revision is the

@@ -47,6 +47,9 @@ func (m *canaryMachine) advanceRelease() bool {
 		return m.startStepClock()
 	case int(m.st.CurrentStep) >= len(m.spec.Steps):
 		return m.startPromotion()
+	case m.stepComplete() && m.st.HeldWeight != nil:
+		m.releaseHold()
+		return true
 	case m.stepComplete():
 		m.advanceStep()
 		return true
@@ -137,7 +140,7 @@ func (m *canaryMachine) startStepClock() bool {
 	if !m.trafficStarted() && !m.gateOpen() {
 		return false
 	}
-	if !m.obs.Route.carries(stepWeight(m.spec.Steps, m.st.CurrentStep)) {
+	if !m.obs.Route.carries(m.weight()) {
 		return false
 	}
 	now := m.now
@@ -179,12 +182,18 @@ func (m *canaryMachine) stepComplete() bool {
 		// can still roll back.
 		return false
 	}
-	if m.spec.Analysis == nil || stepWeight(m.spec.Steps, m.st.CurrentStep) == 0 {
+	v := verdict(m.spec.Analysis, m.st.Analysis)
+	if v == VerdictFail {
+		// Why: after a failed check the weight must not move up, even from
+		// 0; the next check passes, or failures reach the limit.
+		return false
+	}
+	if m.spec.Analysis == nil || m.weight() == 0 {
 		// Why: without analysis, or at weight 0 where there is no traffic to
 		// judge, nothing but time gates a step; pause steps carry the time.
 		return true
 	}
-	switch verdict(m.spec.Analysis, m.st.Analysis) {
+	switch v {
 	case VerdictPass:
 		if step.Pause != nil {
 			// Why: the pause's time is up and the last check, at this

@@ -14,17 +14,18 @@ import (
 // CommandsFromAnnotations reads the pending manual commands from an object's
 // annotations: one per annotation rollouts.sluice.dev/command.<name>, whose
 // value is the command's ID, with who gave it from the matching .by
-// annotation. A name Sluice does not know is returned too, so that it is
-// refused in status rather than ignored. The order is not meaningful; Next
-// orders them (see pendingCommands).
+// annotation. An annotation naming a command Sluice does not know is
+// ignored: status keeps one record per kind of command, and a record per
+// unknown name would let any annotation grow status without bound. The
+// order is not meaningful; Next orders them (see pendingCommands).
 func CommandsFromAnnotations(annotations map[string]string) []PendingCommand {
 	var out []PendingCommand
 	for k, id := range annotations {
 		name, ok := strings.CutPrefix(k, v1alpha1.AnnotationCommandPrefix)
-		if !ok || name == "" || strings.HasSuffix(k, v1alpha1.AnnotationCommandBySuffix) {
+		c := v1alpha1.Command(name)
+		if !ok || !slices.Contains(v1alpha1.Commands, c) {
 			continue
 		}
-		c := v1alpha1.Command(name)
 		out = append(out, PendingCommand{Name: c, ID: id, By: annotations[v1alpha1.CommandByAnnotation(c)]})
 	}
 	return out

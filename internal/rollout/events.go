@@ -26,6 +26,9 @@ const (
 	EventCommandApplied      = "CommandApplied"
 	EventCommandIgnored      = "CommandIgnored"
 	EventTargetLost          = "TargetLost"
+	// EventSpecChanged says how a release adapted to an edit of its spec
+	// mid-release: steps re-anchored, a weight held, judge evidence dropped.
+	EventSpecChanged = "SpecChanged"
 
 	// BlueGreen transitions.
 	EventPreviewReady       = "PreviewReady"
