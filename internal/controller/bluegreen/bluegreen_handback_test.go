@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -49,7 +50,7 @@ var _ = Describe("The active and preview Services", func() {
 	It("are re-asserted on every reconcile: a preview left on the live colour is corrected before the next release is tested", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 2)
-		newBlueGreen(ns)
+		newBlueGreen(ns, func(bg *v1alpha1.BlueGreen) { bg.Spec.AutoPromotion = ptr.To(false) })
 		waitStable(ns)
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(v1alpha1.ColorGreen))
 
@@ -66,6 +67,7 @@ var _ = Describe("The active and preview Services", func() {
 			bg := getBlueGreen(ns)
 			g.Expect(bg.Status.PreviewReadyAt).NotTo(BeNil(), "the new colour is ready for its tests")
 		}).Should(Succeed())
+		Expect(selected(ns, target)).To(Equal(v1alpha1.ColorBlue), "not promoted: the release waits for a promote")
 		Expect(previews.Stop()).To(Equal([]v1alpha1.Color{v1alpha1.ColorBlue, v1alpha1.ColorGreen}),
 			"repaired to the idle colour, and never back on the live one")
 	})

@@ -185,12 +185,24 @@ var _ = Describe("A user-owned VirtualService", func() {
 		Expect(getUnstructured("shop-typo").GetResourceVersion()).To(Equal(before.GetResourceVersion()))
 	})
 
-	It("gets all its traffic sent to the primary on finalize, and is not deleted", func() {
+	It("gets all the traffic of its managed routes sent to the apex Service on hand-back, and is never deleted", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop-fin", Routes: []string{"main"}})
 		createUserVS("shop-fin", c)
 		Expect(router.SetWeight(ctx, c, 50)).To(BeTrue())
 
+		Expect(router.HandBack(ctx, c)).To(BeTrue())
+		vs := &networkingv1.VirtualService{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "shop-fin"}, vs)).To(Succeed())
+		for _, r := range vs.Spec.Http {
+			if r.Name != "main" {
+				continue
+			}
+			Expect(r.Route).To(HaveLen(1))
+			Expect(r.Route[0].Destination.Host).To(Equal(c.Spec.TargetRef.Name))
+			Expect(r.Route[0].Weight).To(Equal(int32(100)))
+		}
+		Expect(router.HandBack(ctx, c)).To(BeFalse(), "a replay writes nothing")
 		Expect(router.Finalize(ctx, c)).To(Succeed())
-		Expect(router.Weight(ctx, c)).To(Equal(int32(0)))
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "shop-fin"}, vs)).To(Succeed())
 	})
 })

@@ -115,6 +115,16 @@ var _ = Describe("A generated VirtualService", func() {
 		Expect(getVS(name).ResourceVersion).To(Equal(user.ResourceVersion))
 	})
 
+	It("is left alone on finalize when it belongs to another Canary of the same name (another UID)", func() {
+		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		other := c.DeepCopy()
+		other.UID = "a-canary-deleted-and-created-again"
+		Expect(router.HandBack(ctx, other)).To(BeFalse())
+		Expect(router.Finalize(ctx, other)).To(Succeed())
+		Expect(getVS(name).Spec.Http[0].Route).To(HaveLen(2), "not handed back")
+		Expect(router.Finalize(ctx, c)).To(Succeed())
+	})
+
 	It("is deleted on finalize, and finalizing again finds nothing to do", func() {
 		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
 		Expect(router.Finalize(ctx, c)).To(Succeed())
