@@ -37,10 +37,9 @@ type ServicePort struct {
 	Port int32 `json:"port"`
 
 	// TargetPort is the container port traffic goes to: a number from 1 to
-	// 65535, or the name of a container port (an IANA service name: at most
-	// 15 lowercase letters, digits and '-'). Defaults to Port.
+	// 65535, or the name of a container port. Defaults to Port.
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (self.size() <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.matches('[a-z]'))",message="targetPort must be a port number from 1 to 65535 or the name of a container port (at most 15 lowercase letters, digits and '-', for example http)"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="targetPort must be a port number from 1 to 65535, or the name of a container port such as http"
 	// +optional
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 
@@ -81,6 +80,7 @@ type MetricProvider struct {
 
 	// Timeout of one query, a duration from 100ms to 5m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="timeout must be a duration between 100ms and 5m, such as 10s or 1m30s"
 	// +kubebuilder:default="10s"
 	// +optional
@@ -239,12 +239,13 @@ type Judge struct {
 // Analysis is what Sluice checks while a new version receives traffic.
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.metrics) || self.metrics.all(m, has(m.provider))",message="each metric needs a provider: set analysis.provider or metrics[].provider"
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.judge) || has(self.judge.provider)",message="the judge needs a provider: set analysis.provider or judge.provider"
-// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique",messageExpression="'metric names must be unique: ' + self.metrics.filter(m, !self.metrics.exists_one(n, n.name == m.name))[0].name + ' is used twice in metrics'"
+// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique"
 // +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || (has(self.sampleQuery) && self.sampleQuery.matches('[^[:space:]]'))",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval, for example sum(increase(istio_requests_total{destination_workload=\"{{ .Canary }}\"}[{{ .Interval }}])); or remove minSampleRequests"
 // +kubebuilder:validation:XValidation:rule="(has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs at least one metric or a judge"
 type Analysis struct {
 	// Interval between two checks, a duration from 5s to 1h. Defaults to 1m.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="interval must be a duration between 5s and 1h, such as 30s or 1m30s"
 	// +kubebuilder:default="1m"
 	// +optional
@@ -324,6 +325,7 @@ type WebhookHook struct {
 
 	// Timeout of one call, a duration from 1s to 10m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="webhook timeout must be a duration between 1s and 10m, such as 30s"
 	// +kubebuilder:default="10s"
 	// +optional
