@@ -140,7 +140,7 @@ type Metric struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }} for the new version or {{ .Primary }} for the stable one"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="query uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="query uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
 	// +kubebuilder:validation:XValidation:rule="self.findAll('[{][{]').size() == self.findAll('[}][}]').size()",message="query has unbalanced {{ and }}: every template action is written {{ .Field }}"
 	// +required
 	Query string `json:"query"`
@@ -180,7 +180,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="requests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn), for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="requests must be a cumulative counter: remove rate()/increase() and write for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="requests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="requests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Requests string `json:"requests"`
 
@@ -191,7 +191,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="errors must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="errors must be a cumulative counter: remove rate()/increase() and sum the raw counter"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="errors uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="errors uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Errors string `json:"errors"`
 
@@ -203,7 +203,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="slowRequests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="slowRequests must be a cumulative counter: remove rate()/increase() and subtract the raw _bucket counter from the raw _count"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="slowRequests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="slowRequests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +optional
 	SlowRequests string `json:"slowRequests,omitempty"`
 
@@ -282,7 +282,7 @@ type Analysis struct {
 	// most 4096 characters; no default.
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }}"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="sampleQuery uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="sampleQuery uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
 	// +optional
 	SampleQuery string `json:"sampleQuery,omitempty"`
 
