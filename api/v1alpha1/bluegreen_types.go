@@ -70,7 +70,6 @@ type PhaseAnalysis struct {
 
 // BlueGreenSpec is the desired release behaviour of a workload that must not
 // run two versions behind one Service.
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique"
 // +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotion) || !self.autoPromotion",message="autoPromotionSeconds applies only with autoPromotion: false (a manual promote, or this many seconds)"
 type BlueGreenSpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
@@ -110,9 +109,11 @@ type BlueGreenSpec struct {
 	// +optional
 	PostPromotionAnalysis *PhaseAnalysis `json:"postPromotionAnalysis,omitempty"`
 
-	// Hooks are tests run before and after the flip, at most 16. No default.
+	// Hooks are tests run before and after the flip, at most 16, each name
+	// once. No default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Hooks []BlueGreenHook `json:"hooks,omitempty"`
 

@@ -147,7 +147,6 @@ type CanaryHook struct {
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).size() > 0",message="steps need at least one setWeight step"
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step"
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice"
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique"
 type CanarySpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
 	// It may be created after the Canary: the Canary waits for it.
@@ -177,9 +176,11 @@ type CanarySpec struct {
 	// +optional
 	Analysis *Analysis `json:"analysis,omitempty"`
 
-	// Hooks run at points of the release, at most 16. No default.
+	// Hooks run at points of the release, at most 16, each name once. No
+	// default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Hooks []CanaryHook `json:"hooks,omitempty"`
 

@@ -239,7 +239,6 @@ type Judge struct {
 // Analysis is what Sluice checks while a new version receives traffic.
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.metrics) || self.metrics.all(m, has(m.provider))",message="each metric needs a provider: set analysis.provider or metrics[].provider"
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.judge) || has(self.judge.provider)",message="the judge needs a provider: set analysis.provider or judge.provider"
-// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique"
 // +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || (has(self.sampleQuery) && self.sampleQuery.matches('[^[:space:]]'))",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval, for example sum(increase(istio_requests_total{destination_workload=\"{{ .Canary }}\"}[{{ .Interval }}])); or remove minSampleRequests"
 // +kubebuilder:validation:XValidation:rule="(has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs at least one metric or a judge"
 type Analysis struct {
@@ -290,9 +289,11 @@ type Analysis struct {
 	// +optional
 	Provider *MetricProvider `json:"provider,omitempty"`
 
-	// Metrics are the threshold checks, at most 16. No default.
+	// Metrics are the threshold checks, at most 16, each name once. No
+	// default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Metrics []Metric `json:"metrics,omitempty"`
 

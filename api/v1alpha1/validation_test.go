@@ -181,7 +181,7 @@ var _ = Describe("Canary validation", func() {
 			func(c *v1alpha1.Canary) {
 				c.Spec.Analysis.Metrics = append(c.Spec.Analysis.Metrics, c.Spec.Analysis.Metrics[0])
 			},
-			"spec.analysis", "metric names must be unique"),
+			"spec.analysis.metrics[1]", "Duplicate value"),
 		Entry("a metric with an empty query",
 			func(c *v1alpha1.Canary) { c.Spec.Analysis.Metrics[0].Query = "" },
 			"spec.analysis.metrics[0].query"),
@@ -238,7 +238,7 @@ var _ = Describe("Canary validation", func() {
 			"spec.hooks[0].webhook.url", "webhook url must be an http:// or https:// URL"),
 		Entry("two hooks with one name",
 			func(c *v1alpha1.Canary) { c.Spec.Hooks = append(c.Spec.Hooks, c.Spec.Hooks[0]) },
-			"spec", "hook names must be unique"),
+			"spec.hooks[1]", "Duplicate value"),
 	)
 })
 
