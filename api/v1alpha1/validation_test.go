@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -228,7 +229,10 @@ var _ = Describe("Canary validation", func() {
 			func(c *v1alpha1.Canary) { c.Spec.ProgressDeadlineSeconds = 5 },
 			"spec.progressDeadlineSeconds", "greater than or equal to 30"),
 		Entry("a hook that is both a webhook and a job",
-			func(c *v1alpha1.Canary) { c.Spec.Hooks[0].Job = &v1alpha1.JobHook{} },
+			func(c *v1alpha1.Canary) {
+				c.Spec.Hooks[0].Job = &v1alpha1.JobHook{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "t", Image: "busybox"}}}}}
+			},
 			"spec.hooks[0]", "a hook runs exactly one of webhook or job"),
 		Entry("a hook of an unknown type",
 			func(c *v1alpha1.Canary) { c.Spec.Hooks[0].Type = "pre-promotion" },
