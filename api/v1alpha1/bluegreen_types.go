@@ -70,7 +70,6 @@ type PhaseAnalysis struct {
 
 // BlueGreenSpec is the desired release behaviour of a workload that must not
 // run two versions behind one Service.
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
 // +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotion) || !self.autoPromotion",message="autoPromotionSeconds applies only with autoPromotion: false (a manual promote, or this many seconds)"
 type BlueGreenSpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
@@ -110,9 +109,11 @@ type BlueGreenSpec struct {
 	// +optional
 	PostPromotionAnalysis *PhaseAnalysis `json:"postPromotionAnalysis,omitempty"`
 
-	// Hooks are tests run before and after the flip, at most 16. No default.
+	// Hooks are tests run before and after the flip, at most 16, each name
+	// once. No default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Hooks []BlueGreenHook `json:"hooks,omitempty"`
 
@@ -120,6 +121,7 @@ type BlueGreenSpec struct {
 	// successful flip, so that reverting is one more flip. A duration from
 	// 0s to 168h; defaults to 30s.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('0s') && duration(self) <= duration('168h')",message="scaleDownDelay must be a duration between 0s and 168h, such as 30s or 10m"
 	// +kubebuilder:default="30s"
 	// +optional

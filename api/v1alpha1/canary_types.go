@@ -90,6 +90,7 @@ type Pause struct {
 	// out (pause: {}) to wait for a promote command; an empty string or 0s
 	// is refused. No default.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="pause duration must be a duration between 1s and 24h, such as 30s or 5m; to wait for a promote command write pause: {}"
 	// +optional
 	Duration *metav1.Duration `json:"duration,omitempty"`
@@ -146,9 +147,8 @@ type CanaryHook struct {
 
 // CanarySpec is the desired release behaviour of a workload.
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).size() > 0",message="steps need at least one setWeight step"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step",messageExpression="'setWeight values must increase from step to step: steps[' + string(self.steps.indexOf(self.steps.filter(s, has(s.setWeight) && self.steps.exists(t, has(t.setWeight) && t.setWeight > s.setWeight && self.steps.indexOf(t) < self.steps.indexOf(s)))[0])) + '] sets ' + string(self.steps.filter(s, has(s.setWeight) && self.steps.exists(t, has(t.setWeight) && t.setWeight > s.setWeight && self.steps.indexOf(t) < self.steps.indexOf(s)))[0].setWeight) + ' after a higher weight'"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice",messageExpression="'setWeight values must be strictly increasing: weight ' + string(self.steps.filter(s, has(s.setWeight) && self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() > 1)[0].setWeight) + ' appears twice, at steps[' + string(self.steps.indexOf(self.steps.filter(s, has(s.setWeight) && self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() > 1)[0])) + '] and after; remove one'"
-// +kubebuilder:validation:XValidation:rule="!has(self.hooks) || self.hooks.all(h, self.hooks.exists_one(g, g.name == h.name))",message="hook names must be unique",messageExpression="'hook names must be unique: ' + self.hooks.filter(h, !self.hooks.exists_one(g, g.name == h.name))[0].name + ' names two hooks'"
+// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step"
+// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice"
 type CanarySpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
 	// It may be created after the Canary: the Canary waits for it.
@@ -178,9 +178,11 @@ type CanarySpec struct {
 	// +optional
 	Analysis *Analysis `json:"analysis,omitempty"`
 
-	// Hooks run at points of the release, at most 16. No default.
+	// Hooks run at points of the release, at most 16, each name once. No
+	// default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Hooks []CanaryHook `json:"hooks,omitempty"`
 

@@ -51,6 +51,15 @@ func loadSample(file string) map[string]any {
 	return obj
 }
 
+// inTestNamespace moves obj to the suite's namespace under a generated name,
+// so that it never meets another test's object of the same name.
+func inTestNamespace(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	obj.SetNamespace(namespace)
+	obj.SetGenerateName(obj.GetName() + "-")
+	obj.SetName("")
+	return obj
+}
+
 // mergePatch applies an RFC 7386 JSON merge patch to doc.
 func mergePatch(doc, patch map[string]any) map[string]any {
 	for k, v := range patch {
@@ -86,16 +95,14 @@ var _ = Describe("A corpus of plausible mistakes", func() {
 
 	It("starts from samples the API server accepts as they are", func() {
 		for kind, file := range sampleFiles {
-			obj := &unstructured.Unstructured{Object: loadSample(file)}
-			obj.SetNamespace(namespace)
+			obj := inTestNamespace(&unstructured.Unstructured{Object: loadSample(file)})
 			Expect(k8sClient.Create(ctx, obj, client.DryRunAll)).To(Succeed(), "%s sample %s", kind, file)
 		}
 	})
 
 	for _, m := range mistakes {
 		It("refuses "+m.Name, func() {
-			obj := &unstructured.Unstructured{Object: mergePatch(loadSample(sampleFiles[m.Kind]), m.Patch)}
-			obj.SetNamespace(namespace)
+			obj := inTestNamespace(&unstructured.Unstructured{Object: mergePatch(loadSample(sampleFiles[m.Kind]), m.Patch)})
 			err := k8sClient.Create(ctx, obj, client.DryRunAll)
 			Expect(err).To(HaveOccurred(), "the API server accepted: %s", m.Name)
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "expected an Invalid error, got %v", err)

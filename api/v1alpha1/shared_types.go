@@ -37,10 +37,9 @@ type ServicePort struct {
 	Port int32 `json:"port"`
 
 	// TargetPort is the container port traffic goes to: a number from 1 to
-	// 65535, or the name of a container port (an IANA service name: at most
-	// 15 lowercase letters, digits and '-'). Defaults to Port.
+	// 65535, or the name of a container port. Defaults to Port.
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (self.size() <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.matches('[a-z]'))",message="targetPort must be a port number from 1 to 65535 or the name of a container port (at most 15 lowercase letters, digits and '-', for example http)"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="targetPort must be a port number from 1 to 65535, or the name of a container port such as http"
 	// +optional
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 
@@ -81,6 +80,7 @@ type MetricProvider struct {
 
 	// Timeout of one query, a duration from 100ms to 5m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="timeout must be a duration between 100ms and 5m, such as 10s or 1m30s"
 	// +kubebuilder:default="10s"
 	// +optional
@@ -149,7 +149,7 @@ type Metric struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }} for the new version or {{ .Primary }} for the stable one"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="query uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="query uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
 	// +kubebuilder:validation:XValidation:rule="self.findAll('[{][{]').size() == self.findAll('[}][}]').size()",message="query has unbalanced {{ and }}: every template action is written {{ .Field }}"
 	// +required
 	Query string `json:"query"`
@@ -189,7 +189,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="requests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn), for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="requests must be a cumulative counter: remove rate()/increase() and write for example sum(istio_requests_total{destination_workload=\"{{ .Workload }}\"})"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="requests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="requests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Requests string `json:"requests"`
 
@@ -200,7 +200,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="errors must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="errors must be a cumulative counter: remove rate()/increase() and sum the raw counter"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="errors uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="errors uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +required
 	Errors string `json:"errors"`
 
@@ -212,7 +212,7 @@ type Judge struct {
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.matches('[{][{]-?[[:space:]]*[.]Workload[[:space:]]*-?[}][}]')",message="slowRequests must select one workload with {{ .Workload }} (the judge reads it for the canary and the primary in turn)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|[^A-Za-z0-9_:])(rate|irate|increase)[[:space:]]*[(]')",message="slowRequests must be a cumulative counter: remove rate()/increase() and subtract the raw _bucket counter from the raw _count"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="slowRequests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="slowRequests uses an unknown template field: the fields are {{ .Workload }}, {{ .Namespace }} and {{ .Name }}"
 	// +optional
 	SlowRequests string `json:"slowRequests,omitempty"`
 
@@ -248,12 +248,12 @@ type Judge struct {
 // Analysis is what Sluice checks while a new version receives traffic.
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.metrics) || self.metrics.all(m, has(m.provider))",message="each metric needs a provider: set analysis.provider or metrics[].provider"
 // +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.judge) || has(self.judge.provider)",message="the judge needs a provider: set analysis.provider or judge.provider"
-// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",message="metric names must be unique",messageExpression="'metric names must be unique: ' + self.metrics.filter(m, !self.metrics.exists_one(n, n.name == m.name))[0].name + ' is used twice in metrics'"
 // +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || (has(self.sampleQuery) && self.sampleQuery.matches('[^[:space:]]'))",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval, for example sum(increase(istio_requests_total{destination_workload=\"{{ .Canary }}\"}[{{ .Interval }}])); or remove minSampleRequests"
 // +kubebuilder:validation:XValidation:rule="(has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs at least one metric or a judge"
 type Analysis struct {
 	// Interval between two checks, a duration from 5s to 1h. Defaults to 1m.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="interval must be a duration between 5s and 1h, such as 30s or 1m30s"
 	// +kubebuilder:default="1m"
 	// +optional
@@ -290,7 +290,7 @@ type Analysis struct {
 	// most 4096 characters; no default.
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="!self.matches('[{][{][^}]*[.]Workload')",message="{{ .Workload }} exists only in judge queries (it would render empty here): use {{ .Canary }}"
-	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '').replace('.Name', '').replace('.Canary', '').replace('.Primary', '').replace('.Interval', '').replace('.Workload', '').matches('[{][{][^}]*[.][A-Za-z_]')",message="sampleQuery uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
+	// +kubebuilder:validation:XValidation:rule="!self.replace('.Namespace', '#').replace('.Name', '#').replace('.Canary', '#').replace('.Primary', '#').replace('.Interval', '#').replace('.Workload', '#').matches('[{][{][^}]*([.][A-Za-z_]|#[A-Za-z0-9_])')",message="sampleQuery uses an unknown template field: the fields are {{ .Namespace }}, {{ .Name }}, {{ .Canary }}, {{ .Primary }} and {{ .Interval }}"
 	// +optional
 	SampleQuery string `json:"sampleQuery,omitempty"`
 
@@ -298,9 +298,11 @@ type Analysis struct {
 	// +optional
 	Provider *MetricProvider `json:"provider,omitempty"`
 
-	// Metrics are the threshold checks, at most 16. No default.
+	// Metrics are the threshold checks, at most 16, each name once. No
+	// default.
 	// +kubebuilder:validation:MaxItems=16
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +optional
 	Metrics []Metric `json:"metrics,omitempty"`
 
@@ -333,6 +335,7 @@ type WebhookHook struct {
 
 	// Timeout of one call, a duration from 1s to 10m. Defaults to 10s.
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="webhook timeout must be a duration between 1s and 10m, such as 30s"
 	// +kubebuilder:default="10s"
 	// +optional

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -184,7 +185,7 @@ var _ = Describe("Canary validation", func() {
 			func(c *v1alpha1.Canary) {
 				c.Spec.Analysis.Metrics = append(c.Spec.Analysis.Metrics, c.Spec.Analysis.Metrics[0])
 			},
-			"spec.analysis", "metric names must be unique"),
+			"spec.analysis.metrics[1]", "Duplicate value"),
 		Entry("a metric with an empty query",
 			func(c *v1alpha1.Canary) { c.Spec.Analysis.Metrics[0].Query = "" },
 			"spec.analysis.metrics[0].query"),
@@ -231,7 +232,10 @@ var _ = Describe("Canary validation", func() {
 			func(c *v1alpha1.Canary) { c.Spec.ProgressDeadlineSeconds = 5 },
 			"spec.progressDeadlineSeconds", "greater than or equal to 30"),
 		Entry("a hook that is both a webhook and a job",
-			func(c *v1alpha1.Canary) { c.Spec.Hooks[0].Job = &v1alpha1.JobHook{} },
+			func(c *v1alpha1.Canary) {
+				c.Spec.Hooks[0].Job = &v1alpha1.JobHook{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "t", Image: "busybox"}}}}}
+			},
 			"spec.hooks[0]", "a hook runs exactly one of webhook or job"),
 		Entry("a hook of an unknown type",
 			func(c *v1alpha1.Canary) { c.Spec.Hooks[0].Type = "pre-promotion" },
@@ -244,7 +248,7 @@ var _ = Describe("Canary validation", func() {
 			"spec.hooks[0].webhook.url", "webhook url must be an http:// or https:// URL"),
 		Entry("two hooks with one name",
 			func(c *v1alpha1.Canary) { c.Spec.Hooks = append(c.Spec.Hooks, c.Spec.Hooks[0]) },
-			"spec", "hook names must be unique"),
+			"spec.hooks[1]", "Duplicate value"),
 	)
 })
 

@@ -73,13 +73,14 @@ var _ = Describe("Routes and references", func() {
 		Expect(apierrors.IsNotFound(err)).To(BeTrue())
 	})
 
-	It("says the target is missing and creates nothing", func() {
+	It("says it waits for the missing target and creates nothing", func() {
 		ns := newNamespace()
 		newCanary(ns)
 		Eventually(func(g Gomega) {
 			c := getCanary(ns)
-			g.Expect(conditionOf(c, v1alpha1.ConditionStalled)).To(And(
-				HaveField("Status", metav1.ConditionTrue), HaveField("Reason", v1alpha1.ReasonTargetNotFound)))
+			g.Expect(conditionOf(c, v1alpha1.ConditionReconciling)).To(And(
+				HaveField("Status", metav1.ConditionTrue), HaveField("Reason", v1alpha1.ReasonWaitingForTarget)))
+			g.Expect(conditionOf(c, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 			g.Expect(conditionOf(c, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 		}).Should(Succeed())
 		err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.PrimaryName(target)}, &appsv1.Deployment{})

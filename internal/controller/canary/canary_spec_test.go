@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -197,7 +198,7 @@ var _ = Describe("kubectl get canaries", func() {
 func tableRows(ns string) map[string]string {
 	hc, err := rest.HTTPClientFor(suite.Config)
 	Expect(err).NotTo(HaveOccurred())
-	url := fmt.Sprintf("%s/apis/%s/namespaces/%s/canaries?includeObject=None", suite.Config.Host,
+	url := fmt.Sprintf("%s/apis/%s/namespaces/%s/canaries?includeObject=None", strings.TrimRight(suite.Config.Host, "/"),
 		v1alpha1.GroupVersion.String(), ns)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -207,7 +208,7 @@ func tableRows(ns string) map[string]string {
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.StatusCode).To(Equal(http.StatusOK), string(body))
+	Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s: %s", url, body)
 	var table metav1.Table
 	Expect(json.Unmarshal(body, &table)).To(Succeed())
 	Expect(table.Rows).To(HaveLen(1))
