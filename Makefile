@@ -56,7 +56,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned, installed by this Makefile)
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: sync-chart
-sync-chart: ## Copy the CRDs, the manager's RBAC rules and the Grafana dashboard from config/ into charts/sluice.
+sync-chart: ## Copy the CRDs, the manager's RBAC rules, the Grafana dashboard and the hook policy from config/ into charts/sluice.
 	hack/sync-chart.sh
 
 .PHONY: helm-lint

@@ -19,4 +19,11 @@
 // timeout; retries happen on later reconciles, spaced by RetryDelay and gated
 // on the time recorded in status, so nothing sleeps and nothing is held in
 // memory. RequeueAfter tells the reconciler when to come back.
+//
+// A hook is untrusted input: its author borrows nothing from the operator.
+// Webhooks go through the outbound policy (package outbound: no redirect, no
+// loopback, link-local or metadata address, only a short sanitised excerpt
+// of the answer in status), and Job hooks through a JobPolicy (the pod runs
+// as the namespace's default ServiceAccount or one the operator allows, and
+// never in the operator's own namespace).
 package hooks

@@ -153,6 +153,49 @@ var _ = Describe("A Job hook", func() {
 		Expect(job.Spec.TTLSecondsAfterFinished).To(Equal(ptr.To[int32](3600)))
 	})
 
+	It("does not mount the default ServiceAccount's token unless the template asks", func() {
+		c := canaryWithJobHook(ns, busybox())
+		run(c, nil)
+		Expect(getJob(c).Spec.Template.Spec.AutomountServiceAccountToken).To(Equal(ptr.To(false)))
+
+		other := newNamespace()
+		tmpl := busybox()
+		tmpl.Spec.AutomountServiceAccountToken = ptr.To(true)
+		c = canaryWithJobHook(other, tmpl)
+		run(c, nil)
+		Expect(getJob(c).Spec.Template.Spec.AutomountServiceAccountToken).To(Equal(ptr.To(true)))
+	})
+
+	It("creates no Job that would run as a ServiceAccount the policy does not allow", func() {
+		tmpl := busybox()
+		tmpl.Spec.ServiceAccountName = "db-admin"
+		c := canaryWithJobHook(ns, tmpl)
+
+		st := run(c, nil)
+
+		Expect(st.Phase).To(Equal(v1alpha1.HookFailed))
+		Expect(st.Message).To(HavePrefix(`hook "db-check": the Job would run as ServiceAccount "db-admin"`))
+		Expect(jobsIn(ns)).To(BeEmpty())
+
+		By("running it once the operator allows that ServiceAccount")
+		runner.Policy = hooks.JobPolicy{ServiceAccounts: []string{"db-admin"}}
+		st = run(c, nil)
+		Expect(st.Phase).To(Equal(v1alpha1.HookRunning))
+		Expect(getJob(c).Spec.Template.Spec.ServiceAccountName).To(Equal("db-admin"))
+		Expect(getJob(c).Spec.Template.Spec.AutomountServiceAccountToken).To(BeNil(), "an allowed account keeps its own setting")
+	})
+
+	It("creates no Job in the operator's own namespace", func() {
+		runner.Policy = hooks.JobPolicy{OperatorNamespace: ns}
+		c := canaryWithJobHook(ns, busybox())
+
+		st := run(c, nil)
+
+		Expect(st.Phase).To(Equal(v1alpha1.HookFailed))
+		Expect(st.Message).To(ContainSubstring("Sluice runs no Job hooks in namespace " + ns + ", its own"))
+		Expect(jobsIn(ns)).To(BeEmpty())
+	})
+
 	It("creates one Job however often it is called, even when status was lost", func() {
 		c := canaryWithJobHook(ns, busybox())
 

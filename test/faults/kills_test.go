@@ -109,9 +109,11 @@ func TestReleasesEndAsTheyShouldWhileTheOperatorIsKilled(t *testing.T) {
 }
 
 // operatorArgs are the manager's flags in the suite: what the chart sets,
-// less leader election (one replica, killed and started again).
+// less leader election (one replica, killed and started again), with
+// loopback allowed by the outbound policy as on a laptop: the sandbox's
+// Prometheus and smoke tester listen there.
 func operatorArgs() []string {
-	return []string{"--workers=4", "--zap-log-level=info"}
+	return []string{"--workers=4", "--zap-log-level=info", "--outbound-allow-cidrs=127.0.0.0/8,::1/128"}
 }
 
 // operatorGap is how long a weight may stay above what status has reached:

@@ -108,6 +108,7 @@ func TestHookPolicyOnTheAPIServer(t *testing.T) {
 	for {
 		err := c.Create(ctx, canaryWithJob(ns, "probe", "db-admin"), client.DryRunAll)
 		if err != nil && strings.Contains(err.Error(), foreignSAMessage) {
+			t.Logf("the policy refuses: %v", err)
 			break
 		}
 		if time.Now().After(deadline) {
