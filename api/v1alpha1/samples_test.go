@@ -30,7 +30,7 @@ var _ = Describe("The samples", func() {
 			Expect(err).NotTo(HaveOccurred())
 			obj := &unstructured.Unstructured{Object: m}
 			kinds = append(kinds, obj.GetKind())
-			Expect(k8sClient.Patch(ctx, obj, client.Apply, client.FieldOwner("kubectl"), client.ForceOwnership)).
+			Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("kubectl"), client.ForceOwnership)).
 				To(Succeed(), "apply %s %s", obj.GetKind(), obj.GetName())
 		}
 		Expect(kinds).To(Equal([]string{"Namespace", "Canary", "BlueGreen"}), "the namespace comes first")

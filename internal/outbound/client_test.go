@@ -50,12 +50,13 @@ func TestClientRefusesLoopbackByDefault(t *testing.T) {
 	var reached atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
 	defer srv.Close()
-	_, err := Policy{}.HTTPClient().Get(srv.URL)
+	resp, err := Policy{}.HTTPClient().Get(srv.URL)
+	closeBody(resp)
 	var refused *RefusedError
 	g.Expect(errors.As(err, &refused)).To(BeTrue(), "refused: %v", err)
 	g.Expect(reached.Load()).To(BeZero())
 
-	resp, err := Policy{Allow: Loopback()}.HTTPClient().Get(srv.URL)
+	resp, err = Policy{Allow: Loopback()}.HTTPClient().Get(srv.URL)
 	g.Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
 	g.Expect(reached.Load()).To(Equal(int32(1)))
@@ -66,8 +67,17 @@ func TestTransportIgnoresProxyEnvironment(t *testing.T) {
 	// A proxy would dial on Sluice's behalf, out of the policy's sight.
 	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
 	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
-	_, err := Policy{Resolver: table{"metadata.test": addrs("169.254.169.254")}}.HTTPClient().Get("http://metadata.test/")
+	resp, err := Policy{Resolver: table{"metadata.test": addrs("169.254.169.254")}}.HTTPClient().Get("http://metadata.test/")
+	closeBody(resp)
 	g.Expect(err).To(MatchError(ContainSubstring("169.254.169.254 is a cloud metadata address")))
+}
+
+// closeBody closes the body of a response a refused request should not
+// have had.
+func closeBody(resp *http.Response) {
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
 }
 
 func TestExcerpt(t *testing.T) {

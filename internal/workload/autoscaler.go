@@ -116,7 +116,7 @@ func handOverReplicas(ctx context.Context, c client.Client, d *appsv1.Deployment
 func appliedReplicas(d *appsv1.Deployment) bool {
 	owned, handedOver := false, false
 	for _, mf := range d.ManagedFields {
-		if mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), `"f:replicas"`) {
+		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), `"f:replicas"`) {
 			continue
 		}
 		switch mf.Manager {

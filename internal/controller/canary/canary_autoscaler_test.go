@@ -72,6 +72,7 @@ var _ = Describe("A Canary on an autoscaled Deployment", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(getCanary(ns).Status.StableRevision).To(Equal(rev))
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(h.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
 		}).Should(Succeed())
 		frames := h.Stop()
 		expectImageChangedUnder100(frames)

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -79,6 +80,13 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) (ctrl.Res
 	return ctrl.Result{}, nil
 }
 
+// router is the Canary's router, and false for a router this operator does
+// not serve.
+func (r *Reconciler) router(c *v1alpha1.Canary) (traffic.Router, bool) {
+	router, err := r.Routers.For(c.Spec.TrafficRouting)
+	return router, err == nil
+}
+
 // moveTraffic points the apex Service at the target's pods and every
 // managed route at the apex, and reports whether it wrote anything.
 func (r *Reconciler) moveTraffic(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
@@ -87,8 +95,8 @@ func (r *Reconciler) moveTraffic(ctx context.Context, c *v1alpha1.Canary) (bool,
 	if err != nil {
 		return false, err
 	}
-	router, err := r.Routers.For(c.Spec.TrafficRouting)
-	if err != nil {
+	router, known := r.router(c)
+	if !known {
 		// Why: an unknown router wrote nothing that could need handing back.
 		return moved, nil
 	}

@@ -39,6 +39,18 @@ type handover struct {
 	done   chan struct{}
 }
 
+// latest is the last frame recorded; a test waits for it, not for the API
+// server alone, before it stops the recorder, so the frame it asserts on
+// is recorded.
+func (h *handover) latest() frame {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.frames) == 0 {
+		return frame{replicas: -1}
+	}
+	return h.frames[len(h.frames)-1]
+}
+
 func recordHandover(ns string) *handover {
 	h := &handover{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -139,6 +151,7 @@ var _ = Describe("A Canary hand-over", func() {
 			c := getCanary(ns)
 			g.Expect(c.Status.StableRevision).To(Equal(rev))
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(h.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
 		}).Should(Succeed())
 		frames := h.Stop()
 
@@ -173,6 +186,7 @@ var _ = Describe("A Canary hand-over", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(getCanary(ns).Status.StableRevision).To(Equal(rev))
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(h.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
 		}).Should(Succeed())
 		frames := h.Stop()
 		expectImageChangedUnder100(frames)
@@ -210,6 +224,7 @@ var _ = Describe("A Canary hand-over", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(routedWeight(ns, target)).To(BeZero())
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(h.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
 		}).Should(Succeed())
 		frames := h.Stop()
 		expectDrainedScaleDown(frames)
@@ -234,6 +249,7 @@ var _ = Describe("A Canary hand-over", func() {
 		command(ns, v1alpha1.CommandAbort)
 		Eventually(func(g Gomega) {
 			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(h.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
 		}).Should(Succeed())
 		frames := h.Stop()
 		expectDrainedScaleDown(frames)
