@@ -7,6 +7,7 @@
 #   hack/rig.sh cluster      envtest + kube-controller-manager + kube-scheduler + kwok
 #   hack/rig.sh prometheus   a Prometheus server; prints its path
 #   hack/rig.sh helm         helm (for the chart's tests); prints its path
+#   hack/rig.sh traefik      Traefik (the Gateway API data plane); prints its path
 #   hack/rig.sh path NAME    prints the path of one cached binary (no build)
 #
 # Everything it builds goes to ${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}.
@@ -17,6 +18,9 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+# v3.6.12 is the newest Traefik whose whole dependency graph the Go module proxy
+# serves when built inside its own module; v3.7.x pins versions that are not served.
+TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
 
 CACHE="${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 STAGING_VERSION="v0${K8S_VERSION#v1}" # v1.36.3 -> v0.36.3
@@ -27,6 +31,7 @@ K8S_DIR="$CACHE/kubernetes-$K8S_VERSION"
 KWOK_DIR="$CACHE/kwok-$KWOK_VERSION"
 ASSETS_DIR="$CACHE/envtest-$K8S_VERSION-etcd-$ETCD_VERSION"
 HELM_DIR="$CACHE/helm-$HELM_VERSION"
+TRAEFIK_DIR="$CACHE/traefik-$TRAEFIK_VERSION"
 
 # Build flags stay identical between runs so that Go's build cache is reused.
 export GOFLAGS="-buildvcs=false -trimpath"
@@ -124,6 +129,28 @@ build_helm() {
 	log "helm $HELM_VERSION built in $((SECONDS - t0))s"
 }
 
+# build_traefik builds Traefik inside a copy of its own module so that its
+# replace directives apply (`go install pkg@version` ignores them).
+build_traefik() {
+	[[ -x "$TRAEFIK_DIR/traefik" ]] && return 0
+	log "building traefik $TRAEFIK_VERSION from the Go module proxy (about 10 minutes on 2 cores, once)"
+	local t0=$SECONDS
+	mkdir -p "$TRAEFIK_DIR"
+	local moddir
+	moddir="$(cd "$TRAEFIK_DIR" && GOFLAGS=-mod=mod go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" |
+		sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+	[[ -d "$moddir" ]] || { log "could not download traefik $TRAEFIK_VERSION"; return 1; }
+	rm -rf "$TRAEFIK_DIR/src"
+	cp -r "$moddir" "$TRAEFIK_DIR/src"
+	chmod -R u+w "$TRAEFIK_DIR/src"
+	local pkg=github.com/traefik/traefik/v3/pkg/version
+	(cd "$TRAEFIK_DIR/src" &&
+		go build -ldflags "-s -w -X $pkg.Version=$TRAEFIK_VERSION" -o "$TRAEFIK_DIR/traefik.tmp" ./cmd/traefik >&2)
+	mv "$TRAEFIK_DIR/traefik.tmp" "$TRAEFIK_DIR/traefik"
+	rm -rf "$TRAEFIK_DIR/src"
+	log "traefik $TRAEFIK_VERSION built in $((SECONDS - t0))s"
+}
+
 assemble_assets() {
 	mkdir -p "$ASSETS_DIR"
 	ln -sf "$ETCD_DIR/etcd" "$ASSETS_DIR/etcd"
@@ -180,6 +207,10 @@ helm)
 	build_helm
 	echo "$HELM_DIR/helm"
 	;;
+traefik)
+	build_traefik
+	echo "$TRAEFIK_DIR/traefik"
+	;;
 path)
 	case "${2:-}" in
 	etcd) echo "$ETCD_DIR/etcd" ;;
@@ -188,11 +219,12 @@ path)
 	assets) echo "$ASSETS_DIR" ;;
 	prometheus) find_prometheus ;;
 	helm) echo "$HELM_DIR/helm" ;;
-	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|assets|prometheus|helm" >&2; exit 2 ;;
+	traefik) echo "$TRAEFIK_DIR/traefik" ;;
+	*) echo "usage: $0 path etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|assets|prometheus|helm|traefik" >&2; exit 2 ;;
 	esac
 	;;
 *)
-	echo "usage: $0 envtest|cluster|prometheus|helm|path NAME" >&2
+	echo "usage: $0 envtest|cluster|prometheus|helm|traefik|path NAME" >&2
 	exit 2
 	;;
 esac
