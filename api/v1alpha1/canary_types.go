@@ -147,8 +147,7 @@ type CanaryHook struct {
 
 // CanarySpec is the desired release behaviour of a workload.
 // +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).size() > 0",message="steps need at least one setWeight step"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()",message="setWeight values must increase from step to step"
-// +kubebuilder:validation:XValidation:rule="self.steps.filter(s, has(s.setWeight)).all(s, self.steps.filter(t, has(t.setWeight) && t.setWeight == s.setWeight).size() == 1)",message="setWeight values must be strictly increasing: a weight appears twice"
+// +kubebuilder:validation:XValidation:rule="self.steps.all(i, s, !has(s.setWeight) || self.steps.all(j, t, j >= i || !has(t.setWeight) || t.setWeight < s.setWeight))",message="setWeight values must strictly increase from step to step",messageExpression="self.steps.transformList(i, s, has(s.setWeight) && self.steps.exists(j, t, j < i && has(t.setWeight) && t.setWeight >= s.setWeight), 'setWeight values must strictly increase from step to step: steps[%d].setWeight is %d, not above the %d of an earlier step; set it above %d or remove steps[%d]'.format([i, s.setWeight, self.steps.transformList(j, t, j < i && has(t.setWeight), t.setWeight).max(), self.steps.transformList(j, t, j < i && has(t.setWeight), t.setWeight).max(), i]))[0]"
 type CanarySpec struct {
 	// TargetRef is the user's Deployment, the template of each new version.
 	// It may be created after the Canary: the Canary waits for it.

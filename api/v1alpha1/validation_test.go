@@ -151,10 +151,10 @@ var _ = Describe("Canary validation", func() {
 			"spec.steps[1]", "each step sets exactly one of setWeight or pause"),
 		Entry("weights that go down",
 			func(c *v1alpha1.Canary) { c.Spec.Steps = []v1alpha1.CanaryStep{weight(50), weight(10)} },
-			"spec", "setWeight values must increase from step to step"),
+			"spec", "setWeight values must strictly increase from step to step: steps[1].setWeight is 10, not above the 50 of an earlier step; set it above 50 or remove steps[1]"),
 		Entry("a weight repeated",
 			func(c *v1alpha1.Canary) { c.Spec.Steps = []v1alpha1.CanaryStep{weight(10), weight(10), weight(20)} },
-			"spec", "strictly increasing: a weight appears twice"),
+			"spec", "steps[1].setWeight is 10, not above the 10 of an earlier step"),
 		Entry("a pause of zero",
 			func(c *v1alpha1.Canary) { c.Spec.Steps[1].Pause.Duration = dur(0) },
 			"spec.steps[1].pause.duration", "pause duration must be a duration between 1s and 24h"),
@@ -194,7 +194,7 @@ var _ = Describe("Canary validation", func() {
 				c.Spec.Analysis.Provider = nil
 				c.Spec.Analysis.Judge.Provider = &v1alpha1.MetricProvider{Address: "http://prom:9090"}
 			},
-			"spec.analysis", "each metric needs a provider: set analysis.provider or metrics[].provider"),
+			"spec.analysis", "each metric needs a provider: metrics[0] (error-rate) has none"),
 		Entry("a judge with no provider anywhere",
 			func(c *v1alpha1.Canary) {
 				c.Spec.Analysis.Provider = nil
@@ -300,7 +300,7 @@ var _ = Describe("BlueGreen validation", func() {
 					Metrics: []v1alpha1.Metric{{Name: "m", Query: "q", ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(1.0)}}},
 				}}
 			},
-			"spec.postPromotionAnalysis", "each metric needs a provider"),
+			"spec.postPromotionAnalysis", "each metric needs a provider: metrics[0] (m) has none"),
 		Entry("a job hook allowed to run longer than a day",
 			func(b *v1alpha1.BlueGreen) {
 				b.Spec.Hooks[0].Webhook = nil
