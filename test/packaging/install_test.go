@@ -59,7 +59,7 @@ func TestHelmInstallWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"STATUS: deployed", "kubectl sluice status", "docs/install.md"} {
+	for _, want := range []string{"STATUS: deployed", "kubectl sluice status", "kubectl apply -k config/samples", "docs/install.md"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("helm install printed no %q (NOTES.txt):\n%s", want, out)
 		}
