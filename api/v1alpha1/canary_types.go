@@ -263,7 +263,10 @@ type CanaryStatus struct {
 	// +optional
 	StepStartedAt *metav1.Time `json:"stepStartedAt,omitempty"`
 
-	// CanaryWeight is the weight the router reported for the canary.
+	// CanaryWeight is the weight the router reported for the canary; 0 at
+	// rest and after a rollback (defaulted, so that kubectl get shows the
+	// 0 rather than nothing).
+	// +kubebuilder:default=0
 	// +optional
 	CanaryWeight int32 `json:"canaryWeight,omitempty"`
 

@@ -71,6 +71,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
+	// Why before observe: a targetPort naming no container port would send
+	// every request through Sluice's Services to a port no pod serves; no
+	// release starts on such a template, and nothing is called or checked.
+	target, _, err := release.Deployment(ctx, r.Client, bg.Namespace, bg.Spec.TargetRef.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := release.CheckTargetPort(bg.Spec.Service, target); err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	obs, err := r.observe(ctx, bg)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -89,6 +89,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
 		return r.invalid(ctx, c, err)
 	}
+	// Why before observe: a targetPort naming no container port would send
+	// every request through Sluice's Services to a port no pod serves; no
+	// release starts on such a template, and nothing is called or checked.
+	target, _, err := release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := release.CheckTargetPort(c.Spec.Service, target); err != nil {
+		return r.invalid(ctx, c, err)
+	}
 	obs, err := r.observe(ctx, c, router)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -1,20 +1,21 @@
 package canary_test
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/rig"
 )
 
 const canaryCRD = "canaries.rollouts.sluice.dev"
@@ -132,6 +133,33 @@ var _ = Describe("A spec the API server cannot check", func() {
 	})
 })
 
+var _ = Describe("A targetPort naming no container port", func() {
+	It("stalls the Canary with the field named, touches nothing, and goes on once the Deployment names the port", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 1)
+		newCanary(ns, func(c *v1alpha1.Canary) { c.Spec.Service.TargetPort = ptr.To(intstr.FromString("web")) })
+		Eventually(func(g Gomega) {
+			c := getCanary(ns)
+			stalled := conditionOf(c, v1alpha1.ConditionStalled)
+			g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(stalled.Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
+			g.Expect(stalled.Message).To(ContainSubstring(
+				`spec.service.targetPort: no container of Deployment podinfo has a port named "web" (its pod template names only http)`))
+			g.Expect(c.Status.StableRevision).To(BeEmpty(), "no release started")
+		}).Should(Succeed())
+		Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: target + "-primary"}, &appsv1.Deployment{})).
+			To(Satisfy(apierrors.IsNotFound), "nothing was created for the stalled Canary")
+
+		By("naming the container port web in the Deployment")
+		d := getDeployment(ns, target)
+		patch := client.MergeFrom(d.DeepCopy())
+		d.Spec.Template.Spec.Containers[0].Ports[0].Name = "web"
+		Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
+		c := waitStable(ns)
+		Expect(conditionOf(c, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+	})
+})
+
 var _ = Describe("A Canary applied before its Deployment", func() {
 	It("waits for the target (Reconciling, not Stalled), then initialises once it exists", func() {
 		ns := newNamespace()
@@ -156,39 +184,59 @@ var _ = Describe("kubectl get canaries", func() {
 	It("shows the step out of the total, the weight, the revision under test and what the release does", func() {
 		ns := newNamespace()
 		newTarget(ns, "podinfo:v1", 1)
-		newCanary(ns, func(c *v1alpha1.Canary) {
-			c.Spec.Steps = append(c.Spec.Steps, v1alpha1.CanaryStep{Pause: &v1alpha1.Pause{}})
+		newCanary(ns, analysed("vector(0)", 1), func(c *v1alpha1.Canary) {
+			c.Spec.Steps = []v1alpha1.CanaryStep{
+				{SetWeight: ptr.To[int32](10)},
+				{Pause: &v1alpha1.Pause{Duration: &metav1.Duration{Duration: 2 * time.Second}}},
+				{SetWeight: ptr.To[int32](50)},
+				{Pause: &v1alpha1.Pause{}},
+			}
 		})
 		stable := waitStable(ns).Status.StableRevision
 		atRest := tableRows(ns)
 		Expect(atRest).To(HaveKeyWithValue("Phase", "Stable"))
 		Expect(atRest).To(HaveKeyWithValue("Step", ""))
+		Expect(atRest).To(HaveKeyWithValue("Weight", "0"))
 		Expect(atRest["Message"]).To(ContainSubstring("is stable"))
-		GinkgoWriter.Printf("at rest: %v\n", atRest)
+		printTables(ns, "at rest")
 
 		rev := setImage(ns, "podinfo:v2")
 		var inFlight map[string]string
 		Eventually(func(g Gomega) {
 			inFlight = tableRows(ns)
-			g.Expect(inFlight).To(HaveKeyWithValue("Step", "5/5"))
+			g.Expect(inFlight).To(HaveKeyWithValue("Step", "1/4"))
+			g.Expect(inFlight).To(HaveKeyWithValue("Weight", "10"))
+		}).Should(Succeed())
+		Expect(inFlight).To(HaveKeyWithValue("Phase", "Progressing"))
+		Expect(inFlight).To(HaveKeyWithValue("Revision", rev))
+		Expect(inFlight).To(HaveKeyWithValue("Stable", stable))
+		printTables(ns, "in progress")
+
+		Eventually(func(g Gomega) {
+			inFlight = tableRows(ns)
+			g.Expect(inFlight).To(HaveKeyWithValue("Step", "4/4"))
 			g.Expect(inFlight).To(HaveKeyWithValue("Phase", "WaitingPromotion"))
 		}).Should(Succeed())
 		Expect(inFlight).To(HaveKeyWithValue("Weight", "50"))
-		Expect(inFlight).To(HaveKeyWithValue("Revision", rev))
-		Expect(inFlight).To(HaveKeyWithValue("Stable", stable))
 		Expect(inFlight["Message"]).To(ContainSubstring("pauses until promoted"))
 		Expect(inFlight["Since"]).NotTo(BeEmpty())
-		GinkgoWriter.Printf("in flight: %v\n", inFlight)
+		printTables(ns, "waiting for a promote")
 
-		command(ns, v1alpha1.CommandAbort)
+		By("a check that fails from now on")
+		c := getCanary(ns)
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Analysis.Metrics[0].Query = "vector(0.5)"
+		Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
 		var rolledBack map[string]string
 		Eventually(func(g Gomega) {
 			rolledBack = tableRows(ns)
 			g.Expect(rolledBack).To(HaveKeyWithValue("Phase", "RolledBack"))
+			g.Expect(rolledBack).To(HaveKeyWithValue("Weight", "0"))
 		}).Should(Succeed())
 		Expect(rolledBack).To(HaveKeyWithValue("Revision", rev))
+		Expect(rolledBack).To(HaveKeyWithValue("Stable", stable))
 		Expect(rolledBack["Message"]).To(ContainSubstring("was rolled back"))
-		GinkgoWriter.Printf("rolled back: %v\n", rolledBack)
+		printTables(ns, "rolled back")
 	})
 })
 
@@ -196,30 +244,26 @@ var _ = Describe("kubectl get canaries", func() {
 // wide` does (a Table with every column) and returns the only row by
 // column name.
 func tableRows(ns string) map[string]string {
-	hc, err := rest.HTTPClientFor(suite.Config)
+	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
 	Expect(err).NotTo(HaveOccurred())
-	url := fmt.Sprintf("%s/apis/%s/namespaces/%s/canaries?includeObject=None", strings.TrimRight(suite.Config.Host, "/"),
-		v1alpha1.GroupVersion.String(), ns)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	row, err := rig.TableRow(table)
 	Expect(err).NotTo(HaveOccurred())
-	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
-	resp, err := hc.Do(req)
+	return row
+}
+
+// printTables prints the Canaries of ns as `kubectl get canaries` and
+// `kubectl get canaries -o wide` show them, with kubectl's own printer: the
+// text docs/canary.md quotes.
+func printTables(ns, when string) {
+	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
 	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s: %s", url, body)
-	var table metav1.Table
-	Expect(json.Unmarshal(body, &table)).To(Succeed())
-	Expect(table.Rows).To(HaveLen(1))
-	out := map[string]string{}
-	for i, col := range table.ColumnDefinitions {
-		v := table.Rows[0].Cells[i]
-		if v == nil {
-			out[col.Name] = ""
-			continue
+	for _, wide := range []bool{false, true} {
+		text, err := rig.PrintTable(table, wide)
+		Expect(err).NotTo(HaveOccurred())
+		flag := ""
+		if wide {
+			flag = " -o wide"
 		}
-		out[col.Name] = fmt.Sprint(v)
+		GinkgoWriter.Printf("%s:\n$ kubectl get canaries%s\n%s\n", when, flag, text)
 	}
-	return out
 }

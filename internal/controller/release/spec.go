@@ -3,7 +3,11 @@ package release
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -86,4 +90,34 @@ func checkJob(field string, j *v1alpha1.JobHook) error {
 	}
 	return &SpecError{Field: field, Problem: j.TemplateError +
 		"; write a pod template, as in a Job: template: {metadata: {labels: ...}, spec: {containers: [...]}}"}
+}
+
+// CheckTargetPort returns a SpecError when the Services' targetPort names a
+// container port that target's pod template does not declare: the Services
+// Sluice writes would send every request to a port no pod serves. A port
+// given by number, or no target yet (it is waited for), is not checked.
+// Like the Service's own endpoints, only the containers' ports count.
+func CheckTargetPort(port v1alpha1.ServicePort, target *appsv1.Deployment) error {
+	if port.TargetPort == nil || port.TargetPort.Type != intstr.String || target == nil {
+		return nil
+	}
+	name := port.TargetPort.StrVal
+	var names []string
+	for _, c := range target.Spec.Template.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.Name == name {
+				return nil
+			}
+			if p.Name != "" {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	named := "names no port"
+	if len(names) > 0 {
+		named = "names only " + strings.Join(names, ", ")
+	}
+	return &SpecError{Field: "spec.service.targetPort", Problem: fmt.Sprintf(
+		"no container of Deployment %s has a port named %q (its pod template %s): name the container port %q in the Deployment, or write targetPort as a number",
+		target.Name, name, named, name)}
 }

@@ -1,9 +1,14 @@
 package release_test
 
 import (
+	"errors"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -61,4 +66,47 @@ func TestCheckBlueGreen(t *testing.T) {
 	g.Expect(err.Error()).To(ContainSubstring("spec.postPromotionAnalysis.sampleQuery:"))
 	bg.PostPromotionAnalysis.SampleQuery = `sum(x{w="{{ .Canary }}"})`
 	g.Expect(release.CheckBlueGreen(bg)).To(Succeed())
+}
+
+func TestCheckTargetPort(t *testing.T) {
+	target := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo"}}
+	target.Spec.Template.Spec.Containers = []corev1.Container{
+		{Name: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 9898}, {ContainerPort: 9797}}},
+		{Name: "proxy", Ports: []corev1.ContainerPort{{Name: "admin", ContainerPort: 15000}}},
+	}
+	named := func(name string) v1alpha1.ServicePort {
+		return v1alpha1.ServicePort{Port: 80, TargetPort: ptr.To(intstr.FromString(name))}
+	}
+	for _, tc := range []struct {
+		name   string
+		port   v1alpha1.ServicePort
+		target *appsv1.Deployment
+		want   string
+	}{
+		{name: "accepts a name the first container declares", port: named("http"), target: target},
+		{name: "accepts a name another container declares", port: named("admin"), target: target},
+		{name: "accepts a port number, whatever the template", port: v1alpha1.ServicePort{Port: 80,
+			TargetPort: ptr.To(intstr.FromInt32(8080))}, target: target},
+		{name: "accepts no targetPort (the port itself)", port: v1alpha1.ServicePort{Port: 80}, target: target},
+		{name: "does not check before the target exists", port: named("web"), target: nil},
+		{name: "refuses a name no container declares, naming the field and the names there are",
+			port: named("web"), target: target,
+			want: `spec.service.targetPort: no container of Deployment podinfo has a port named "web" (its pod template names only http, admin)`},
+		{name: "refuses a name when the template names no port",
+			port: named("http"), target: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo"}},
+			want: `port named "http" (its pod template names no port): name the container port "http" in the Deployment, or write targetPort as a number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := release.CheckTargetPort(tc.port, tc.target)
+			if tc.want == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(MatchError(ContainSubstring(tc.want)))
+			var spec *release.SpecError
+			g.Expect(errors.As(err, &spec)).To(BeTrue())
+			g.Expect(spec.Field).To(Equal("spec.service.targetPort"))
+		})
+	}
 }
