@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,36 +60,57 @@ type CheckResult struct {
 	Judge *v1alpha1.JudgeStatus
 }
 
+// MaxParallelQueries bounds how many queries of one check are in flight at
+// once. The metrics of a check, and the judge's counters, are read in
+// parallel up to this bound, so that a check takes about as long as its
+// slowest query rather than the sum of them all; each query is bounded by
+// its provider's timeout.
+const MaxParallelQueries = 4
+
 // Run runs the check at now. Problems with a provider never come back as an
 // error: they are results with outcome Error or NoData, which hold a release.
 func (r *Runner) Run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, prevJudge *v1alpha1.JudgeStatus, now time.Time) CheckResult {
-	return (&checkRun{Runner: r, built: map[string]builtProvider{}}).run(ctx, a, w, prevJudge, now)
+	run := &checkRun{Runner: r, built: map[string]builtProvider{}, slots: make(chan struct{}, MaxParallelQueries)}
+	return run.run(ctx, a, w, prevJudge, now)
 }
 
+// run reads the judge's counters while the sample gate and then the
+// metrics are read; results come back in the spec's order whatever order
+// the answers arrive in.
 func (r *checkRun) run(ctx context.Context, a *v1alpha1.Analysis, w Workloads, prevJudge *v1alpha1.JudgeStatus, now time.Time) CheckResult {
 	var out CheckResult
 	vars := QueryVars{Namespace: w.Namespace, Name: w.Name, Canary: w.Canary, Primary: w.Primary, Interval: interval(a)}
-	enough, sample := r.sampleGate(ctx, a, vars, now)
-	for _, m := range a.Metrics {
-		if !enough {
-			out.Results = append(out.Results, v1alpha1.MetricResult{Name: m.Name, Outcome: sample.Outcome,
-				Message: "not checked: " + sample.Message, Time: metav1.NewTime(now)})
-			continue
-		}
-		p, err := r.provider(ctx, w.Namespace, m.Provider, a.Provider)
-		if err != nil {
-			out.Results = append(out.Results, Evaluate(m, 0, err, now))
-			continue
-		}
-		out.Results = append(out.Results, Check(ctx, p, m, vars, now))
+	var judged sync.WaitGroup
+	var judgeRes v1alpha1.MetricResult
+	if a.Judge != nil {
+		judged.Go(func() { out.Judge, judgeRes = r.judge(ctx, a, vars, prevJudge, now) })
 	}
+	enough, sample := r.sampleGate(ctx, a, vars, now)
+	results := make([]v1alpha1.MetricResult, len(a.Metrics))
+	var checked sync.WaitGroup
+	for i, m := range a.Metrics {
+		if !enough {
+			results[i] = v1alpha1.MetricResult{Name: m.Name, Outcome: sample.Outcome,
+				Message: "not checked: " + sample.Message, Time: metav1.NewTime(now)}
+			continue
+		}
+		checked.Go(func() {
+			p, err := r.provider(ctx, w.Namespace, m.Provider, a.Provider)
+			if err != nil {
+				results[i] = Evaluate(m, 0, err, now)
+				return
+			}
+			results[i] = Check(ctx, p, m, vars, now)
+		})
+	}
+	checked.Wait()
+	out.Results = results
 	if !enough {
 		out.Results = append(out.Results, sample)
 	}
+	judged.Wait()
 	if a.Judge != nil {
-		judge, res := r.judge(ctx, a, vars, prevJudge, now)
-		out.Judge = judge
-		out.Results = append(out.Results, res)
+		out.Results = append(out.Results, judgeRes)
 	}
 	return out
 }
@@ -141,22 +163,15 @@ func (r *checkRun) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVa
 		queries[JudgeQuerySlowRequests] = j.SlowRequests
 	}
 	sample := JudgeSample{Canary: map[string]Series{}, Primary: map[string]Series{}}
-	for _, side := range []struct {
-		workload string
-		into     map[string]Series
-	}{{vars.Canary, sample.Canary}, {vars.Primary, sample.Primary}} {
-		v := vars
-		v.Workload = side.workload
-		for _, name := range []string{JudgeQueryRequests, JudgeQueryErrors, JudgeQuerySlowRequests} {
-			q, ok := queries[name]
-			if !ok {
-				continue
-			}
-			series, err := r.series(ctx, q, j.Provider, a.Provider, v)
-			if err != nil {
-				return problem(fmt.Errorf("read %s of %s: %w", name, side.workload, err))
-			}
-			side.into[name] = series
+	reads := r.judgeReads(ctx, queries, j.Provider, a.Provider, vars)
+	for _, rd := range reads {
+		if rd.err != nil {
+			return problem(fmt.Errorf("read %s of %s: %w", rd.name, rd.workload, rd.err))
+		}
+		if rd.workload == vars.Canary {
+			sample.Canary[rd.name] = rd.series
+		} else {
+			sample.Primary[rd.name] = rd.series
 		}
 	}
 	st, data, err := EvaluateJudgeSample(*j, prev, sample)
@@ -165,6 +180,37 @@ func (r *checkRun) judge(ctx context.Context, a *v1alpha1.Analysis, vars QueryVa
 	}
 	st.Fingerprint = fingerprint
 	return &st, judgeResult(st, prev == nil, data, now)
+}
+
+// judgeRead is one counter of one workload, read for the judge.
+type judgeRead struct {
+	workload, name string
+	series         Series
+	err            error
+}
+
+// judgeReads reads every counter of both workloads in parallel (up to the
+// check's bound) and returns them in a fixed order, canary first, so that
+// the first problem reported does not depend on which answer came first.
+func (r *checkRun) judgeReads(ctx context.Context, queries map[string]string, own, def *v1alpha1.MetricProvider, vars QueryVars) []judgeRead {
+	var reads []judgeRead
+	for _, workload := range []string{vars.Canary, vars.Primary} {
+		for _, name := range []string{JudgeQueryRequests, JudgeQueryErrors, JudgeQuerySlowRequests} {
+			if _, ok := queries[name]; ok {
+				reads = append(reads, judgeRead{workload: workload, name: name})
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range reads {
+		wg.Go(func() {
+			v := vars
+			v.Workload = reads[i].workload
+			reads[i].series, reads[i].err = r.series(ctx, queries[reads[i].name], own, def, v)
+		})
+	}
+	wg.Wait()
+	return reads
 }
 
 // judgeResult says what one reading of the judge measured.
@@ -236,10 +282,13 @@ func (r *checkRun) query(ctx context.Context, namespace, tmpl string, own, def *
 }
 
 // checkRun is one check in progress. It builds each provider (and reads its
-// Secret) once per check, however many queries go to it.
+// Secret) once per check, however many queries go to it, and lets at most
+// MaxParallelQueries queries be in flight at once.
 type checkRun struct {
 	*Runner
+	mu    sync.Mutex
 	built map[string]builtProvider
+	slots chan struct{}
 }
 
 type builtProvider struct {
@@ -254,10 +303,15 @@ func (r *checkRun) provider(ctx context.Context, namespace string, own, def *v1a
 		return nil, ProviderErrorf("%w", err)
 	}
 	key := providerKey(spec)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if b, ok := r.built[key]; ok {
 		return b.p, b.err
 	}
 	p, err := r.build(ctx, namespace, spec)
+	if err == nil {
+		p = bounded(p, r.slots)
+	}
 	r.built[key] = builtProvider{p, err}
 	return p, err
 }
