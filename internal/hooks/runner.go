@@ -38,8 +38,9 @@ func FromBlueGreen(h v1alpha1.BlueGreenHook) Hook {
 	return Hook{Name: h.Name, Type: string(h.Type), Action: h.HookAction}
 }
 
-// Runner starts hook runs and reports their progress. It keeps no state
-// between calls; one Runner serves every reconciler and every object.
+// Runner starts hook runs and reports their progress. The only state it
+// keeps between calls is the webhook attempts in flight (see calls); one
+// Runner serves every reconciler and every object, and must not be copied.
 type Runner struct {
 	// Client creates and reads Jobs. Its scheme must know the owner's kind.
 	Client client.Client
@@ -55,6 +56,11 @@ type Runner struct {
 	Policy JobPolicy
 	// Now is the clock. When nil, time.Now is used.
 	Now func() time.Time
+	// Await is how long Run waits for a webhook's answer before returning
+	// the run as in flight (see DefaultAwait, used when zero).
+	Await time.Duration
+
+	calls calls
 }
 
 // Run makes progress on one hook run of owner (a Canary or a BlueGreen) for

@@ -55,33 +55,63 @@ type Payload struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
-// runWebhook makes the next attempt of a webhook run when it is due.
+// runWebhook makes progress on a webhook run: when an attempt is due it
+// starts it (or finds it in flight) and waits up to the Runner's Await for
+// the answer. An attempt still in flight after that is returned as such,
+// and a later call collects its answer; so a slow webhook never holds the
+// caller longer than Await, and the attempt itself is bounded by the hook's
+// timeout.
 func (r *Runner) runWebhook(ctx context.Context, owner client.Object, hook Hook, st v1alpha1.HookStatus) (v1alpha1.HookStatus, error) {
 	wh := *hook.Action.Webhook
-	now := r.now()
-	if st.Attempts > 0 && now.Before(nextAttemptAt(wh, st)) {
+	if st.Attempts > 0 && r.now().Before(nextAttemptAt(wh, st)) {
 		return st, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("call webhook: %w", err)
 	}
 	body, err := r.payload(owner, hook, st)
 	if err != nil {
 		return st, err
 	}
-	passed, answer, err := r.call(ctx, wh, body)
-	if err != nil {
-		return st, err
+	key := keyOf(owner, hook, st)
+	call := r.calls.startOrJoin(ctx, key, r.now(), func(ctx context.Context) (bool, string) {
+		passed, answer, err := r.call(ctx, wh, body)
+		if err != nil {
+			return false, "call failed: " + describe(err)
+		}
+		return passed, answer
+	})
+	timer := time.NewTimer(r.await())
+	defer timer.Stop()
+	select {
+	case <-call.done:
+	case <-timer.C:
+		return inFlight(st, wh, call.started), nil
+	case <-ctx.Done():
+		return st, fmt.Errorf("wait for webhook %s: %w", hook.Name, ctx.Err())
 	}
-	st = start(st, now)
+	r.calls.forget(key)
+	st = start(st, call.started)
 	st.Attempts++
 	allowed := wh.Retries + 1
 	switch {
-	case passed:
-		return succeed(st, r.now(), answer), nil
+	case call.passed:
+		return succeed(st, r.now(), call.answer), nil
 	case st.Attempts >= allowed:
-		return fail(st, r.now(), fmt.Sprintf("attempt %d of %d failed: %s", st.Attempts, allowed, answer)), nil
+		return fail(st, r.now(), fmt.Sprintf("attempt %d of %d failed: %s", st.Attempts, allowed, call.answer)), nil
 	default:
-		st.Message = truncate(fmt.Sprintf("attempt %d of %d failed, retrying: %s", st.Attempts, allowed, answer), MaxMessageBytes)
+		st.Message = truncate(fmt.Sprintf("attempt %d of %d failed, retrying: %s", st.Attempts, allowed, call.answer), MaxMessageBytes)
 		return st, nil
 	}
+}
+
+// inFlight is st with its next attempt in flight since started: the run's
+// start is recorded, the attempt is not counted until its answer is in.
+func inFlight(st v1alpha1.HookStatus, wh v1alpha1.WebhookHook, started time.Time) v1alpha1.HookStatus {
+	st = start(st, started)
+	st.Message = fmt.Sprintf("attempt %d of %d in flight since %s (timeout %s)", st.Attempts+1, wh.Retries+1,
+		started.UTC().Format(time.RFC3339), webhookTimeout(wh))
+	return st
 }
 
 // payload encodes the body of the next call.

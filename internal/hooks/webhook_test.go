@@ -264,7 +264,7 @@ func TestACanceledContextIsAnErrorAndNoAttempt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 
-	st, err := r.Run(ctx, canaryOwner(), webhookHook(ep.URL, 10*time.Second, 0), "rev1", nil)
+	st, err := r.Run(ctx, canaryOwner(), webhookHook(ep.URL, time.Second, 0), "rev1", nil)
 
 	g.Expect(err).To(MatchError(context.Canceled))
 	g.Expect(st.Attempts).To(BeZero())

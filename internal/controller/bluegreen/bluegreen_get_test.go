@@ -22,7 +22,7 @@ var _ = Describe("kubectl get bluegreens", func() {
 		Expect(atRest).To(HaveKeyWithValue("Phase", "Stable"))
 		Expect(atRest).To(HaveKeyWithValue("Active", "blue"))
 		Expect(atRest).To(HaveKeyWithValue("Stable", stable))
-		Expect(atRest["Message"]).To(ContainSubstring("is stable"))
+		Expect(atRest["Message"]).To(ContainSubstring("serves all traffic"))
 		printBlueGreenTables(ns, "at rest")
 
 		rev := setImage(ns, "orders:v2")
@@ -45,7 +45,7 @@ var _ = Describe("kubectl get bluegreens", func() {
 		}).Should(Succeed())
 		Expect(rolledBack).To(HaveKeyWithValue("Active", "blue"))
 		Expect(rolledBack).To(HaveKeyWithValue("Revision", rev))
-		Expect(rolledBack["Message"]).To(ContainSubstring("rolled back"))
+		Expect(rolledBack["Message"]).To(ContainSubstring("was rolled back"))
 		printBlueGreenTables(ns, "rolled back")
 	})
 })
