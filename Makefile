@@ -138,6 +138,10 @@ $(GOLANGCI_LINT):
 
 ##@ Benchmarks
 
+.PHONY: bench-scale
+bench-scale: tools ## Scale benchmark: N Canaries on a local control plane with kwok and the real operator; prints a table (BENCH_SCALE_FLAGS="-n 100,300,1000").
+	go run ./test/scale/cmd/bench-scale $(BENCH_SCALE_FLAGS)
+
 .PHONY: bench-decisions
 bench-decisions: ## Compare the judge with threshold rules on simulated releases; writes docs/analysis.md and docs/analysis-decisions.svg.
 	go run ./hack/decisionbench

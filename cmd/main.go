@@ -79,7 +79,7 @@ func managerOptions(f *flags) ctrl.Options {
 		RenewDeadline:                 &f.renewDeadline,
 		RetryPeriod:                   &f.retryPeriod,
 		Controller:                    config.Controller{MaxConcurrentReconciles: max(f.workers, 1)},
-		Cache:                         cache.Options{DefaultNamespaces: watchNamespaces(f.namespaces)},
+		Cache:                         operator.CacheOptions(watchNamespaces(f.namespaces)),
 	}
 }
 

@@ -24,8 +24,12 @@ const (
 	LabelRevision = "rollouts.sluice.dev/revision"
 )
 
-// managedBy is the value of LabelManagedBy.
-const managedBy = "sluice"
+// ManagedBy is the value of LabelManagedBy on the Jobs Sluice creates; the
+// operator caches only the Jobs that carry it.
+const ManagedBy = "sluice"
+
+// managedBy is ManagedBy.
+const managedBy = ManagedBy
 
 const (
 	// maxJobName bounds a Job's name: the Job controller copies it into the

@@ -74,7 +74,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("create clientset: %w", err)
 	}
 	c := mgr.GetClient()
-	routers := traffic.Registry{traffic.Istio: istio.New(c)}
+	routers := traffic.Registry{traffic.Istio: istio.NewWithReader(c, mgr.GetAPIReader())}
 	providers := analysis.Registry{
 		v1alpha1.ProviderPrometheus: prometheus.Factory(prometheus.WithObserver(func(d time.Duration, err error) {
 			col.ObserveQuery(string(v1alpha1.ProviderPrometheus), queryOutcome(err), d)

@@ -173,7 +173,7 @@ func (m *blueGreenMachine) requeue() time.Duration {
 	default:
 		at = append(at, m.releaseTimers(poll)...)
 	}
-	return soonest(m.now.Time, at)
+	return soonest(m.obs.Now, at)
 }
 
 // releaseTimers are the moments a release before or after the flip may move

@@ -207,7 +207,7 @@ func (m *canaryMachine) requeue() time.Duration {
 	default:
 		at = m.releaseTimers(poll)
 	}
-	return soonest(m.now.Time, at)
+	return soonest(m.obs.Now, at)
 }
 
 // drainTimers are the moments a release at rest or rolled back may move: a

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -144,8 +145,9 @@ func CopyStrategy(target appsv1.DeploymentStrategy) appsv1.DeploymentStrategy {
 }
 
 // EnsureDeployment creates the copy or brings it in line with server-side
-// apply. An unchanged copy is not written (the API server drops a no-op
-// apply). A Deployment of that name not controlled by the copy's owner is a
+// apply. A copy already as wanted (see deploymentInPlace) is not written: a
+// no-op apply still costs a request and a place in the API server's queue.
+// A Deployment of that name not controlled by the copy's owner is a
 // *NotOwnedError and is left alone.
 func EnsureDeployment(ctx context.Context, c client.Client, cp Copy) error {
 	d := cp.Deployment()
@@ -161,10 +163,49 @@ func EnsureDeployment(ctx context.Context, c client.Client, cp Copy) error {
 		}
 		d.Spec.Replicas = nil
 	}
+	if existing.UID != "" && deploymentInPlace(existing, d, cp.Owner) {
+		return nil
+	}
 	if err := apply(ctx, c, d, cp.Owner); err != nil {
 		return fmt.Errorf("apply Deployment %s/%s: %w", d.Namespace, d.Name, err)
 	}
 	return nil
+}
+
+// deploymentInPlace reports whether existing already is what desired asks
+// for in every field Sluice sets: controlled by owner, its labels and
+// annotations present, the same selector, pod template, strategy, timing
+// settings and, unless desired leaves them to an autoscaler, replicas.
+// desired is built from templates read from the API server, defaults
+// applied, so an unchanged copy compares equal; anything else is applied
+// (a write too many, never one too few).
+func deploymentInPlace(existing, desired *appsv1.Deployment, owner client.Object) bool {
+	if ref := metav1.GetControllerOf(existing); owner == nil || ref == nil || ref.UID != owner.GetUID() {
+		return false
+	}
+	if !subset(desired.Labels, existing.Labels) || !subset(desired.Annotations, existing.Annotations) {
+		return false
+	}
+	e, d := &existing.Spec, &desired.Spec
+	if d.Replicas != nil && DesiredReplicas(existing) != *d.Replicas {
+		return false
+	}
+	return equality.Semantic.DeepEqual(e.Selector, d.Selector) &&
+		equality.Semantic.DeepEqual(e.Template, d.Template) &&
+		equality.Semantic.DeepEqual(e.Strategy, d.Strategy) &&
+		e.MinReadySeconds == d.MinReadySeconds &&
+		(d.RevisionHistoryLimit == nil || equality.Semantic.DeepEqual(e.RevisionHistoryLimit, d.RevisionHistoryLimit)) &&
+		(d.ProgressDeadlineSeconds == nil || equality.Semantic.DeepEqual(e.ProgressDeadlineSeconds, d.ProgressDeadlineSeconds))
+}
+
+// subset reports whether every key of want is in have with the same value.
+func subset(want, have map[string]string) bool {
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			return false
+		}
+	}
+	return true
 }
 
 // ScaleTo sets spec.replicas of a Deployment (the user's or a copy) and

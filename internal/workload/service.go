@@ -82,15 +82,20 @@ func ColorSelector(base map[string]string, color v1alpha1.Color) map[string]stri
 }
 
 // EnsureServices creates the Services or brings them in line with
-// server-side apply, each with a controller reference to owner. Unchanged
-// Services are not written. A Service of one of those names that owner does
-// not control is a *NotOwnedError, and it and the Services after it are left
-// alone.
+// server-side apply, each with a controller reference to owner. A Service
+// already as wanted (see serviceInPlace) is not written: a reconcile that
+// changes nothing sends nothing. A Service of one of those names that owner
+// does not control is a *NotOwnedError, and it and the Services after it are
+// left alone.
 func EnsureServices(ctx context.Context, c client.Client, owner client.Object, svcs []*corev1.Service) error {
 	for _, svc := range svcs {
 		key := client.ObjectKeyFromObject(svc)
-		if err := checkOwned(ctx, c, &corev1.Service{}, key, owner); err != nil {
+		existing := &corev1.Service{}
+		if err := checkOwned(ctx, c, existing, key, owner); err != nil {
 			return err
+		}
+		if existing.UID != "" && serviceInPlace(existing, svc, owner) {
+			continue
 		}
 		if err := apply(ctx, c, svc.DeepCopy(), owner); err != nil {
 			return fmt.Errorf("apply Service %s: %w", key, err)

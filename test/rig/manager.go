@@ -50,6 +50,7 @@ func NewManager(cfg *rest.Config, opts ...ManagerOption) (ctrl.Manager, error) {
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  operator.CacheOptions(nil),
 		Controller: config.Controller{SkipNameValidation: ptr.To(true),
 			MaxConcurrentReconciles: operator.DefaultWorkers},
 	}

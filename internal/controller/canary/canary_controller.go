@@ -115,7 +115,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.execute(ctx, c, router, obs, d); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: release.AtRest(release.Sooner(d.RequeueAfter, obs.hookWait))}, nil
+	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait)), nil
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on

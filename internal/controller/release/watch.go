@@ -45,7 +45,7 @@ type Watch struct {
 
 // NewController registers r for a kind of release object and what it
 // watches: the objects of that kind (spec changes and commands, not its own
-// status writes), the Deployments, Services and Jobs they own, and the
+// status writes; a new command at PriorityCommand), the Deployments, Services and Jobs they own, and the
 // target Deployments they name, found through a field index.
 func NewController(mgr ctrl.Manager, w Watch, r reconcile.Reconciler, opts ...func(*builder.Builder)) error {
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), w.Object, targetIndex,
@@ -64,6 +64,7 @@ func NewController(mgr ctrl.Manager, w Watch, r reconcile.Reconciler, opts ...fu
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(w.Object, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(w.Object, enqueueCommand, builder.WithPredicates(commandChanged)).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&batchv1.Job{}).

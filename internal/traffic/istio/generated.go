@@ -27,7 +27,7 @@ const LabelManagedBy = "app.kubernetes.io/managed-by"
 func (r *Router) ensureGenerated(ctx context.Context, c *v1alpha1.Canary, t target) error {
 	existing := &networkingv1.VirtualService{}
 	weight := int32(0)
-	switch err := r.Client.Get(ctx, t.key, existing); {
+	switch err := r.get(ctx, t.key, existing); {
 	case apierrors.IsNotFound(err):
 		existing = nil
 	case err != nil:

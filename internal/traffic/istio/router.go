@@ -24,12 +24,34 @@ type Router struct {
 	// cache may lag a write; Weight then reports the old weight, and the
 	// step's clock starts one reconcile later, never too early.
 	Client client.Client
+	// Reader, when set, reads straight from the API server a
+	// VirtualService the cache does not hold (yet): one just created is
+	// then found by the next read of the same reconcile, instead of being
+	// applied a second time or reported missing. At rest every
+	// VirtualService is in the cache and Reader is never used.
+	Reader client.Reader
 }
 
 var _ traffic.Router = (*Router)(nil)
 
 // New returns a Router on c.
 func New(c client.Client) *Router { return &Router{Client: c} }
+
+// NewWithReader returns a Router on c that falls back to reader for a
+// VirtualService the cache does not hold.
+func NewWithReader(c client.Client, reader client.Reader) *Router {
+	return &Router{Client: c, Reader: reader}
+}
+
+// get reads the VirtualService key through the cache and, when the cache
+// does not hold it, through Reader.
+func (r *Router) get(ctx context.Context, key types.NamespacedName, vs *networkingv1.VirtualService) error {
+	err := r.Client.Get(ctx, key, vs)
+	if apierrors.IsNotFound(err) && r.Reader != nil {
+		return r.Reader.Get(ctx, key, vs)
+	}
+	return err
+}
 
 // target is what a Canary says about its VirtualService.
 type target struct {
@@ -123,7 +145,7 @@ func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) 
 // managed reads the VirtualService and finds the routes Sluice manages in it.
 func (r *Router) managed(ctx context.Context, t target) (*networkingv1.VirtualService, []managedRoute, error) {
 	vs := &networkingv1.VirtualService{}
-	if err := r.Client.Get(ctx, t.key, vs); err != nil {
+	if err := r.get(ctx, t.key, vs); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
 		}
