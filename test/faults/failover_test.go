@@ -4,6 +4,7 @@ package faults
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -19,9 +20,11 @@ import (
 
 // chaos kills the operator every 2-7 s and starts it again 0.2-2.2 s later
 // (a kill and a restart, as a kubelet would), until stop is closed. From
-// the plan's electAt-th kill on, the operator runs as two replicas that
-// elect a leader, and each kill hits the leader: a failover, whose takeover
-// it measures. It holds calm from a kill to the restart.
+// the plan's electAt-th kill on, for the plan's failovers, the operator runs
+// as two replicas that elect a leader, and each kill hits the leader: a
+// failover, whose takeover it measures, and after which it waits for the
+// new leader to work before the next kill. It holds calm from a kill to the
+// restart.
 type chaos struct {
 	c    client.Client
 	op   *operator
@@ -37,8 +40,9 @@ type chaos struct {
 	wg        sync.WaitGroup
 }
 
-func (ch *chaos) run(t *testing.T, electAt int, stop <-chan struct{}, done chan<- struct{}) {
+func (ch *chaos) run(t *testing.T, p plan, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
+	leaderKills := 0
 	for {
 		select {
 		case <-stop:
@@ -50,21 +54,18 @@ func (ch *chaos) run(t *testing.T, electAt int, stop <-chan struct{}, done chan<
 		case <-time.After(2*time.Second + time.Duration(ch.rng.Int64N(int64(5*time.Second)))):
 		}
 		ch.calm.Lock()
-		if _, kills := ch.op.counts(); kills >= electAt && !ch.op.electing() {
-			if err := ch.electLeaders(); err != nil {
-				t.Errorf("switch to two replicas with leader election: %v", err)
-			}
-			ch.calm.Unlock()
-			continue
+		if err := ch.switchMode(p, leaderKills); err != nil {
+			t.Errorf("%v", err)
 		}
-		holder := ch.holder()
-		inFlight := ch.inFlight()
+		holder, inFlight := ch.holder(), ch.inFlight()
 		leader, err := ch.op.kill(ch.rng)
 		killedAt := time.Now()
 		if err != nil {
 			t.Errorf("kill the operator: %v", err)
 		}
-		if leader && ch.op.electing() {
+		failover := leader && ch.op.electing()
+		if failover {
+			leaderKills++
 			ch.wg.Add(1)
 			go ch.measure(holder, killedAt, inFlight)
 		}
@@ -72,8 +73,35 @@ func (ch *chaos) run(t *testing.T, electAt int, stop <-chan struct{}, done chan<
 		if err := ch.op.start(); err != nil {
 			t.Errorf("start the operator: %v", err)
 		}
+		if failover {
+			// The next kill lands on a leader at work, not on a takeover.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			_ = ch.op.waitActive(ctx)
+			cancel()
+		}
 		ch.calm.Unlock()
 	}
+}
+
+// switchMode moves to two replicas electing a leader at the plan's
+// electAt-th kill, and back to one replica after its failovers.
+func (ch *chaos) switchMode(p plan, leaderKills int) error {
+	_, kills := ch.op.counts()
+	switch electing := ch.op.electing(); {
+	case !electing && kills >= p.electAt && leaderKills < p.failovers:
+		if err := ch.electLeaders(); err != nil {
+			return fmt.Errorf("switch to two replicas with leader election: %w", err)
+		}
+	case electing && leaderKills >= p.failovers:
+		if err := ch.op.runAlone(); err != nil {
+			return fmt.Errorf("switch back to one replica: %w", err)
+		}
+	default:
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return ch.op.waitActive(ctx)
 }
 
 // electLeaders creates the Lease's namespace and switches the operator to

@@ -21,7 +21,8 @@ import (
 // plan is the reduced or the full form of the suite.
 type plan struct {
 	kills      int           // kills to reach before the releases stop
-	electAt    int           // from this kill on, two replicas elect a leader and kills hit the leader
+	electAt    int           // from this kill on, two replicas elect a leader and kills hit the leader...
+	failovers  int           // ...for this many leader kills; then one replica again
 	judge      bool          // also release v4-flaky, which only the judge catches
 	outage     time.Duration // how long Prometheus is down, once, mid-analysis
 	hold       time.Duration // how long a release paused for the provider must stay paused once it is back
@@ -31,10 +32,10 @@ type plan struct {
 
 func planFromEnv() plan {
 	if os.Getenv("SLUICE_FAULTS") == "full" {
-		return plan{kills: 200, electAt: 150, judge: true, outage: 3 * time.Minute, hold: 10 * time.Second,
-			restDrifts: 2, deadline: 85 * time.Minute}
+		return plan{kills: 200, electAt: 100, failovers: 40, judge: true, outage: 3 * time.Minute,
+			hold: 10 * time.Second, restDrifts: 2, deadline: 85 * time.Minute}
 	}
-	return plan{kills: 30, electAt: 20, outage: 30 * time.Second, hold: 6 * time.Second,
+	return plan{kills: 30, electAt: 12, failovers: 4, outage: 30 * time.Second, hold: 6 * time.Second,
 		restDrifts: 2, deadline: 25 * time.Minute}
 }
 
@@ -101,7 +102,7 @@ func TestReleasesEndAsTheyShouldUnderFaults(t *testing.T) {
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
 	chaosDone := make(chan struct{})
-	go f.chaos.run(t, p.electAt, stop, chaosDone)
+	go f.chaos.run(t, p, stop, chaosDone)
 	for _, run := range []func(context.Context, <-chan struct{}){f.watch.run, f.writer.run, f.drift.runMidStep,
 		func(_ context.Context, s <-chan struct{}) { f.op.scrapeEvery(time.Second, s) }} {
 		bg.Add(1)
@@ -187,9 +188,10 @@ func noRiseAfterRollback(res sandbox.Result) error {
 }
 
 // runLines runs each app's line of releases in its own goroutine, again and
-// again, until the plan's kills have happened (each line at least once).
-// After each round of the Canary's line, the GitOps stand-in reverts its
-// weights at rest.
+// again, until the plan's kills have happened (each line releasing at least
+// twice: a version that must promote and one that must roll back). After
+// each round of the Canary's line, and when it stops, the GitOps stand-in
+// reverts its weights at rest.
 func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults, p plan) ([]sandbox.Result, []error) {
 	var (
 		mu      sync.Mutex
@@ -210,7 +212,18 @@ func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults,
 			r := &sandbox.Runner{Sandbox: sb, Timeout: 8*time.Minute + p.outage, Recheck: operatorGap,
 				Journal: func(s string) { t.Log(s) }}
 			r.SetStable(app, "v1")
-			for round := 0; ; round++ {
+			atRest := func() bool {
+				if app != "podinfo" {
+					return true
+				}
+				f.drift.releasing(sandbox.Release{})
+				if err := f.drift.atRestDrifts(ctx, p.restDrifts); err != nil {
+					fail(err)
+					return false
+				}
+				return true
+			}
+			for round, n := 0, 0; ; round++ {
 				for _, rel := range line {
 					if rel.Image == "v4-flaky" && !p.judge {
 						continue
@@ -226,15 +239,12 @@ func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults,
 						fail(fmt.Errorf("%s: %w", rel, err))
 						return
 					}
-				}
-				if app == "podinfo" {
-					f.drift.releasing(sandbox.Release{})
-					if err := f.drift.atRestDrifts(ctx, p.restDrifts); err != nil {
-						fail(err)
+					if n++; n >= 2 && f.done(ctx, p) {
+						atRest()
 						return
 					}
 				}
-				if _, kills := f.op.counts(); kills >= p.kills || ctx.Err() != nil {
+				if !atRest() {
 					return
 				}
 			}
@@ -242,6 +252,16 @@ func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults,
 	}
 	wg.Wait()
 	return results, errs
+}
+
+// done reports whether the plan's kills and failovers have happened, or
+// the run must end.
+func (f *faults) done(ctx context.Context, p plan) bool {
+	_, kills := f.op.counts()
+	f.chaos.mu.Lock()
+	failovers := f.chaos.failovers
+	f.chaos.mu.Unlock()
+	return (kills >= p.kills && failovers >= p.failovers) || ctx.Err() != nil
 }
 
 // chaosSeed is SLUICE_FAULTS_SEED, or a new seed, logged to replay a run.

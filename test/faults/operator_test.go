@@ -163,6 +163,17 @@ func (o *operator) electLeaders() error {
 	return o.stop()
 }
 
+// runAlone switches back to one replica without leader election.
+func (o *operator) runAlone() error {
+	o.mu.Lock()
+	o.want, o.elect = 1, false
+	o.mu.Unlock()
+	if err := o.stop(); err != nil {
+		return err
+	}
+	return o.start()
+}
+
 // kill sends SIGKILL, as an OOM kill or a node loss would, to the leader
 // (the only replica without election; a random one when no leader is
 // known), and waits for the process to go. It returns whether it killed
