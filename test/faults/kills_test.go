@@ -20,16 +20,28 @@ import (
 
 // plan is the reduced or the full form of the suite.
 type plan struct {
-	kills    int           // kills to reach before the releases stop
-	judge    bool          // also release v4-flaky, which only the judge catches
-	deadline time.Duration // bounds a hang, not a speed
+	kills      int           // kills to reach before the releases stop
+	electAt    int           // from this kill on, two replicas elect a leader and kills hit the leader...
+	failovers  int           // ...for this many leader kills; then one replica again
+	canaries   int           // Canary releases after which its line stops (0: as long as the kills go on)
+	judge      bool          // also release v4-flaky, which only the judge catches
+	outage     time.Duration // how long Prometheus is down, once, mid-analysis
+	hold       time.Duration // how long a release paused for the provider must stay paused once it is back
+	restDrifts int           // weight reverts at rest after each round of the Canary's line
+	deadline   time.Duration // bounds a hang, not a speed
 }
 
 func planFromEnv() plan {
 	if os.Getenv("SLUICE_FAULTS") == "full" {
-		return plan{kills: 200, judge: true, deadline: 85 * time.Minute}
+		return plan{kills: 200, electAt: 100, failovers: 40, judge: true, outage: 3 * time.Minute,
+			hold: 10 * time.Second, restDrifts: 2, deadline: 85 * time.Minute}
 	}
-	return plan{kills: 30, deadline: 25 * time.Minute}
+	// The reduced form releases the Canary twice (v2, promoted through the
+	// outage, drift and failovers; v3-bad, rolled back), then leaves it at
+	// rest while the BlueGreen's line goes on until the kills are done: the
+	// Canary's releases are the long ones.
+	return plan{kills: 30, electAt: 12, failovers: 4, canaries: 2, outage: 30 * time.Second, hold: 6 * time.Second,
+		restDrifts: 2, deadline: 25 * time.Minute}
 }
 
 // lines are the releases each app goes through, again and again, one line
@@ -49,7 +61,17 @@ var lines = map[string][]sandbox.Release{
 	},
 }
 
-func TestReleasesEndAsTheyShouldWhileTheOperatorIsKilled(t *testing.T) {
+// faults are the fault injectors of one run, and what they found.
+type faults struct {
+	op     *operator
+	chaos  *chaos
+	writer *writer
+	watch  *watcher
+	outage *outage
+	drift  *drifter
+}
+
+func TestReleasesEndAsTheyShouldUnderFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault suite runs the whole sandbox")
 	}
@@ -81,13 +103,28 @@ func TestReleasesEndAsTheyShouldWhileTheOperatorIsKilled(t *testing.T) {
 	}
 
 	seed := chaosSeed(t)
+	f := newFaults(sb, op, seed)
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
 	chaosDone := make(chan struct{})
-	stopChaos := startChaos(t, op, seed, chaosDone)
-	results, errs := runLines(ctx, t, sb, op, p)
-	close(stopChaos)
+	go f.chaos.run(t, p, stop, chaosDone)
+	for _, run := range []func(context.Context, <-chan struct{}){f.watch.run, f.writer.run, f.drift.runMidStep,
+		func(_ context.Context, s <-chan struct{}) { f.op.scrapeEvery(time.Second, s) }} {
+		bg.Add(1)
+		go func() { defer bg.Done(); run(ctx, stop) }()
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		if err := f.outage.inject(ctx, stop, sb, f.watch, p.outage, p.hold, t.Logf); err != nil {
+			t.Errorf("Prometheus outage: %v", err)
+		}
+	}()
+	results, errs := runLines(ctx, t, sb, f, p)
+	close(stop)
 	<-chaosDone
+	bg.Wait()
 
-	starts, kills := op.counts()
 	failed := 0
 	for _, res := range results {
 		if err := errors.Join(res.Check(), noRiseAfterRollback(res)); err != nil {
@@ -98,20 +135,30 @@ func TestReleasesEndAsTheyShouldWhileTheOperatorIsKilled(t *testing.T) {
 	for _, err := range errs {
 		t.Errorf("%v", err)
 	}
-	t.Logf("faults: seed %d, %d kills (SIGKILL), %d operator starts, %d releases, %d ended wrong or broke an invariant",
-		seed, kills, starts, len(results), failed)
-	if kills < p.kills {
-		t.Errorf("only %d kills happened; the plan wants %d", kills, p.kills)
-	}
-	if t.Failed() {
+	violations := f.report(t, seed, p, len(results), failed)
+	if len(violations) > 0 || t.Failed() {
 		t.Logf("operator log (tail):\n%s", tail(op.log))
 	}
 }
 
+// newFaults wires the injectors on a started sandbox.
+func newFaults(sb *sandbox.Sandbox, op *operator, seed uint64) *faults {
+	calm := &sync.Mutex{}
+	w := &watcher{c: sb.Client, outage: &outage{}}
+	return &faults{
+		op:     op,
+		watch:  w,
+		outage: w.outage,
+		chaos:  &chaos{c: sb.Client, op: op, w: w, calm: calm, rng: rand.New(rand.NewPCG(seed, 1))},
+		writer: &writer{c: sb.Client, rng: rand.New(rand.NewPCG(seed, 2))},
+		drift:  &drifter{c: sb.Client, op: op, w: w, calm: calm, rng: rand.New(rand.NewPCG(seed, 3))},
+	}
+}
+
 // operatorArgs are the manager's flags in the suite: what the chart sets,
-// less leader election (one replica, killed and started again), with
-// loopback allowed by the outbound policy as on a laptop: the sandbox's
-// Prometheus and smoke tester listen there.
+// less leader election (one replica, killed and started again; the chaos
+// adds it for the failovers), with loopback allowed by the outbound policy
+// as on a laptop: the sandbox's Prometheus and smoke tester listen there.
 func operatorArgs() []string {
 	return []string{"--workers=4", "--zap-log-level=info", "--outbound-allow-cidrs=127.0.0.0/8,::1/128"}
 }
@@ -119,8 +166,9 @@ func operatorArgs() []string {
 // operatorGap is how long a weight may stay above what status has reached:
 // status is written before the route, and a kill between the two leaves
 // the route behind until the operator is back (at most 2.2 s down, then
-// its start-up and first reconcile on a loaded machine). A weight that
-// rises above it is caught however short it is, by noRiseAfterRollback.
+// its start-up and first reconcile on a loaded machine; a failover takes
+// up to a lease duration and a retry more). A weight that rises above it
+// is caught however short it is, by noRiseAfterRollback.
 const operatorGap = 10 * time.Second
 
 // noRiseAfterRollback checks a rolled-back Canary's weights: once the
@@ -144,67 +192,65 @@ func noRiseAfterRollback(res sandbox.Result) error {
 	return nil
 }
 
-// startChaos kills the operator every 2-7 s and starts it again 0.2-2.2 s
-// later, until stop is closed; then it makes sure the operator runs.
-func startChaos(t *testing.T, op *operator, seed uint64, done chan<- struct{}) chan<- struct{} {
-	stop := make(chan struct{})
-	rng := rand.New(rand.NewPCG(seed, 1))
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				if err := op.start(); err != nil {
-					t.Errorf("start the operator after the faults: %v", err)
-				}
-				return
-			case <-time.After(2*time.Second + time.Duration(rng.Int64N(int64(5*time.Second)))):
-			}
-			if err := op.kill(); err != nil {
-				t.Errorf("kill the operator: %v", err)
-			}
-			time.Sleep(200*time.Millisecond + time.Duration(rng.Int64N(int64(2*time.Second))))
-			if err := op.start(); err != nil {
-				t.Errorf("start the operator: %v", err)
-			}
-		}
-	}()
-	return stop
-}
-
 // runLines runs each app's line of releases in its own goroutine, again and
-// again, until the plan's kills have happened (each line at least once).
-func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, op *operator, p plan) ([]sandbox.Result, []error) {
+// again, until the plan's kills have happened (each line releasing at least
+// twice: a version that must promote and one that must roll back). After
+// each round of the Canary's line, and when it stops, the GitOps stand-in
+// reverts its weights at rest.
+func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults, p plan) ([]sandbox.Result, []error) {
 	var (
 		mu      sync.Mutex
 		results []sandbox.Result
 		errs    []error
 		wg      sync.WaitGroup
 	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
 	for app, line := range lines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := &sandbox.Runner{Sandbox: sb, Timeout: 8 * time.Minute, Recheck: operatorGap,
+			// The timeout allows a release held through the whole outage.
+			r := &sandbox.Runner{Sandbox: sb, Timeout: 8*time.Minute + p.outage, Recheck: operatorGap,
 				Journal: func(s string) { t.Log(s) }}
 			r.SetStable(app, "v1")
-			for round := 0; ; round++ {
+			atRest := func() bool {
+				if app != "podinfo" {
+					return true
+				}
+				f.drift.releasing(sandbox.Release{})
+				if err := f.drift.atRestDrifts(ctx, p.restDrifts); err != nil {
+					fail(err)
+					return false
+				}
+				return true
+			}
+			for round, n := 0, 0; ; round++ {
 				for _, rel := range line {
 					if rel.Image == "v4-flaky" && !p.judge {
 						continue
 					}
+					if app == "podinfo" {
+						f.drift.releasing(rel)
+					}
 					res, err := r.Release(ctx, rel)
 					mu.Lock()
 					results = append(results, res)
-					if err != nil {
-						errs = append(errs, fmt.Errorf("%s: %w", rel, err))
-					}
 					mu.Unlock()
 					if err != nil {
+						fail(fmt.Errorf("%s: %w", rel, err))
+						return
+					}
+					n++
+					if (n >= 2 && f.done(ctx, p)) || (app == "podinfo" && n == p.canaries) {
+						atRest()
 						return
 					}
 				}
-				if _, kills := op.counts(); kills >= p.kills || ctx.Err() != nil {
+				if !atRest() {
 					return
 				}
 			}
@@ -212,6 +258,16 @@ func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, op *operat
 	}
 	wg.Wait()
 	return results, errs
+}
+
+// done reports whether the plan's kills and failovers have happened, or
+// the run must end.
+func (f *faults) done(ctx context.Context, p plan) bool {
+	_, kills := f.op.counts()
+	f.chaos.mu.Lock()
+	failovers := f.chaos.failovers
+	f.chaos.mu.Unlock()
+	return (kills >= p.kills && failovers >= p.failovers) || ctx.Err() != nil
 }
 
 // chaosSeed is SLUICE_FAULTS_SEED, or a new seed, logged to replay a run.

@@ -43,6 +43,7 @@ type Options struct {
 type Server struct {
 	addr     string
 	dir      string
+	binary   string
 	interval time.Duration
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed once the process has exited
@@ -73,7 +74,7 @@ func Run(ctx context.Context, opts Options) (*Server, error) {
 	}
 	var lastErr error
 	for range portAttempts {
-		s := &Server{dir: dir, interval: interval, targets: normalise(opts.Targets)}
+		s := &Server{dir: dir, binary: binary, interval: interval, targets: normalise(opts.Targets)}
 		if lastErr = s.start(ctx, binary); lastErr == nil {
 			return s, nil
 		}
@@ -96,7 +97,14 @@ func (s *Server) start(ctx context.Context, binary string) error {
 	if err := s.writeConfig(); err != nil {
 		return err
 	}
-	logFile, err := os.Create(s.LogPath())
+	return s.launch(ctx, binary)
+}
+
+// launch runs the binary on s.addr with the configuration and storage in
+// s.dir, and waits until it is ready. On failure the process is gone when it
+// returns.
+func (s *Server) launch(ctx context.Context, binary string) error {
+	logFile, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("create the server's log: %w", err)
 	}
@@ -202,6 +210,44 @@ func (s *Server) Stop() error {
 		errs = append(errs, fmt.Errorf("remove %s: %w", s.dir, err))
 	}
 	return errors.Join(errs...)
+}
+
+// Halt stops the server as an outage would (SIGTERM, then SIGKILL after a
+// grace period) and keeps its address, configuration and storage, so that
+// Resume brings the same server back: queries meanwhile are refused.
+func (s *Server) Halt() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("prometheus was stopped")
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal prometheus: %w", err)
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(stopGrace):
+		s.kill()
+		return fmt.Errorf("prometheus did not stop within %s; killed", stopGrace)
+	}
+}
+
+// Resume starts a halted server again on the same address, with the samples
+// it had stored, and returns once it answers as ready. It does nothing to a
+// server that runs.
+func (s *Server) Resume(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("prometheus was stopped")
+	}
+	select {
+	case <-s.exited:
+	default:
+		return nil
+	}
+	return s.launch(ctx, s.binary)
 }
 
 // kill ends the process at once and waits for it.
