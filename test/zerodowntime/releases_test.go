@@ -100,11 +100,6 @@ func commandCanary(ns, name string, cmd v1alpha1.Command) {
 	Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
 }
 
-// waitPhase waits until the Canary shows phase.
-func waitPhase(ns, name string, phase v1alpha1.Phase) {
-	Eventually(func() v1alpha1.Phase { return getCanary(ns, name).Status.Phase }).Should(Equal(phase))
-}
-
 // finish measures a scenario, reports it and asserts that no request failed
 // in the mesh. It returns the row.
 func finish(m *mesh.Mesh, name, scenario string) string {
