@@ -94,6 +94,11 @@ test-e2e: tools ## Run only the end-to-end suite (the sandbox's scenarios, asser
 test-faults: tools ## Run the full fault-injection suite: at least 200 SIGKILLs of the operator during releases (make test runs 30).
 	SLUICE_FAULTS=full go test -count=1 -timeout 90m -v -run . ./test/faults/
 
+.PHONY: test-zerodowntime
+test-zerodowntime: tools ## Run the zero-downtime suite in full: every scenario of make test, plus a Canary release of a target autoscaled by a real HPA.
+	SLUICE_ZERODOWNTIME=full KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" SLUICE_PROMETHEUS="$$(hack/rig.sh prometheus)" \
+		go test -count=1 -timeout 30m -v ./test/zerodowntime/
+
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
 	go test $(GO_TEST_FLAGS) ./internal/... ./api/...

@@ -38,6 +38,10 @@ type Options struct {
 	// PodDeleteDelay makes kwok remove a deleted pod only this long after
 	// its deletion (zero: at once), so that pods take time to go away.
 	PodDeleteDelay time.Duration
+	// AutoscalerSyncPeriod is how often kube-controller-manager's
+	// HorizontalPodAutoscaler controller looks at each autoscaler (zero:
+	// its default, 15 s). Tests of autoscaling shorten it.
+	AutoscalerSyncPeriod time.Duration
 }
 
 // Cluster is a running control plane with fake nodes. Its methods are safe
@@ -53,6 +57,7 @@ type Cluster struct {
 	clientset  kubernetes.Interface
 	procs      []*process // in the order they started
 	stages     []byte     // kwok's stages, with the delays asked for
+	hpaSync    time.Duration
 
 	stopOnce sync.Once
 	stopErr  error
@@ -126,10 +131,10 @@ func newCluster(o Options) (_ *Cluster, err error) {
 	case nodes == 0:
 		nodes = 1
 	}
-	if o.PodReadyDelay < 0 || o.PodDeleteDelay < 0 {
-		return nil, errors.New("options: pod delays must not be negative")
+	if o.PodReadyDelay < 0 || o.PodDeleteDelay < 0 || o.AutoscalerSyncPeriod < 0 {
+		return nil, errors.New("options: pod delays and the autoscaler sync period must not be negative")
 	}
-	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log,
+	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log, hpaSync: o.AutoscalerSyncPeriod,
 		stages: stagesWithDelays(kwokStages, o.PodReadyDelay, o.PodDeleteDelay)}
 	for i := range nodes {
 		c.nodes = append(c.nodes, fmt.Sprintf("kwok-node-%d", i))

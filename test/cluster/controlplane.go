@@ -99,6 +99,16 @@ func (c *Cluster) tryAPIServer(ctx context.Context, bins binaries) error {
 		"--service-account-signing-key-file="+c.path("pki", saKeyFile),
 		"--service-cluster-ip-range="+serviceCIDR,
 		"--authorization-mode=RBAC",
+		// Aggregation, as kubeadm sets it up: the API server proxies an
+		// APIService's requests with the front proxy's client certificate
+		// and says who asked in these headers (ServeMetrics uses it).
+		"--requestheader-client-ca-file="+c.path("pki", frontProxyCAFile),
+		"--requestheader-allowed-names="+FrontProxyUser,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file="+c.path("pki", proxyClientCert),
+		"--proxy-client-key-file="+c.path("pki", proxyClientKey),
 		"--allow-privileged=true",
 		"--profiling=false",
 	); err != nil {
@@ -137,14 +147,18 @@ func (c *Cluster) startAgents(bins binaries) error {
 	if err := os.WriteFile(stages, c.stages, 0o600); err != nil {
 		return fmt.Errorf("write kwok's stages: %w", err)
 	}
-	if _, err := c.run("kube-controller-manager", bins.controllerManager,
-		"--kubeconfig="+kubeconfig,
+	kcm := []string{
+		"--kubeconfig=" + kubeconfig,
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--use-service-account-credentials=false",
-		"--service-account-private-key-file="+c.path("pki", saKeyFile),
-		"--root-ca-file="+c.path("pki", caCertFile),
-	); err != nil {
+		"--service-account-private-key-file=" + c.path("pki", saKeyFile),
+		"--root-ca-file=" + c.path("pki", caCertFile),
+	}
+	if c.hpaSync > 0 {
+		kcm = append(kcm, "--horizontal-pod-autoscaler-sync-period="+c.hpaSync.String())
+	}
+	if _, err := c.run("kube-controller-manager", bins.controllerManager, kcm...); err != nil {
 		return err
 	}
 	if _, err := c.run("kube-scheduler", bins.scheduler,

@@ -25,6 +25,13 @@
 //	defer c.Stop()
 //	k8s, err := client.New(c.Config(), client.Options{Scheme: scheme})
 //
+// The API server is set up for aggregation as kubeadm does it (a front
+// proxy CA and client certificate, the requestheader flags), so that a test
+// can serve an API group itself: ServeMetrics registers a stand-in for
+// metrics-server (metrics.k8s.io/v1beta1, pod CPU and memory from a
+// function the test gives) for kube-controller-manager's HPA controller;
+// Options.AutoscalerSyncPeriod shortens that controller's period.
+//
 // The binaries come from the cache hack/rig.sh fills (`make tools`); etcd and
 // kube-apiserver come from $KUBEBUILDER_ASSETS when it is set. Each process
 // logs to Dir/logs/NAME.log, and an error from Start quotes the end of the

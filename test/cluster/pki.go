@@ -32,14 +32,23 @@ const contextName = "sluice"
 // left running.
 const certValidity = 365 * 24 * time.Hour
 
+// FrontProxyUser is the common name of the client certificate the API
+// server presents to the API servers it aggregates (the front proxy's
+// requestheader identity, as kubeadm names it).
+const FrontProxyUser = "front-proxy-client"
+
 // credentials are a cluster's certificates and keys, PEM-encoded. One CA signs
 // the API server's serving certificate and the administrator's client
-// certificate; a separate key signs service account tokens.
+// certificate; a separate key signs service account tokens; a second CA,
+// the front proxy's, signs the client certificate with which the API server
+// proxies requests to aggregated API servers.
 type credentials struct {
 	caCert                  []byte
 	servingCert, servingKey []byte
 	adminCert, adminKey     []byte
 	saKey, saPublicKey      []byte
+	frontProxyCACert        []byte
+	proxyCert, proxyKey     []byte
 }
 
 // newCredentials creates the credentials of a cluster whose API server
@@ -70,6 +79,9 @@ func newCredentials(serviceIP net.IP) (*credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issue the administrator's certificate: %w", err)
 	}
+	if err := c.addFrontProxy(); err != nil {
+		return nil, err
+	}
 	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate the service account signing key: %w", err)
@@ -83,6 +95,24 @@ func newCredentials(serviceIP net.IP) (*credentials, error) {
 	}
 	c.saPublicKey = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	return c, nil
+}
+
+// addFrontProxy creates the front proxy's CA and the client certificate it
+// signs for the API server, named FrontProxyUser.
+func (c *credentials) addFrontProxy() error {
+	ca, caKey, err := newCA()
+	if err != nil {
+		return err
+	}
+	c.frontProxyCACert = encodeCert(ca)
+	c.proxyCert, c.proxyKey, err = issue(ca, caKey, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: FrontProxyUser},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return fmt.Errorf("issue the front proxy's client certificate: %w", err)
+	}
+	return nil
 }
 
 // newCA creates a self-signed certificate authority.
@@ -165,17 +195,25 @@ const (
 	servingKeyFile  = "apiserver.key"
 	saKeyFile       = "sa.key"
 	saPublicKeyFile = "sa.pub"
+	// The front proxy's CA and the API server's client certificate for
+	// aggregated API servers.
+	frontProxyCAFile = "front-proxy-ca.crt"
+	proxyClientCert  = "front-proxy-client.crt"
+	proxyClientKey   = "front-proxy-client.key"
 )
 
 // write stores the files the processes read in dir, readable by the owner
 // only. The administrator's key goes into kubeconfigs only.
 func (c *credentials) write(dir string) error {
 	for name, data := range map[string][]byte{
-		caCertFile:      c.caCert,
-		servingCertFile: c.servingCert,
-		servingKeyFile:  c.servingKey,
-		saKeyFile:       c.saKey,
-		saPublicKeyFile: c.saPublicKey,
+		caCertFile:       c.caCert,
+		servingCertFile:  c.servingCert,
+		servingKeyFile:   c.servingKey,
+		saKeyFile:        c.saKey,
+		saPublicKeyFile:  c.saPublicKey,
+		frontProxyCAFile: c.frontProxyCACert,
+		proxyClientCert:  c.proxyCert,
+		proxyClientKey:   c.proxyKey,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)

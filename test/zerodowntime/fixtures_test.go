@@ -30,10 +30,10 @@ func newNamespace(prefix string) string {
 }
 
 // newApp creates the user's Deployment running image and waits until all
-// its pods are ready.
-func newApp(ns, name, image string, replicas int32) {
+// its pods are ready. Each edit changes the Deployment before it is created.
+func newApp(ns, name, image string, replicas int32, edits ...func(*appsv1.Deployment)) {
 	labels := map[string]string{"app": name}
-	Expect(k8s.Create(ctx, &appsv1.Deployment{
+	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(replicas),
@@ -45,7 +45,11 @@ func newApp(ns, name, image string, replicas int32) {
 				}}},
 			},
 		},
-	})).To(Succeed())
+	}
+	for _, edit := range edits {
+		edit(d)
+	}
+	Expect(k8s.Create(ctx, d)).To(Succeed())
 	Eventually(func(g Gomega) {
 		d := getDeployment(ns, name)
 		g.Expect(d.Status.ReadyReplicas).To(Equal(replicas))
@@ -78,8 +82,11 @@ func setImage(ns, name, image string) {
 	Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
 }
 
-// healthy is how every version answers: 0% errors.
-var healthy = map[string]mesh.Behaviour{"v1": {}, "v2": {}}
+// images says how each version answers: v1 and v2 are healthy (0%
+// errors), so that every request the mesh fails is one Sluice caused;
+// v2-bad answers 30% of its requests with 500, for the analysis to catch
+// (the application's own errors, never counted as an outage).
+var images = map[string]mesh.Behaviour{"v1": {}, "v2": {}, "v2-bad": {ErrorFraction: 0.3}}
 
 // startTraffic sends live traffic to the app's apex Service, split by the
 // VirtualService vs when it exists ("" for none), resolving Services to
@@ -92,7 +99,7 @@ func startTraffic(ns, name, vs string) *mesh.Mesh {
 	}
 	m, err := mesh.Start(ctx, mesh.Options{
 		Client: k8s, Namespace: ns, VirtualService: vs, Default: name, Rate: rate,
-		Endpoints: true, Images: healthy, StandIns: standIns,
+		Endpoints: true, Images: images, StandIns: standIns,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	return m

@@ -52,12 +52,20 @@ func releaseToStep(ns, name string) {
 	time.Sleep(time.Second) // traffic at 25%
 }
 
-var _ = Describe("A Canary", Ordered, func() {
-	const name = "podinfo"
-	var ns string
+// The lifecycle scenarios are independent (a namespace each) and run at
+// once, to keep the suite within its share of make test.
+var _ = Describe("Lifecycle operations under live traffic", func() {
+	It("fail no request: onboarding, deletion at rest and mid-release, a lost target, BlueGreen deletions", func() {
+		inParallel(onboardThenDelete, deleteMidRelease, loseTarget, deleteBlueGreenAtRest, deleteBlueGreenAfterFlip)
+	})
+})
 
-	It("onboards next to the user's existing Service with no failed request", func() {
-		ns = newNamespace("onboard")
+// onboardThenDelete onboards a Canary next to the user's existing Service,
+// then deletes it at rest: the user's Deployment serves again.
+func onboardThenDelete() {
+	const name = "podinfo"
+	ns := newNamespace("onboard")
+	{ // onboarding
 		newApp(ns, name, "podinfo:v1", 3)
 		newService(ns, name)
 		m := startTraffic(ns, name, name)
@@ -75,9 +83,8 @@ var _ = Describe("A Canary", Ordered, func() {
 		failed, row := measure(m, name)
 		report("Canary: onboarding with an existing Service", row)
 		Expect(failed).To(BeZero(), row)
-	})
-
-	It("is deleted at rest with no failed request: the user's Deployment serves again", func() {
+	}
+	{ // deletion at rest
 		m := startTraffic(ns, name, name)
 		Eventually(func() int64 { return m.Sent(workload.PrimaryName(name)) }).Should(BeNumerically(">", rate))
 		c := getCanary(ns, name)
@@ -89,91 +96,101 @@ var _ = Describe("A Canary", Ordered, func() {
 		failed, row := measure(m, name)
 		report("Canary: deletion at rest", row)
 		Expect(failed).To(BeZero(), row)
-	})
+	}
+}
 
-	It("is deleted mid-release with no failed request", func() {
-		ns := newNamespace("midrelease")
-		newApp(ns, name, "podinfo:v1", 2)
-		Expect(k8s.Create(ctx, canary(ns, name))).To(Succeed())
-		Eventually(func() bool { return ready(getCanary(ns, name).Status.Conditions) }).Should(BeTrue())
-		m := startTraffic(ns, name, name)
-		releaseToStep(ns, name)
+// deleteMidRelease deletes a Canary whose canary carries 25%.
+func deleteMidRelease() {
+	const name = "podinfo"
+	ns := newNamespace("midrelease")
+	newApp(ns, name, "podinfo:v1", 2)
+	Expect(k8s.Create(ctx, canary(ns, name))).To(Succeed())
+	Eventually(func() bool { return ready(getCanary(ns, name).Status.Conditions) }).Should(BeTrue())
+	m := startTraffic(ns, name, name)
+	releaseToStep(ns, name)
 
-		c := getCanary(ns, name)
-		Expect(k8s.Delete(ctx, c)).To(Succeed())
-		gone(c, ns, workload.PrimaryName(name))
-		failed, row := measure(m, name)
-		report("Canary: deletion mid-release (weight 25)", row)
-		Expect(failed).To(BeZero(), row)
-	})
+	c := getCanary(ns, name)
+	Expect(k8s.Delete(ctx, c)).To(Succeed())
+	gone(c, ns, workload.PrimaryName(name))
+	failed, row := measure(m, name)
+	report("Canary: deletion mid-release (weight 25)", row)
+	Expect(failed).To(BeZero(), row)
+}
 
-	It("sends all traffic to the primary at once when the target is deleted mid-release", func() {
-		ns := newNamespace("losttarget")
-		newApp(ns, name, "podinfo:v1", 2)
-		Expect(k8s.Create(ctx, canary(ns, name))).To(Succeed())
-		Eventually(func() bool { return ready(getCanary(ns, name).Status.Conditions) }).Should(BeTrue())
-		m := startTraffic(ns, name, name)
-		releaseToStep(ns, name)
+// loseTarget deletes the target mid-release: all traffic goes to the
+// primary at once.
+func loseTarget() {
+	const name = "podinfo"
+	ns := newNamespace("losttarget")
+	newApp(ns, name, "podinfo:v1", 2)
+	Expect(k8s.Create(ctx, canary(ns, name))).To(Succeed())
+	Eventually(func() bool { return ready(getCanary(ns, name).Status.Conditions) }).Should(BeTrue())
+	m := startTraffic(ns, name, name)
+	releaseToStep(ns, name)
 
-		deleted := time.Now()
-		Expect(k8s.Delete(ctx, getDeployment(ns, name), &deleteForeground)).To(Succeed())
-		Eventually(func() int32 { return canaryWeight(ns, name) }).WithTimeout(10 * time.Second).
-			WithPolling(20 * time.Millisecond).Should(BeZero())
-		toZero := time.Since(deleted)
-		time.Sleep(2 * time.Second)
-		Expect(getCanary(ns, name).Status.Conditions).To(ContainElement(And(
-			HaveField("Type", v1alpha1.ConditionStalled), HaveField("Reason", v1alpha1.ReasonTargetNotFound))))
-		failed, row := measure(m, name)
-		row = fmt.Sprintf("%s; weight 0 after %s", row, toZero.Round(10*time.Millisecond))
-		report("Canary: target deleted mid-release (weight 25)", row)
-		// Why this bound: at most the canary's share of the requests sent
-		// between the delete and the weight read back at 0, plus a refresh
-		// of the mesh's view (200 ms).
-		bound := int64(float64(rate) * 0.25 * (toZero + 500*time.Millisecond).Seconds())
-		Expect(failed).To(BeNumerically("<=", bound), row)
-	})
-})
+	deleted := time.Now()
+	Expect(k8s.Delete(ctx, getDeployment(ns, name), &deleteForeground)).To(Succeed())
+	Eventually(func() int32 { return canaryWeight(ns, name) }).WithTimeout(10 * time.Second).
+		WithPolling(20 * time.Millisecond).Should(BeZero())
+	toZero := time.Since(deleted)
+	time.Sleep(2 * time.Second)
+	Expect(getCanary(ns, name).Status.Conditions).To(ContainElement(And(
+		HaveField("Type", v1alpha1.ConditionStalled), HaveField("Reason", v1alpha1.ReasonTargetNotFound))))
+	failed, row := measure(m, name)
+	row = fmt.Sprintf("%s; weight 0 after %s", row, toZero.Round(10*time.Millisecond))
+	report("Canary: target deleted mid-release (weight 25)", row)
+	// Why this bound: at most the canary's share of the requests sent
+	// between the delete and the weight read back at 0, plus a refresh
+	// of the mesh's view (200 ms).
+	bound := int64(float64(rate) * 0.25 * (toZero + 500*time.Millisecond).Seconds())
+	Expect(failed).To(BeNumerically("<=", bound), row)
+}
 
 // deleteForeground deletes the target's pods with it, as a Replace would.
 var deleteForeground = client.DeleteOptions{PropagationPolicy: ptrTo(metav1.DeletePropagationForeground)}
 
 func ptrTo[T any](v T) *T { return &v }
 
-var _ = Describe("A BlueGreen", func() {
-	const name = "checkout"
+// checkout is the BlueGreen scenarios' app.
+const checkout = "checkout"
 
-	It("is deleted at rest, next to an adopted Service, with no failed request", func() {
-		ns := newNamespace("bg-rest")
-		newApp(ns, name, "podinfo:v1", 2)
-		newService(ns, name)
-		m := startTraffic(ns, name, "")
-		bg := blueGreen(ns, name)
-		Expect(k8s.Create(ctx, bg)).To(Succeed())
-		Eventually(func(g Gomega) {
-			g.Expect(ready(getBlueGreen(ns, name).Status.Conditions)).To(BeTrue())
-			g.Expect(getDeployment(ns, name).Status.Replicas).To(BeZero())
-		}).Should(Succeed())
-		Expect(k8s.Delete(ctx, bg)).To(Succeed())
-		gone(bg, ns, workload.ColorName(name, v1alpha1.ColorBlue))
-		failed, row := measure(m, name)
-		report("BlueGreen: onboarding, then deletion at rest", row)
-		Expect(failed).To(BeZero(), row)
-	})
+// deleteBlueGreenAtRest onboards a BlueGreen next to the user's Service,
+// then deletes it at rest.
+func deleteBlueGreenAtRest() {
+	const name = checkout
+	ns := newNamespace("bg-rest")
+	newApp(ns, name, "podinfo:v1", 2)
+	newService(ns, name)
+	m := startTraffic(ns, name, "")
+	bg := blueGreen(ns, name)
+	Expect(k8s.Create(ctx, bg)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(ready(getBlueGreen(ns, name).Status.Conditions)).To(BeTrue())
+		g.Expect(getDeployment(ns, name).Status.Replicas).To(BeZero())
+	}).Should(Succeed())
+	Expect(k8s.Delete(ctx, bg)).To(Succeed())
+	gone(bg, ns, workload.ColorName(name, v1alpha1.ColorBlue))
+	failed, row := measure(m, name)
+	report("BlueGreen: onboarding, then deletion at rest", row)
+	Expect(failed).To(BeZero(), row)
+}
 
-	It("is deleted after a flip with no failed request", func() {
-		ns := newNamespace("bg-flip")
-		newApp(ns, name, "podinfo:v1", 2)
-		bg := blueGreen(ns, name)
-		Expect(k8s.Create(ctx, bg)).To(Succeed())
-		Eventually(func() bool { return ready(getBlueGreen(ns, name).Status.Conditions) }).Should(BeTrue())
-		m := startTraffic(ns, name, "")
-		setImage(ns, name, "podinfo:v2")
-		Eventually(func() v1alpha1.Color { return getBlueGreen(ns, name).Status.ActiveColor }).
-			Should(Equal(v1alpha1.ColorGreen), "flipped to green")
-		Expect(k8s.Delete(ctx, bg)).To(Succeed())
-		gone(bg, ns, workload.ColorName(name, v1alpha1.ColorBlue), workload.ColorName(name, v1alpha1.ColorGreen))
-		failed, row := measure(m, name)
-		report("BlueGreen: deletion after a flip", row)
-		Expect(failed).To(BeZero(), row)
-	})
-})
+// deleteBlueGreenAfterFlip deletes a BlueGreen right after a flip, the old
+// colour still scaled.
+func deleteBlueGreenAfterFlip() {
+	const name = checkout
+	ns := newNamespace("bg-flip")
+	newApp(ns, name, "podinfo:v1", 2)
+	bg := blueGreen(ns, name)
+	Expect(k8s.Create(ctx, bg)).To(Succeed())
+	Eventually(func() bool { return ready(getBlueGreen(ns, name).Status.Conditions) }).Should(BeTrue())
+	m := startTraffic(ns, name, "")
+	setImage(ns, name, "podinfo:v2")
+	Eventually(func() v1alpha1.Color { return getBlueGreen(ns, name).Status.ActiveColor }).
+		Should(Equal(v1alpha1.ColorGreen), "flipped to green")
+	Expect(k8s.Delete(ctx, bg)).To(Succeed())
+	gone(bg, ns, workload.ColorName(name, v1alpha1.ColorBlue), workload.ColorName(name, v1alpha1.ColorGreen))
+	failed, row := measure(m, name)
+	report("BlueGreen: deletion after a flip", row)
+	Expect(failed).To(BeZero(), row)
+}

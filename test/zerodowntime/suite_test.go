@@ -51,14 +51,17 @@ var _ = BeforeSuite(func() {
 	crds, err := cluster.DefaultCRDs()
 	Expect(err).NotTo(HaveOccurred())
 	cl, err := cluster.Start(ctx, cluster.Options{CRDs: crds, Log: GinkgoWriter,
-		PodReadyDelay: podReadyDelay, PodDeleteDelay: podDeleteDelay})
+		PodReadyDelay: podReadyDelay, PodDeleteDelay: podDeleteDelay, AutoscalerSyncPeriod: time.Second})
 	Expect(err).NotTo(HaveOccurred(), "start the local control plane")
 	DeferCleanup(func() { Expect(cl.Stop()).To(Succeed()) })
+	metricsAPI, err := cl.ServeMetrics(ctx, podUsage)
+	Expect(err).NotTo(HaveOccurred(), "serve the resource metrics API for the HPA controller")
+	DeferCleanup(func() { Expect(metricsAPI.Close()).To(Succeed()) })
 	cfg := rest.CopyConfig(cl.Config())
 	cfg.QPS, cfg.Burst = 500, 1000
 	k8s, err = client.New(cfg, client.Options{Scheme: rig.NewScheme()})
 	Expect(err).NotTo(HaveOccurred())
-	stop, err := rig.StartOperator(ctx, cl.Config())
+	stop, err := rig.StartOperator(ctx, cl.Config(), rig.WithInterceptor(recordReplicaWrites()))
 	Expect(err).NotTo(HaveOccurred(), "start Sluice")
 	DeferCleanup(func() { Expect(stop()).To(Succeed()) })
 	table.rows = map[string]string{}
