@@ -91,7 +91,7 @@ test-e2e: tools ## Run only the end-to-end suite (the sandbox's scenarios, asser
 	go test $(GO_TEST_FLAGS) -v ./test/e2e/
 
 .PHONY: test-faults
-test-faults: tools ## Run the full fault-injection suite: at least 200 SIGKILLs of the operator during releases (make test runs 30).
+test-faults: tools ## Run the full fault-injection suite (~25 min): 200 SIGKILLs of the operator during releases, 40 of them leader failovers, a 3-minute Prometheus outage, a concurrent writer, route drift (make test runs a reduced form).
 	SLUICE_FAULTS=full go test -count=1 -timeout 90m -v -run . ./test/faults/
 
 .PHONY: test-zerodowntime

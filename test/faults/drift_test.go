@@ -161,6 +161,12 @@ func (d *drifter) revert(ctx context.Context, release string, gitWeight int32, m
 			return ctx.Err()
 		}
 	}
+	return d.measure(ctx, release, gitWeight, midStep)
+}
+
+// measure follows podinfo's route after a revert to gitWeight until it
+// carries what status allows again, and keeps how long that took.
+func (d *drifter) measure(ctx context.Context, release string, gitWeight int32, midStep bool) error {
 	t0 := time.Now()
 	for {
 		vs := &networkingv1.VirtualService{}

@@ -104,26 +104,9 @@ func TestReleasesEndAsTheyShouldUnderFaults(t *testing.T) {
 
 	seed := chaosSeed(t)
 	f := newFaults(sb, op, seed)
-	stop := make(chan struct{})
-	var bg sync.WaitGroup
-	chaosDone := make(chan struct{})
-	go f.chaos.run(t, p, stop, chaosDone)
-	for _, run := range []func(context.Context, <-chan struct{}){f.watch.run, f.writer.run, f.drift.runMidStep,
-		func(_ context.Context, s <-chan struct{}) { f.op.scrapeEvery(time.Second, s) }} {
-		bg.Add(1)
-		go func() { defer bg.Done(); run(ctx, stop) }()
-	}
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		if err := f.outage.inject(ctx, stop, sb, f.watch, p.outage, p.hold, t.Logf); err != nil {
-			t.Errorf("Prometheus outage: %v", err)
-		}
-	}()
+	stopFaults := f.start(ctx, t, sb, p)
 	results, errs := runLines(ctx, t, sb, f, p)
-	close(stop)
-	<-chaosDone
-	bg.Wait()
+	stopFaults()
 
 	failed := 0
 	for _, res := range results {
@@ -152,6 +135,32 @@ func newFaults(sb *sandbox.Sandbox, op *operator, seed uint64) *faults {
 		chaos:  &chaos{c: sb.Client, op: op, w: w, calm: calm, rng: rand.New(rand.NewPCG(seed, 1))},
 		writer: &writer{c: sb.Client, rng: rand.New(rand.NewPCG(seed, 2))},
 		drift:  &drifter{c: sb.Client, op: op, w: w, calm: calm, rng: rand.New(rand.NewPCG(seed, 3))},
+	}
+}
+
+// start runs the injectors and the watcher in the background; the function
+// it returns stops them, the chaos last, which leaves the operator running.
+func (f *faults) start(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, p plan) func() {
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	chaosDone := make(chan struct{})
+	go f.chaos.run(t, p, stop, chaosDone)
+	for _, run := range []func(context.Context, <-chan struct{}){f.watch.run, f.writer.run, f.drift.runMidStep,
+		func(_ context.Context, s <-chan struct{}) { f.op.scrapeEvery(time.Second, s) }} {
+		bg.Add(1)
+		go func() { defer bg.Done(); run(ctx, stop) }()
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		if err := f.outage.inject(ctx, stop, sb, f.watch, p.outage, p.hold, t.Logf); err != nil {
+			t.Errorf("Prometheus outage: %v", err)
+		}
+	}()
+	return func() {
+		close(stop)
+		<-chaosDone
+		bg.Wait()
 	}
 }
 
