@@ -15,8 +15,9 @@
 // namespace.
 //
 // A real HorizontalPodAutoscaler reads CPU through a stand-in for
-// metrics-server (cluster.ServeMetrics). The Canary-through-a-release HPA
-// scenario runs only with SLUICE_ZERODOWNTIME=full (make
+// metrics-server (cluster.ServeMetrics): one on <target>-primary keeps
+// scaling the primary through a release. The same release with the HPA on
+// the target runs only with SLUICE_ZERODOWNTIME=full (make
 // test-zerodowntime): it fails today, the HPA controller refusing the
 // primary's copy (AmbiguousSelector). `make test` runs the rest;
 // docs/reliability.md holds the measured table.

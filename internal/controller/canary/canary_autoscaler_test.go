@@ -1,8 +1,11 @@
 package canary_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -90,5 +93,61 @@ var _ = Describe("A Canary on an autoscaled Deployment", func() {
 		Eventually(func() error { _, err := getAutoscaler(ns, primaryName); return err }).Should(Satisfy(func(err error) bool {
 			return err != nil && client.IgnoreNotFound(err) == nil
 		}))
+	})
+})
+
+// appliesReplicas reports whether Sluice's own apply owns spec.replicas of
+// the Deployment: the field a next apply would write.
+func appliesReplicas(d *appsv1.Deployment) bool {
+	for _, mf := range d.ManagedFields {
+		if mf.Manager == workload.FieldManager && mf.Operation == metav1.ManagedFieldsOperationApply &&
+			mf.FieldsV1 != nil && strings.Contains(mf.FieldsV1.GetRawString(), `"f:replicas"`) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = Describe("A Canary whose primary has an autoscaler of the user's", func() {
+	It("leaves the autoscaler alone and never owns the primary's replicas", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 2)
+		newCanary(ns)
+		waitStable(ns)
+
+		By("the user's autoscaler on the primary itself, scaling it to 5")
+		primaryName := workload.PrimaryName(target)
+		h := &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: primaryName, Namespace: ns},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: primaryName},
+				MaxReplicas:    10,
+			},
+		}
+		Expect(k8s.Create(ctx, h)).To(Succeed())
+		scaleAsAutoscaler(ns, primaryName, 5)
+
+		By("a release of v2: the canary sized 5, the primary promoted with its 5 replicas, never owned by Sluice")
+		rec := recordHandover(ns)
+		rev := setImage(ns, "podinfo:v2")
+		Eventually(func(g Gomega) {
+			g.Expect(getCanary(ns).Status.StableRevision).To(Equal(rev))
+			g.Expect(workload.DesiredReplicas(getDeployment(ns, target))).To(BeZero())
+			g.Expect(rec.latest().replicas).To(BeZero(), "the recorder saw the canary at zero")
+		}).Should(Succeed())
+		frames := rec.Stop()
+		expectImageChangedUnder100(frames)
+		maxCanary := int32(0)
+		for _, f := range frames {
+			maxCanary = max(maxCanary, f.replicas)
+		}
+		Expect(maxCanary).To(Equal(int32(5)), "the canary is sized from the primary's current replicas: %+v", frames)
+		primary := getDeployment(ns, primaryName)
+		Expect(primary.Spec.Template.Spec.Containers[0].Image).To(Equal("podinfo:v2"))
+		Expect(*primary.Spec.Replicas).To(Equal(int32(5)))
+		Expect(appliesReplicas(primary)).To(BeFalse(), "Sluice's apply owns spec.replicas: %+v", primary.ManagedFields)
+		kept, err := getAutoscaler(ns, primaryName)
+		Expect(err).NotTo(HaveOccurred(), "the user's autoscaler is not deleted")
+		Expect(metav1.GetControllerOf(kept)).To(BeNil(), "nor taken over")
 	})
 })

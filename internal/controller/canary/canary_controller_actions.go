@@ -71,7 +71,7 @@ func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs 
 		replicas = workload.DesiredReplicas(obs.primary)
 	}
 	cp := workload.PrimaryCopy(c, obs.target, max(replicas, 1))
-	cp.Autoscaled = obs.autoscaler != nil
+	cp.Autoscaled = obs.Primary.Autoscaled
 	if workload.Revision(&obs.target.Spec.Template) != rev {
 		tmpl, err := r.primaryTemplateAt(ctx, obs.primary, rev)
 		if err != nil {

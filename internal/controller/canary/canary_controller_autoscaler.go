@@ -4,6 +4,7 @@ import (
 	"context"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // watchAutoscalers makes the controller watch the autoscalers Sluice copies
@@ -27,7 +29,8 @@ func watchAutoscalers(c client.Reader) func(*builder.Builder) {
 	}
 }
 
-// canariesScaledBy returns the Canaries whose target the autoscaler scales.
+// canariesScaledBy returns the Canaries whose target, or primary, the
+// autoscaler scales.
 func canariesScaledBy(ctx context.Context, c client.Reader, h *autoscalingv2.HorizontalPodAutoscaler) []reconcile.Request {
 	ref := h.Spec.ScaleTargetRef
 	if ref.Kind != "Deployment" {
@@ -40,9 +43,26 @@ func canariesScaledBy(ctx context.Context, c client.Reader, h *autoscalingv2.Hor
 	}
 	var out []reconcile.Request
 	for i := range list.Items {
-		if list.Items[i].Spec.TargetRef.Name == ref.Name {
+		if t := list.Items[i].Spec.TargetRef.Name; t == ref.Name || workload.PrimaryName(t) == ref.Name {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
 	}
 	return out
+}
+
+// primaryAutoscaled reports whether an autoscaler owns the primary's
+// replicas: the copy of the user's autoscaler on the target (user), or one
+// the user put on <target>-primary itself. Why the second: a real HPA
+// controller refuses to act on pods that the targets of two autoscalers
+// select (AmbiguousSelector), and the primary's pods carry the target's
+// labels, so the copy is refused; a single autoscaler on the primary is not.
+func (r *Reconciler) primaryAutoscaled(ctx context.Context, c *v1alpha1.Canary, user *autoscalingv2.HorizontalPodAutoscaler) (bool, error) {
+	if user != nil {
+		return true, nil
+	}
+	own, err := workload.FindAutoscaler(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name))
+	if err != nil {
+		return false, err
+	}
+	return own != nil && !metav1.IsControlledBy(own, c), nil
 }

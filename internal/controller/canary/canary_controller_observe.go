@@ -56,7 +56,9 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 		return nil, err
 	}
 	obs.Target.Autoscaled = obs.autoscaler != nil
-	obs.Primary.Autoscaled = obs.autoscaler != nil
+	if obs.Primary.Autoscaled, err = r.primaryAutoscaled(ctx, c, obs.autoscaler); err != nil {
+		return nil, err
+	}
 	if obs.Route, err = routeState(ctx, c, router); err != nil {
 		return nil, err
 	}
