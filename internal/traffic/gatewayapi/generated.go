@@ -72,7 +72,7 @@ func currentWeight(hr *gatewayv1.HTTPRoute, t target) int32 {
 func generatedSpec(c *v1alpha1.Canary, canaryWeight int32) gatewayv1.HTTPRouteSpec {
 	name := c.Spec.TargetRef.Name
 	spec := c.Spec.TrafficRouting.GatewayAPI.HTTPRoute
-	port := gatewayv1.PortNumber(c.Spec.Service.Port)
+	port := c.Spec.Service.Port
 	out := gatewayv1.HTTPRouteSpec{}
 	for _, p := range spec.ParentRefs {
 		out.ParentRefs = append(out.ParentRefs, parentRef(p))
@@ -117,7 +117,7 @@ func parentRef(p v1alpha1.GatewayParentRef) gatewayv1.ParentReference {
 		ref.SectionName = ptr(gatewayv1.SectionName(p.SectionName))
 	}
 	if p.Port != nil {
-		ref.Port = ptr(gatewayv1.PortNumber(*p.Port))
+		ref.Port = ptr(*p.Port)
 	}
 	return ref
 }

@@ -43,7 +43,7 @@ var _ = Describe("A generated HTTPRoute with a Gateway parent (north-south)", fu
 		Expect(string(*ref.SectionName)).To(Equal("http"))
 		Expect(hr.Spec.Hostnames).To(Equal([]gatewayv1.Hostname{"shop.example.com"}))
 		Expect(backends(hr, 0)).To(Equal(map[string]int32{name + "-primary": 100, name + "-canary": 0}))
-		Expect(int32(*hr.Spec.Rules[0].BackendRefs[0].Port)).To(Equal(int32(9898)))
+		Expect(*hr.Spec.Rules[0].BackendRefs[0].Port).To(Equal(int32(9898)))
 	})
 
 	It("reads a weight back only once the implementation accepted the route's current generation", func() {
@@ -173,7 +173,7 @@ var _ = Describe("A generated HTTPRoute with the apex Service as parent (the mes
 		Expect(string(*ref.Group)).To(BeEmpty())
 		Expect(string(*ref.Kind)).To(Equal("Service"))
 		Expect(string(ref.Name)).To(Equal(name))
-		Expect(int32(*ref.Port)).To(Equal(int32(9898)))
+		Expect(*ref.Port).To(Equal(int32(9898)))
 
 		_, err := router.Weight(ctx, c)
 		var notAccepted *traffic.RouteNotAcceptedError

@@ -186,7 +186,7 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 		Expect(hr.Spec.Rules[2].BackendRefs).To(HaveLen(1))
 		apex := hr.Spec.Rules[2].BackendRefs[0]
 		Expect(string(apex.Name)).To(Equal(name))
-		Expect(int32(*apex.Port)).To(Equal(int32(9898)))
+		Expect(*apex.Port).To(Equal(int32(9898)))
 		Expect(apex.Filters).To(HaveLen(1), "the primary's backend filters carry over")
 		Expect(backends(hr, 1)).To(Equal(map[string]int32{name + "-primary": 1, name + "-canary": 1}), "beta is not managed")
 		Expect(router.HandBack(ctx, c)).To(BeFalse(), "a replay writes nothing")
