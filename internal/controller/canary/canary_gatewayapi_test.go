@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,18 +17,20 @@ import (
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// gatewayImpl plays a Gateway API implementation on the HTTPRoute named
-// target: while verdict holds a status, it writes it for every parent at the
-// route's current generation, as a Gateway controller does after it
-// reprogrammed its data plane.
+// gatewayImpl plays a Gateway API implementation on one HTTPRoute: while
+// verdict holds a status, it writes it for every parent at the route's
+// current generation, as a Gateway controller does after it reprogrammed
+// its data plane.
 type gatewayImpl struct {
+	route   string
 	verdict atomic.Pointer[metav1.Condition]
 	stop    chan struct{}
 }
 
-// runGatewayImpl starts the implementation; it writes nothing until set.
-func runGatewayImpl(ns string) *gatewayImpl {
-	g := &gatewayImpl{stop: make(chan struct{})}
+// runGatewayImpl starts the implementation of the HTTPRoute named route; it
+// writes nothing until set.
+func runGatewayImpl(ns, route string) *gatewayImpl {
+	g := &gatewayImpl{route: route, stop: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -54,7 +57,7 @@ func (g *gatewayImpl) set(status metav1.ConditionStatus, reason, message string)
 // report writes the verdict when the route's status is not already it.
 func (g *gatewayImpl) report(ns string, v metav1.Condition) {
 	hr := &gatewayv1.HTTPRoute{}
-	if k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: target}, hr) != nil {
+	if k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: g.route}, hr) != nil {
 		return
 	}
 	parents := make([]gatewayv1.RouteParentStatus, 0, len(hr.Spec.ParentRefs))
@@ -96,7 +99,7 @@ func httpRouteWeight(ns string) int32 {
 var _ = Describe("A Canary on a Gateway API HTTPRoute", func() {
 	It("holds each weight until the implementation accepted it, says what a rejecting implementation said, and promotes once it accepts", func() {
 		ns := newNamespace()
-		impl := runGatewayImpl(ns)
+		impl := runGatewayImpl(ns, target)
 		defer close(impl.stop)
 		impl.set(metav1.ConditionTrue, "Accepted", "")
 		newTarget(ns, "podinfo:v1", 1)
@@ -145,7 +148,7 @@ var _ = Describe("A Canary on a Gateway API HTTPRoute", func() {
 
 	It("puts a weight edited by hand back without waiting for a poll", func() {
 		ns := newNamespace()
-		impl := runGatewayImpl(ns)
+		impl := runGatewayImpl(ns, target)
 		defer close(impl.stop)
 		impl.set(metav1.ConditionTrue, "Accepted", "")
 		newTarget(ns, "podinfo:v1", 1)
@@ -163,5 +166,53 @@ var _ = Describe("A Canary on a Gateway API HTTPRoute", func() {
 		*hr.Spec.Rules[0].BackendRefs[0].Weight, *hr.Spec.Rules[0].BackendRefs[1].Weight = 50, 50
 		Expect(k8s.Update(ctx, hr)).To(Succeed())
 		Eventually(func() int32 { return httpRouteWeight(ns) }, 5*time.Second).Should(Equal(int32(0)))
+	})
+
+	It("on delete, hands a user's HTTPRoute back to the apex Service and keeps it, and deletes the route it generated", func() {
+		ns := newNamespace()
+		impl := runGatewayImpl(ns, "shop-routes")
+		defer close(impl.stop)
+		impl.set(metav1.ConditionTrue, "Accepted", "")
+		port := gatewayv1.PortNumber(9898)
+		theirs := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: "shop-routes", Namespace: ns, Labels: map[string]string{"team": "shop"}}}
+		theirs.Spec.ParentRefs = []gatewayv1.ParentReference{{Name: "public"}}
+		theirs.Spec.Rules = []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{
+			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(workload.PrimaryName(target)), Port: &port}, Weight: ptr.To[int32](100)}},
+			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(workload.CanaryName(target)), Port: &port}, Weight: ptr.To[int32](0)}},
+		}}}
+		Expect(k8s.Create(ctx, theirs)).To(Succeed())
+		newTarget(ns, "podinfo:v1", 2)
+		newCanary(ns, func(c *v1alpha1.Canary) {
+			c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{
+				HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{Name: "shop-routes"}}}
+		})
+		Eventually(func(g Gomega) {
+			g.Expect(conditionOf(getCanary(ns), v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		}).Should(Succeed())
+		deleteCanary(ns)
+		Eventually(func() bool { return canaryGone(ns) }).Should(BeTrue())
+		got := &gatewayv1.HTTPRoute{}
+		Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shop-routes"}, got)).To(Succeed(), "a user's route is never deleted")
+		Expect(got.Labels).To(Equal(theirs.Labels))
+		Expect(got.OwnerReferences).To(BeEmpty())
+		Expect(got.Spec.Rules[0].BackendRefs).To(HaveLen(1))
+		Expect(string(got.Spec.Rules[0].BackendRefs[0].Name)).To(Equal(target), "all its traffic goes to the apex Service")
+
+		By("a generated route, in another namespace")
+		ns2 := newNamespace()
+		impl2 := runGatewayImpl(ns2, target)
+		defer close(impl2.stop)
+		impl2.set(metav1.ConditionTrue, "Accepted", "")
+		newTarget(ns2, "podinfo:v1", 1)
+		newCanary(ns2, func(c *v1alpha1.Canary) {
+			c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{
+				HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{ParentRefs: []v1alpha1.GatewayParentRef{{Name: "public"}}}}}
+		})
+		Eventually(func() int32 { return httpRouteWeight(ns2) }).Should(Equal(int32(0)))
+		deleteCanary(ns2)
+		Eventually(func() bool { return canaryGone(ns2) }).Should(BeTrue())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, types.NamespacedName{Namespace: ns2, Name: target}, &gatewayv1.HTTPRoute{}))
+		}).Should(BeTrue(), "the generated route is deleted")
 	})
 })
