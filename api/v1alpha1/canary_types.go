@@ -68,19 +68,88 @@ type IstioVirtualService struct {
 
 // GatewayAPIRouting configures the Gateway API router.
 type GatewayAPIRouting struct {
-	// HTTPRoute that carries the weights.
+	// HTTPRoute that carries the weights: one the user owns (name), or one
+	// Sluice generates and owns (parentRefs).
 	// +required
-	HTTPRoute LocalRef `json:"httpRoute"`
+	HTTPRoute GatewayAPIHTTPRoute `json:"httpRoute"`
 }
 
-// LocalRef names an object in the same namespace.
-type LocalRef struct {
-	// Name of the object, a DNS name of 1 to 253 characters. No default.
-	// +kubebuilder:validation:MinLength=1
+// GatewayAPIHTTPRoute names or describes the HTTPRoute
+// (gateway.networking.k8s.io/v1) that splits the traffic.
+// +kubebuilder:validation:XValidation:rule="(has(self.name) && size(self.name) > 0) != (has(self.parentRefs) && size(self.parentRefs) > 0)",message="set exactly one of httpRoute.name (an HTTPRoute you own, Sluice changes only its weights) or httpRoute.parentRefs (Sluice generates the HTTPRoute)"
+// +kubebuilder:validation:XValidation:rule="!has(self.rules) || size(self.rules) == 0 || (has(self.name) && size(self.name) > 0)",message="rules pick the rules Sluice manages in an HTTPRoute you own: set httpRoute.name to it, or remove rules (a generated HTTPRoute has one rule)"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostnames) || size(self.hostnames) == 0 || (has(self.parentRefs) && size(self.parentRefs) > 0)",message="hostnames describe an HTTPRoute Sluice generates; with httpRoute.name the HTTPRoute is yours: set its hostnames there and remove them here"
+type GatewayAPIHTTPRoute struct {
+	// Name of an existing HTTPRoute in this namespace. When set, Sluice
+	// changes only the backendRefs weights of the rules it manages in it;
+	// the rest of the object stays yours. At most 253 characters; no
+	// default. Set either name or parentRefs.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// Rules are the names of the rules Sluice manages in a named HTTPRoute.
+	// When empty, Sluice manages every rule whose backendRefs are exactly the
+	// primary and canary Services. Only with name; at most 16. No default.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=set
+	// +optional
+	Rules []string `json:"rules,omitempty"`
+
+	// ParentRefs of the HTTPRoute Sluice generates, named after the target
+	// and owned by the object: a Gateway (north-south: Traefik, Envoy
+	// Gateway, Istio's or Contour's gateways) or the apex Service (the mesh
+	// case, GAMMA: Linkerd, Istio). At most 16. No default.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	ParentRefs []GatewayParentRef `json:"parentRefs,omitempty"`
+
+	// Hostnames of a generated HTTPRoute (only with parentRefs), at most 16.
+	// Defaults to none: every hostname the parent accepts.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=set
+	// +optional
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// GatewayParentRef is a parent of a generated HTTPRoute: a Gateway, or a
+// Service for the mesh (GAMMA).
+type GatewayParentRef struct {
+	// Kind of the parent: Gateway (group gateway.networking.k8s.io) or
+	// Service (the core group; the mesh case). Defaults to Gateway.
+	// +kubebuilder:validation:Enum=Gateway;Service
+	// +kubebuilder:default=Gateway
+	// +optional
+	Kind string `json:"kind,omitempty"`
+
+	// Namespace of the parent. Defaults to the object's namespace.
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the parent, 1 to 253 characters. No default.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
+
+	// SectionName is the name of a Gateway listener (or a Service port
+	// name). Defaults to none: every listener.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	SectionName string `json:"sectionName,omitempty"`
+
+	// Port of the parent (a Gateway listener's or the Service's port), 1 to
+	// 65535. Defaults to none.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
 }
 
 // Pause holds a release. With a duration it ends by itself; without one

@@ -50,6 +50,10 @@ const (
 	ReasonWaitingForTarget  = "WaitingForTarget"
 	ReasonRouteNotFound     = "RouteNotFound"
 	ReasonRouteUnmanageable = "RouteUnmanageable"
+	// ReasonRouteNotAccepted: the implementation serving a Gateway API
+	// route has not confirmed its current generation (Accepted and
+	// ResolvedRefs for every parent), or refused it; the message quotes it.
+	ReasonRouteNotAccepted  = "RouteNotAccepted"
 	ReasonHandingBack       = "HandingBack"
 	ReasonTrafficHandedBack = "TrafficHandedBack"
 )

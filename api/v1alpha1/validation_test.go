@@ -118,9 +118,38 @@ var _ = Describe("Canary validation", func() {
 			"spec.service.port", "less than or equal to 65535"),
 		Entry("two traffic routers",
 			func(c *v1alpha1.Canary) {
-				c.Spec.TrafficRouting.GatewayAPI = &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.LocalRef{Name: "podinfo"}}
+				c.Spec.TrafficRouting.GatewayAPI = &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{Name: "podinfo"}}
 			},
 			"spec.trafficRouting", "set exactly one traffic router: istio or gatewayAPI"),
+		Entry("an HTTPRoute with neither a name nor parentRefs",
+			func(c *v1alpha1.Canary) {
+				c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{}}
+			},
+			"spec.trafficRouting.gatewayAPI.httpRoute", "set exactly one of httpRoute.name"),
+		Entry("an HTTPRoute with both a name and parentRefs",
+			func(c *v1alpha1.Canary) {
+				c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{
+					Name: "podinfo", ParentRefs: []v1alpha1.GatewayParentRef{{Name: "public"}}}}}
+			},
+			"spec.trafficRouting.gatewayAPI.httpRoute", "set exactly one of httpRoute.name"),
+		Entry("rules on a generated HTTPRoute",
+			func(c *v1alpha1.Canary) {
+				c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{
+					Rules: []string{"main"}, ParentRefs: []v1alpha1.GatewayParentRef{{Name: "public"}}}}}
+			},
+			"spec.trafficRouting.gatewayAPI.httpRoute", "rules pick the rules Sluice manages"),
+		Entry("hostnames on a named HTTPRoute",
+			func(c *v1alpha1.Canary) {
+				c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{
+					Name: "podinfo", Hostnames: []string{"shop.example.com"}}}}
+			},
+			"spec.trafficRouting.gatewayAPI.httpRoute", "hostnames describe an HTTPRoute Sluice generates"),
+		Entry("a parent that is neither a Gateway nor a Service",
+			func(c *v1alpha1.Canary) {
+				c.Spec.TrafficRouting = v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{
+					ParentRefs: []v1alpha1.GatewayParentRef{{Kind: "Ingress", Name: "public"}}}}}
+			},
+			"spec.trafficRouting.gatewayAPI.httpRoute.parentRefs[0].kind", "supported values"),
 		Entry("no traffic router",
 			func(c *v1alpha1.Canary) { c.Spec.TrafficRouting = v1alpha1.TrafficRouting{} },
 			"spec.trafficRouting", "set exactly one traffic router"),

@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -23,6 +24,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/outbound"
 	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/traffic/gatewayapi"
 	"github.com/sluice-dev/sluice/internal/traffic/istio"
 )
 
@@ -57,6 +59,7 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(v1alpha1.AddToScheme(s))
 	utilruntime.Must(istionetworking.AddToScheme(s))
+	utilruntime.Must(gatewayv1.Install(s))
 	return s
 }
 
@@ -74,7 +77,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("create clientset: %w", err)
 	}
 	c := mgr.GetClient()
-	routers := traffic.Registry{traffic.Istio: istio.NewWithReader(c, mgr.GetAPIReader())}
+	routers := traffic.Registry{
+		traffic.Istio:      istio.NewWithReader(c, mgr.GetAPIReader()),
+		traffic.GatewayAPI: gatewayapi.New(c),
+	}
 	providers := analysis.Registry{
 		v1alpha1.ProviderPrometheus: prometheus.Factory(prometheus.WithObserver(func(d time.Duration, err error) {
 			col.ObserveQuery(string(v1alpha1.ProviderPrometheus), queryOutcome(err), d)

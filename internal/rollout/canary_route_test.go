@@ -64,3 +64,36 @@ func TestCanaryRouteProblems(t *testing.T) {
 		g.Expect(d.RequeueAfter).To(Equal(BlockedRetryInterval))
 	})
 }
+
+func TestCanaryRouteNotAccepted(t *testing.T) {
+	spec := canarySpec(weightStep(10), pauseStep(time.Minute), weightStep(50))
+	const rejected = "HTTPRoute shop/podinfo rejected: Gateway shop/public: Accepted=False, reason NotAllowedByListeners"
+
+	t.Run("a weight the implementation has not accepted starts no step clock, and the release says why", func(t *testing.T) {
+		g := NewWithT(t)
+		obs := observed(10*time.Second, 10)
+		obs.Route.NotAccepted = rejected
+		d := Next(spec, releasing(0, -1), obs)
+		g.Expect(d.Status.StepStartedAt).To(BeNil())
+		g.Expect(d.Status.CurrentStep).To(BeZero())
+		reconciling := condition(d.Status, v1alpha1.ConditionReconciling)
+		g.Expect(reconciling.Reason).To(Equal(v1alpha1.ReasonRouteNotAccepted))
+		g.Expect(reconciling.Message).To(ContainSubstring("NotAllowedByListeners"))
+		expectReplaySafe(g, spec, d, obs)
+	})
+
+	t.Run("the same weight, once accepted, starts the step's clock", func(t *testing.T) {
+		g := NewWithT(t)
+		d := Next(spec, releasing(0, -1), observed(10*time.Second, 10))
+		g.Expect(d.Status.StepStartedAt).To(Equal(stamp(10 * time.Second)))
+	})
+
+	t.Run("a paused step holds while its route is refused, and does not advance when its time is up", func(t *testing.T) {
+		g := NewWithT(t)
+		obs := observed(5*time.Minute, 10)
+		obs.Route.NotAccepted = rejected
+		d := Next(spec, releasing(1, 0), obs)
+		g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
+		g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonRouteNotAccepted))
+	})
+}

@@ -50,6 +50,11 @@ func (m *canaryMachine) waitingFor() (string, string) {
 			rev, t.ReadyReplicas, t.DesiredReplicas)
 	case !m.trafficStarted() && !m.gateOpen():
 		return v1alpha1.ReasonProgressing, "running pre-rollout hooks"
+	case m.obs.Route.NotAccepted != "":
+		// Why: weights the data plane has not taken are no step's weight;
+		// the release holds, and says what the implementation said.
+		return v1alpha1.ReasonRouteNotAccepted, fmt.Sprintf("holding at weight %d until the route's implementation accepts it: %s",
+			m.reportedWeight(), m.obs.Route.NotAccepted)
 	case st.StepStartedAt == nil:
 		return v1alpha1.ReasonWaitingForWeight, fmt.Sprintf("waiting for the router to report weight %d (now %d)",
 			m.weight(), m.reportedWeight())

@@ -174,6 +174,12 @@ func (m *canaryMachine) stepComplete() bool {
 		// (the progress deadline bounds the wait).
 		return false
 	}
+	if m.obs.Route.NotAccepted != "" {
+		// Why: the implementation refused the route (or has not looked at
+		// it yet), so the data plane may not carry the step's weight; the
+		// next step would raise a weight nobody confirmed.
+		return false
+	}
 	step := m.spec.Steps[m.st.CurrentStep]
 	started := m.st.StepStartedAt.Time
 	if p := step.Pause; p != nil && (p.Duration == nil || m.now.Time.Before(started.Add(p.Duration.Duration))) {

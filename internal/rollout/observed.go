@@ -55,12 +55,18 @@ type RouteState struct {
 	// canary, an object of the same name that belongs to someone else);
 	// empty when it can. Nothing is written to such a route.
 	Unmanageable string
+	// NotAccepted quotes the implementation that serves the route (a
+	// Gateway API controller or mesh) when its status on the route has not
+	// confirmed the route's current generation, or refused it; empty when
+	// it confirmed, or when the router has no such status (Istio). No
+	// weight counts as read back then: the data plane may not carry it.
+	NotAccepted string
 }
 
 // carries reports whether the route was read back at canary weight w, the
 // same in every managed route.
 func (r RouteState) carries(w int32) bool {
-	return r.Exists && !r.Inconsistent && r.Unmanageable == "" && r.CanaryWeight == w
+	return r.Exists && !r.Inconsistent && r.Unmanageable == "" && r.NotAccepted == "" && r.CanaryWeight == w
 }
 
 // PendingCommand is a manual command read from the object's annotations

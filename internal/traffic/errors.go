@@ -51,3 +51,31 @@ type InconsistentWeightsError struct {
 func (e *InconsistentWeightsError) Error() string {
 	return fmt.Sprintf("%s %s/%s: managed routes carry different canary weights %v", e.Kind, e.Namespace, e.Name, e.Weights)
 }
+
+// RouteNotAcceptedError means that the route object carries the weights
+// Sluice wrote, but the implementation that serves it (a Gateway
+// controller, a mesh) has not confirmed them: its status on the route does
+// not say Accepted and ResolvedRefs for every parent at the route's current
+// generation, or says they are False. No weight counts as read back then, so
+// a step's clock does not start on weights no data plane took.
+type RouteNotAcceptedError struct {
+	// Kind, Namespace and Name of the route object.
+	Kind, Namespace, Name string
+	// CanaryWeight is the canary weight the route object carries.
+	CanaryWeight int32
+	// Rejected is true when the implementation refused the route (a
+	// condition False at the current generation); false while it has not
+	// reported on the current generation yet.
+	Rejected bool
+	// Reason quotes the implementation: the parent, the condition, its
+	// reason and message; or says which parent has not reported.
+	Reason string
+}
+
+// Error says which route and quotes the implementation.
+func (e *RouteNotAcceptedError) Error() string {
+	if e.Rejected {
+		return fmt.Sprintf("%s %s/%s rejected: %s", e.Kind, e.Namespace, e.Name, e.Reason)
+	}
+	return fmt.Sprintf("%s %s/%s not accepted yet: %s", e.Kind, e.Namespace, e.Name, e.Reason)
+}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -59,6 +60,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Canary one step closer to what its spec and status
@@ -148,7 +150,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Object:  &v1alpha1.Canary{},
 		NewList: func() client.ObjectList { return &v1alpha1.CanaryList{} },
 		Target:  func(o client.Object) string { return o.(*v1alpha1.Canary).Spec.TargetRef.Name },
-		Routes:  []client.Object{&istionetworking.VirtualService{}},
+		Routes:  []client.Object{&istionetworking.VirtualService{}, &gatewayv1.HTTPRoute{}},
 		Route:   func(o client.Object) string { return traffic.RouteName(o.(*v1alpha1.Canary)) },
 	}, r, append([]func(*builder.Builder){watchAutoscalers(mgr.GetClient())}, opts...)...)
 }

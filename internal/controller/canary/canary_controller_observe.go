@@ -96,6 +96,7 @@ func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) 
 		missing      *traffic.RouteNotFoundError
 		inconsistent *traffic.InconsistentWeightsError
 		unmanageable *traffic.UnmanageableRouteError
+		notAccepted  *traffic.RouteNotAcceptedError
 	)
 	switch {
 	case errors.As(err, &missing):
@@ -108,6 +109,8 @@ func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) 
 		return rollout.RouteState{Exists: true, CanaryWeight: highest, Inconsistent: true}, nil
 	case errors.As(err, &unmanageable):
 		return rollout.RouteState{Exists: true, Unmanageable: unmanageable.Error()}, nil
+	case errors.As(err, &notAccepted):
+		return rollout.RouteState{Exists: true, CanaryWeight: notAccepted.CanaryWeight, NotAccepted: notAccepted.Error()}, nil
 	case err != nil:
 		return rollout.RouteState{}, fmt.Errorf("read canary weight: %w", err)
 	}

@@ -1,0 +1,159 @@
+package gatewayapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
+)
+
+const kind = "HTTPRoute"
+
+// Router splits a Canary's traffic with a Gateway API HTTPRoute.
+type Router struct {
+	// Client reads and writes HTTPRoutes. Reads through the manager's cache
+	// may lag a write; Weight then reports the old weight (or a route not
+	// accepted yet), and the step's clock starts one reconcile later, never
+	// too early.
+	Client client.Client
+}
+
+var _ traffic.Router = (*Router)(nil)
+
+// New returns a Router on c.
+func New(c client.Client) *Router { return &Router{Client: c} }
+
+// target is what a Canary says about its HTTPRoute.
+type target struct {
+	key       types.NamespacedName
+	generated bool
+	rules     []string
+	backends  backends
+}
+
+// targetOf reads the HTTPRoute's name and the rules to manage from a Canary.
+func targetOf(c *v1alpha1.Canary) target {
+	var spec v1alpha1.GatewayAPIHTTPRoute
+	if c.Spec.TrafficRouting.GatewayAPI != nil {
+		spec = c.Spec.TrafficRouting.GatewayAPI.HTTPRoute
+	}
+	name := c.Spec.TargetRef.Name
+	t := target{
+		key:   types.NamespacedName{Namespace: c.Namespace, Name: spec.Name},
+		rules: spec.Rules,
+		backends: backends{namespace: c.Namespace,
+			primary: workload.PrimaryName(name), canary: workload.CanaryName(name)},
+	}
+	if spec.Name == "" {
+		t.key.Name, t.generated, t.rules = name, true, nil
+	}
+	return t
+}
+
+// EnsureRoute creates or updates the generated HTTPRoute, keeping the
+// weights it carries, or checks that a named one exists and has rules Sluice
+// can manage.
+func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
+	t := targetOf(c)
+	if !t.generated {
+		_, _, err := r.managed(ctx, t)
+		return err
+	}
+	return r.ensureGenerated(ctx, c, t)
+}
+
+// SetWeight writes weight to the canary and 100-weight to the primary in
+// every managed rule, in one patch; it writes nothing when they are already
+// in place. A generated HTTPRoute is ensured first, so it is created when
+// missing.
+func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+	if weight < 0 || weight > 100 {
+		return false, fmt.Errorf("set weight on HTTPRoute: weight %d is outside 0-100", weight)
+	}
+	t := targetOf(c)
+	if t.generated {
+		if err := r.ensureGenerated(ctx, c, t); err != nil {
+			return false, err
+		}
+	}
+	hr, rules, err := r.managed(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	if inPlace(&hr.Spec, rules, weight) {
+		return false, nil
+	}
+	patch, err := json.Marshal(weightPatch(&hr.Spec, hr.ResourceVersion, rules, weight))
+	if err != nil {
+		return false, fmt.Errorf("encode weight patch for HTTPRoute %s: %w", t.key, err)
+	}
+	err = r.Client.Patch(ctx, hr, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
+	if err != nil {
+		return false, fmt.Errorf("set weight %d on HTTPRoute %s: %w", weight, t.key, err)
+	}
+	return true, nil
+}
+
+// Weight reads the canary weight of the managed rules, as a percentage of
+// the two backends' weights. Rules that disagree are a
+// *traffic.InconsistentWeightsError; weights the implementation has not
+// accepted at the route's current generation are a
+// *traffic.RouteNotAcceptedError that carries the weight.
+func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
+	t := targetOf(c)
+	hr, rules, err := r.managed(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	weights := canaryWeights(&hr.Spec, rules)
+	first := weights[rules[0].name]
+	for _, w := range weights {
+		if w != first {
+			return 0, &traffic.InconsistentWeightsError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Weights: weights}
+		}
+	}
+	if reason, rejected, ok := acceptance(hr); !ok {
+		return first, &traffic.RouteNotAcceptedError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name,
+			CanaryWeight: first, Rejected: rejected, Reason: reason}
+	}
+	return first, nil
+}
+
+// managed reads the HTTPRoute and finds the rules Sluice manages in it.
+func (r *Router) managed(ctx context.Context, t target) (*gatewayv1.HTTPRoute, []managedRule, error) {
+	hr, err := r.read(ctx, t.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hr == nil {
+		return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
+	}
+	rules, reasons := findManagedRules(&hr.Spec, t.rules, t.backends)
+	if len(hr.Spec.ParentRefs) == 0 {
+		reasons = append(reasons, "it has no parentRefs: no Gateway or mesh would carry its traffic")
+	}
+	if len(reasons) > 0 {
+		return nil, nil, &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: reasons}
+	}
+	return hr, rules, nil
+}
+
+// read gets an HTTPRoute; a missing one is nil with no error.
+func (r *Router) read(ctx context.Context, key types.NamespacedName) (*gatewayv1.HTTPRoute, error) {
+	hr := &gatewayv1.HTTPRoute{}
+	if err := r.Client.Get(ctx, key, hr); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read HTTPRoute %s: %w", key, err)
+	}
+	return hr, nil
+}
