@@ -70,7 +70,7 @@ verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from wha
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, Traefik, ...) when missing.
+tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, ...) when missing.
 	hack/rig.sh cluster >/dev/null
 	hack/rig.sh prometheus >/dev/null
 	hack/rig.sh helm >/dev/null
