@@ -21,6 +21,9 @@ import (
 
 // defaultObjects is what `helm install sluice -n sluice-system` creates.
 var defaultObjects = []string{
+	"ClusterAnalysisTemplate//istio",
+	"ClusterAnalysisTemplate//linkerd",
+	"ClusterAnalysisTemplate//traefik",
 	"ClusterRole//sluice-manager-role",
 	"ClusterRoleBinding//sluice-manager-rolebinding",
 	"Deployment/sluice-system/sluice",
