@@ -6,9 +6,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -17,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/operator"
 	"github.com/sluice-dev/sluice/internal/outbound"
@@ -35,6 +40,8 @@ type flags struct {
 	allowCIDRs, denyCIDRs  string
 	hookAccounts           string
 	ownNamespace           string
+	defaultAddress         string
+	defaultSecret          string
 	zap                    zap.Options
 }
 
@@ -58,6 +65,10 @@ func parseFlags() *flags {
 	flag.StringVar(&f.denyCIDRs, "outbound-deny-cidrs", "", "Comma-separated CIDRs that webhooks and metric providers may never reach; they win over --outbound-allow-cidrs.")
 	flag.StringVar(&f.hookAccounts, "hook-service-accounts", "", "Comma-separated ServiceAccount names a Job hook may run as, besides the namespace's default one.")
 	flag.StringVar(&f.ownNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"), "The operator's own namespace, where no Job hook runs; defaults to $POD_NAMESPACE.")
+	flag.StringVar(&f.defaultAddress, "default-prometheus-address", "",
+		"Prometheus base URL for analyses that name no provider (e.g. http://prometheus.monitoring:9090); empty: such an analysis stalls its release.")
+	flag.StringVar(&f.defaultSecret, "default-prometheus-secret", "",
+		"Secret in the operator's namespace with credentials for --default-prometheus-address (labelled rollouts.sluice.dev/provider-credentials=true).")
 	f.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return f
@@ -130,10 +141,40 @@ func operatorOptions(f *flags) (operator.Options, error) {
 	if err != nil {
 		return operator.Options{}, fmt.Errorf("--outbound-deny-cidrs: %w", err)
 	}
+	def, err := defaultProvider(f)
+	if err != nil {
+		return operator.Options{}, err
+	}
 	return operator.Options{
-		Outbound: outbound.Policy{Allow: allow, Deny: deny},
-		Hooks:    hooks.JobPolicy{ServiceAccounts: splitList(f.hookAccounts), OperatorNamespace: f.ownNamespace},
+		Outbound:        outbound.Policy{Allow: allow, Deny: deny},
+		Hooks:           hooks.JobPolicy{ServiceAccounts: splitList(f.hookAccounts), OperatorNamespace: f.ownNamespace},
+		DefaultProvider: def,
 	}, nil
+}
+
+// defaultProvider turns the --default-prometheus-* flags into the
+// operator-wide provider; nil without an address.
+func defaultProvider(f *flags) (*analysis.DefaultProvider, error) {
+	if f.defaultAddress == "" {
+		if f.defaultSecret != "" {
+			return nil, fmt.Errorf("--default-prometheus-secret needs --default-prometheus-address")
+		}
+		return nil, nil
+	}
+	if u, err := url.Parse(f.defaultAddress); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--default-prometheus-address %q must be an http:// or https:// URL", f.defaultAddress)
+	}
+	d := &analysis.DefaultProvider{
+		Spec:            v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: f.defaultAddress},
+		SecretNamespace: f.ownNamespace,
+	}
+	if f.defaultSecret != "" {
+		if f.ownNamespace == "" {
+			return nil, fmt.Errorf("--default-prometheus-secret needs --operator-namespace (or $POD_NAMESPACE)")
+		}
+		d.Spec.SecretRef = &corev1.LocalObjectReference{Name: f.defaultSecret}
+	}
+	return d, nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -216,6 +216,15 @@ type BlueGreenStatus struct {
 	// +listMapKey=name
 	Hooks []HookStatus `json:"hooks,omitempty"`
 
+	// PinnedAnalyses holds the analyses (pre- and post-promotion) resolved from a template when the
+	// current release started; it runs to the end of the release whatever
+	// happens to the template.
+	// +optional
+	// +listType=map
+	// +listMapKey=field
+	// +kubebuilder:validation:MaxItems=2
+	PinnedAnalyses []PinnedAnalysis `json:"pinnedAnalyses,omitempty"`
+
 	// LastCommand is the last manual command carried out.
 	// +optional
 	LastCommand *CommandStatus `json:"lastCommand,omitempty"`

@@ -385,6 +385,15 @@ type CanaryStatus struct {
 	// +listMapKey=name
 	Hooks []HookStatus `json:"hooks,omitempty"`
 
+	// PinnedAnalyses holds the analysis resolved from a template when the
+	// current release started; it runs to the end of the release whatever
+	// happens to the template.
+	// +optional
+	// +listType=map
+	// +listMapKey=field
+	// +kubebuilder:validation:MaxItems=2
+	PinnedAnalyses []PinnedAnalysis `json:"pinnedAnalyses,omitempty"`
+
 	// LastCommand is the last manual command carried out.
 	// +optional
 	LastCommand *CommandStatus `json:"lastCommand,omitempty"`

@@ -47,9 +47,11 @@ var _ = Describe("Defaults", func() {
 		Expect(s.Service.TargetPort).To(Equal(ptr.To(intstr.FromString("http"))))
 		Expect(s.ProgressDeadlineSeconds).To(Equal(int32(600)))
 		Expect(s.DrainDelay).To(Equal(dur(10 * time.Second)))
-		Expect(s.Analysis.Interval).To(Equal(dur(time.Minute)))
-		Expect(s.Analysis.FailureLimit).To(Equal(int32(2)))
-		Expect(s.Analysis.ErrorLimit).To(Equal(int32(5)))
+		// Left empty, so that a template's values can apply; the operator
+		// falls back to 1m, 2 and 5 (rollout.DefaultAnalysisInterval...).
+		Expect(s.Analysis.Interval).To(BeNil())
+		Expect(s.Analysis.FailureLimit).To(BeZero())
+		Expect(s.Analysis.ErrorLimit).To(BeZero())
 		Expect(s.Analysis.Provider.Type).To(Equal(v1alpha1.ProviderPrometheus))
 		Expect(s.Analysis.Provider.Timeout).To(Equal(dur(10 * time.Second)))
 		Expect(s.Analysis.Judge.Alpha).To(Equal(0.05))
@@ -84,7 +86,7 @@ var _ = Describe("Defaults", func() {
 		Expect(s.ScaleDownDelay).To(Equal(dur(30 * time.Second)))
 		Expect(s.ProgressDeadlineSeconds).To(Equal(int32(600)))
 		Expect(s.PostPromotionAnalysis.Checks).To(Equal(int32(3)))
-		Expect(s.PostPromotionAnalysis.Interval).To(Equal(dur(time.Minute)))
+		Expect(s.PostPromotionAnalysis.Interval).To(BeNil())
 		Expect(s.Hooks[0].Job.ActiveDeadlineSeconds).To(Equal(int64(600)))
 	})
 })

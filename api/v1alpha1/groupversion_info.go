@@ -28,7 +28,8 @@ var (
 
 // addKnownTypes registers every kind of this package.
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &Canary{}, &CanaryList{}, &BlueGreen{}, &BlueGreenList{})
+	s.AddKnownTypes(GroupVersion, &Canary{}, &CanaryList{}, &BlueGreen{}, &BlueGreenList{},
+		&AnalysisTemplate{}, &AnalysisTemplateList{}, &ClusterAnalysisTemplate{}, &ClusterAnalysisTemplateList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -24,10 +24,13 @@ type mistake struct {
 	Absent []string       `json:"absent,omitempty"`
 }
 
-// sampleFiles are the samples the mistakes start from, by kind.
+// sampleFiles are the objects the mistakes start from, by kind: the samples
+// as they were before the presets, every analysis field written out, so that
+// a mistake in any of them can be made (config/samples now refer to a
+// template).
 var sampleFiles = map[string]string{
-	"Canary":    "rollouts_v1alpha1_canary.yaml",
-	"BlueGreen": "rollouts_v1alpha1_bluegreen.yaml",
+	"Canary":    "canary_full.yaml",
+	"BlueGreen": "bluegreen_full.yaml",
 }
 
 func loadMistakes() []mistake {
@@ -42,9 +45,9 @@ func loadMistakes() []mistake {
 	return out
 }
 
-// loadSample reads a sample as written in config/samples.
+// loadSample reads a full sample from testdata.
 func loadSample(file string) map[string]any {
-	b, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", file))
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	Expect(err).NotTo(HaveOccurred())
 	var obj map[string]any
 	Expect(yaml.Unmarshal(b, &obj)).To(Succeed())

@@ -38,7 +38,8 @@ var _ = Describe("The samples", func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "shop"}, &corev1.Namespace{})).To(Succeed())
 		c := &v1alpha1.Canary{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "shop", Name: "podinfo"}, c)).To(Succeed())
-		Expect(c.Spec.Analysis.Judge.Alpha).To(Equal(0.05))
+		Expect(c.Spec.Analysis.TemplateRef).To(Equal(&v1alpha1.AnalysisTemplateRef{
+			Kind: v1alpha1.KindClusterAnalysisTemplate, Name: "istio"}), "the sample uses the shipped preset")
 		bg := &v1alpha1.BlueGreen{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "shop", Name: "orders"}, bg)).To(Succeed())
 		Expect(bg.Spec.Hooks[0].Job.TemplateError).To(BeEmpty())

@@ -246,34 +246,40 @@ type Judge struct {
 }
 
 // Analysis is what Sluice checks while a new version receives traffic.
-// +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.metrics) || self.metrics.all(m, has(m.provider))",message="each metric needs a provider: set analysis.provider or metrics[].provider",messageExpression="self.metrics.transformList(i, m, !has(m.provider), 'each metric needs a provider: metrics[%s] (%s) has none; set provider on the analysis, for every metric, or on metrics[%s]'.format([string(i), m.name, string(i)]))[0]"
-// +kubebuilder:validation:XValidation:rule="has(self.provider) || !has(self.judge) || has(self.judge.provider)",message="the judge needs a provider: set analysis.provider or judge.provider"
 // +kubebuilder:validation:XValidation:rule="!has(self.minSampleRequests) || self.minSampleRequests == 0 || (has(self.sampleQuery) && self.sampleQuery.matches('[^[:space:]]'))",message="minSampleRequests needs sampleQuery: a query for the requests the canary served in the interval, for example sum(increase(istio_requests_total{destination_workload=\"{{ .Canary }}\"}[{{ .Interval }}])); or remove minSampleRequests"
-// +kubebuilder:validation:XValidation:rule="(has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs at least one metric or a judge"
+// +kubebuilder:validation:XValidation:rule="has(self.templateRef) || (has(self.metrics) && size(self.metrics) > 0) || has(self.judge)",message="analysis needs a templateRef, at least one metric or a judge"
 type Analysis struct {
-	// Interval between two checks, a duration from 5s to 1h. Defaults to 1m.
+	// TemplateRef starts this analysis from an AnalysisTemplate or a
+	// ClusterAnalysisTemplate. The other fields set here override the
+	// template's: scalars and the provider when set, metrics by name (a
+	// metric named like one of the template's replaces it, others are
+	// added), the judge as a whole. The template is resolved when a release
+	// starts and pinned in status. No default.
+	// +optional
+	TemplateRef *AnalysisTemplateRef `json:"templateRef,omitempty"`
+
+	// Interval between two checks, a duration from 5s to 1h. Defaults to
+	// the template's, else 1m (left empty here, so that a template's value
+	// can apply).
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="interval must be a duration between 5s and 1h, such as 30s or 1m30s"
-	// +kubebuilder:default="1m"
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
 	// FailureLimit is the number of failed checks that roll the release back,
-	// 1 to 100. Defaults to 2.
+	// 1 to 100. Defaults to the template's, else 2.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
-	// +kubebuilder:default=2
 	// +optional
 	FailureLimit int32 `json:"failureLimit,omitempty"`
 
 	// ErrorLimit is the number of consecutive checks that could not be run
 	// (provider unreachable, bad query) after which the release pauses and
 	// says why. Provider errors never roll back and never promote. 1 to 100;
-	// defaults to 5.
+	// defaults to the template's, else 5.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
-	// +kubebuilder:default=5
 	// +optional
 	ErrorLimit int32 `json:"errorLimit,omitempty"`
 
@@ -295,6 +301,9 @@ type Analysis struct {
 	SampleQuery string `json:"sampleQuery,omitempty"`
 
 	// Provider is the default provider of the metrics and the judge.
+	// Defaults to the template's, else to the operator's default provider
+	// (--default-prometheus-address); with neither, a metric or judge
+	// without a provider of its own stalls the release.
 	// +optional
 	Provider *MetricProvider `json:"provider,omitempty"`
 

@@ -218,18 +218,6 @@ var _ = Describe("Canary validation", func() {
 		Entry("a metric with an empty query",
 			func(c *v1alpha1.Canary) { c.Spec.Analysis.Metrics[0].Query = "" },
 			"spec.analysis.metrics[0].query"),
-		Entry("a metric with no provider anywhere",
-			func(c *v1alpha1.Canary) {
-				c.Spec.Analysis.Provider = nil
-				c.Spec.Analysis.Judge.Provider = &v1alpha1.MetricProvider{Address: "http://prom:9090"}
-			},
-			"spec.analysis", "each metric needs a provider: metrics[0] (error-rate) has none"),
-		Entry("a judge with no provider anywhere",
-			func(c *v1alpha1.Canary) {
-				c.Spec.Analysis.Provider = nil
-				c.Spec.Analysis.Metrics[0].Provider = &v1alpha1.MetricProvider{Address: "http://prom:9090"}
-			},
-			"spec.analysis", "the judge needs a provider"),
 		Entry("an unknown provider type",
 			func(c *v1alpha1.Canary) { c.Spec.Analysis.Provider.Type = "datadog" },
 			"spec.analysis.provider.type", `supported values: "prometheus"`),
@@ -256,7 +244,7 @@ var _ = Describe("Canary validation", func() {
 			"spec.analysis", "minSampleRequests needs sampleQuery"),
 		Entry("an analysis with neither metrics nor judge",
 			func(c *v1alpha1.Canary) { c.Spec.Analysis.Metrics, c.Spec.Analysis.Judge = nil, nil },
-			"spec.analysis", "analysis needs at least one metric or a judge"),
+			"spec.analysis", "analysis needs a templateRef, at least one metric or a judge"),
 		Entry("a progress deadline under 30 seconds",
 			func(c *v1alpha1.Canary) { c.Spec.ProgressDeadlineSeconds = 5 },
 			"spec.progressDeadlineSeconds", "greater than or equal to 30"),
@@ -323,13 +311,13 @@ var _ = Describe("BlueGreen validation", func() {
 				b.Spec.PrePromotionAnalysis.Metrics[0].ThresholdRange = v1alpha1.ThresholdRange{Min: ptr.To(2.0), Max: ptr.To(1.0)}
 			},
 			"spec.prePromotionAnalysis.metrics[0].thresholdRange", "thresholdRange.min must not be greater"),
-		Entry("post-promotion analysis without a provider",
+		Entry("post-promotion analysis from a template of an unknown kind",
 			func(b *v1alpha1.BlueGreen) {
 				b.Spec.PostPromotionAnalysis = &v1alpha1.PhaseAnalysis{Analysis: v1alpha1.Analysis{
-					Metrics: []v1alpha1.Metric{{Name: "m", Query: "q", ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(1.0)}}},
+					TemplateRef: &v1alpha1.AnalysisTemplateRef{Kind: "MetricTemplate", Name: "istio"},
 				}}
 			},
-			"spec.postPromotionAnalysis", "each metric needs a provider: metrics[0] (m) has none"),
+			"spec.postPromotionAnalysis.templateRef.kind", `supported values: "AnalysisTemplate", "ClusterAnalysisTemplate"`),
 		Entry("a job hook allowed to run longer than a day",
 			func(b *v1alpha1.BlueGreen) {
 				b.Spec.Hooks[0].Webhook = nil

@@ -35,6 +35,22 @@ type Runner struct {
 	Providers Registry
 	// Credentials reads a provider's Secret; nil means no credentials.
 	Credentials CredentialsReader
+	// Default is the operator-wide provider of a metric or judge that names
+	// none and whose analysis names none; nil means there is none.
+	Default *DefaultProvider
+}
+
+// DefaultProvider is the operator-wide provider (--default-prometheus-*
+// flags). Its Secret is read in the operator's namespace, so a release
+// object borrows these credentials only for queries sent to this address:
+// a release that names a provider of its own never gets them.
+type DefaultProvider struct {
+	// Spec is the provider; its secretRef names a Secret in
+	// SecretNamespace, which must consent as any provider Secret does.
+	Spec v1alpha1.MetricProvider
+	// SecretNamespace is where Spec.SecretRef is read: the operator's own
+	// namespace.
+	SecretNamespace string
 }
 
 // Workloads are the names a check's queries are about.
@@ -299,10 +315,13 @@ type builtProvider struct {
 // provider returns the provider a query goes to, built once per check.
 func (r *checkRun) provider(ctx context.Context, namespace string, own, def *v1alpha1.MetricProvider) (Provider, error) {
 	spec, err := EffectiveProvider(own, def)
-	if err != nil {
-		return nil, ProviderErrorf("%w", err)
-	}
 	key := providerKey(spec)
+	switch {
+	case err != nil && r.Default != nil:
+		spec, namespace, key = r.Default.Spec, r.Default.SecretNamespace, "default|"+providerKey(r.Default.Spec)
+	case err != nil:
+		return nil, ProviderErrorf("%w (and the operator has no default provider)", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b, ok := r.built[key]; ok {

@@ -10,6 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/analysis/prometheus"
+	"github.com/sluice-dev/sluice/internal/outbound"
 )
 
 // Env is what the commands need from their surroundings. cmd/kubectl-sluice
@@ -37,7 +40,7 @@ func NewRootCommand(env Env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGetCommand(env), newStatusCommand(env), newWatchCommand(env))
+	root.AddCommand(newGetCommand(env), newStatusCommand(env), newWatchCommand(env), newAnalysisCommand(env))
 	for _, c := range []struct {
 		cmd   v1alpha1.Command
 		short string
@@ -111,6 +114,41 @@ func newStatusCommand(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&kind, "kind", "", "canary or bluegreen, when both kinds use NAME")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "re-print on every change until interrupted")
 	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch polls")
+	return cmd
+}
+
+func newAnalysisCommand(env Env) *cobra.Command {
+	var kind, output, address string
+	cmd := &cobra.Command{
+		Use:   "analysis NAME",
+		Short: "Run a release's analysis queries now: each value against its threshold, no data with a likely cause, the judge's counters",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := ParseKind(kind)
+			if err != nil {
+				return err
+			}
+			if output != "" && output != "json" {
+				return fmt.Errorf("unknown --output %q: use json, or leave it out for a table", output)
+			}
+			c, ns, err := env.resolve()
+			if err != nil {
+				return err
+			}
+			return Analysis(cmd.Context(), env.Out, c, AnalysisOptions{
+				Namespace: ns, Name: args[0], Kind: k, JSON: output == "json", Address: address,
+				// The plugin runs as its user, on their machine: a
+				// port-forwarded Prometheus on localhost is fine.
+				Providers: analysis.Registry{v1alpha1.ProviderPrometheus: prometheus.Factory(
+					prometheus.WithOutbound(outbound.Policy{Allow: outbound.Loopback()}))},
+				Credentials: analysis.SecretCredentials(c, prometheus.CredentialsFromSecret),
+			})
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "canary or bluegreen, when both kinds use NAME")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json for a machine-readable report")
+	cmd.Flags().StringVar(&address, "prometheus-address", "", "send every query to this Prometheus instead of the "+
+		"spec's (e.g. http://localhost:9090 after kubectl port-forward); needed when the analysis names no provider")
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/analysis/prometheus"
 	"github.com/sluice-dev/sluice/internal/controller/bluegreen"
 	"github.com/sluice-dev/sluice/internal/controller/canary"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/outbound"
@@ -51,6 +52,10 @@ type Options struct {
 	// Hooks decides which Job hooks run; the zero value runs them only as
 	// the namespace's default ServiceAccount.
 	Hooks hooks.JobPolicy
+	// DefaultProvider is the metric provider of analyses that name none;
+	// nil means there is none, and such an analysis stalls its release.
+	// The outbound policy applies to it as to any provider.
+	DefaultProvider *analysis.DefaultProvider
 }
 
 // NewScheme returns a scheme with every kind the operator reads or writes.
@@ -89,7 +94,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	runner := &analysis.Runner{
 		Providers:   providers,
 		Credentials: analysis.SecretCredentials(mgr.GetAPIReader(), prometheus.CredentialsFromSecret),
+		Default:     o.DefaultProvider,
 	}
+	templates := release.Resolver{Client: c, HasDefaultProvider: o.DefaultProvider != nil}
 	hookRunner := &hooks.Runner{Client: c, Logs: hooks.PodLogs{Clientset: clientset}, Now: o.Now,
 		HTTP: o.Outbound.HTTPClient(), Policy: o.Hooks}
 
@@ -99,6 +106,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Recorder:  mgr.GetEventRecorder("sluice"),
 		Routers:   routers,
 		Analysis:  runner,
+		Templates: templates,
 		Hooks:     hookRunner,
 		Metrics:   col,
 		Now:       o.Now,
@@ -115,6 +123,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  canaries.Recorder,
 		Analysis:  runner,
+		Templates: templates,
 		Hooks:     hookRunner,
 		Metrics:   col,
 		Now:       o.Now,

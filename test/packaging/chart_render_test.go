@@ -21,6 +21,9 @@ import (
 
 // defaultObjects is what `helm install sluice -n sluice-system` creates.
 var defaultObjects = []string{
+	"ClusterAnalysisTemplate//istio",
+	"ClusterAnalysisTemplate//linkerd",
+	"ClusterAnalysisTemplate//traefik",
 	"ClusterRole//sluice-manager-role",
 	"ClusterRoleBinding//sluice-manager-rolebinding",
 	"Deployment/sluice-system/sluice",
@@ -74,8 +77,17 @@ func TestChartDefaults(t *testing.T) {
 func TestChartNonDefaults(t *testing.T) {
 	t.Parallel()
 	objs := render(t, "-f", valuesFile(t, nonDefaultValues))
-	if crs := append(ofKind(objs, "ClusterRole"), ofKind(objs, "ClusterRoleBinding")...); len(crs) > 0 {
-		t.Errorf("watching listed namespaces must grant nothing cluster-wide, got %v", ids(crs))
+	// Watching listed namespaces grants nothing cluster-wide but reading
+	// the cluster-scoped analysis templates (the presets).
+	crs := append(ofKind(objs, "ClusterRole"), ofKind(objs, "ClusterRoleBinding")...)
+	if got := ids(crs); !slices.Equal(got, []string{"ClusterRole//sluice-cluster-templates-reader",
+		"ClusterRoleBinding//sluice-cluster-templates-reader"}) {
+		t.Errorf("watching listed namespaces must grant nothing cluster-wide but reading templates, got %v", got)
+	}
+	reader := typed[rbacv1.ClusterRole](t, find(t, objs, "ClusterRole", "", "sluice-cluster-templates-reader"))
+	if want := []rbacv1.PolicyRule{{APIGroups: []string{"rollouts.sluice.dev"}, Resources: []string{"clusteranalysistemplates"},
+		Verbs: []string{"get", "list", "watch"}}}; !equality.Semantic.DeepEqual(reader.Rules, want) {
+		t.Errorf("the templates reader grants %v, want only %v", reader.Rules, want)
 	}
 	for _, ns := range []string{"shop", "payments"} {
 		role := typed[rbacv1.Role](t, find(t, objs, "Role", ns, "sluice-manager-role"))

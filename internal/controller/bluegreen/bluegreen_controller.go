@@ -2,6 +2,7 @@ package bluegreen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,8 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Analysis runs analysis checks.
 	Analysis *analysis.Runner
+	// Templates resolves analyses from their templates.
+	Templates release.Resolver
 	// Hooks runs webhooks and Jobs.
 	Hooks *hooks.Runner
 	// Metrics are the operator's collectors; nil turns them off.
@@ -65,7 +68,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := release.CheckBlueGreen(&bg.Spec); err != nil {
+	// Why resolve first: see the Canary reconciler.
+	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
+	var specErr *release.SpecError
+	switch {
+	case errors.As(err, &specErr):
+		return r.invalid(ctx, bg, err)
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	if err := release.CheckBlueGreen(&spec); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
 	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
@@ -81,14 +93,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.CheckTargetPort(bg.Spec.Service, target); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
-	obs, err := r.observe(ctx, bg)
+	obs, err := r.observe(ctx, bg, spec)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	// Why status first: see the Canary reconciler; a flip or a flip-back
 	// is persisted before the Services change, so a refused write changes
 	// nothing and a crash after it repeats the same flip.
-	d, err := r.decide(ctx, bg, obs)
+	d, err := r.decide(ctx, bg, spec, pins, obs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -102,12 +114,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // decide runs NextBlueGreen and persists its status before anything acts on
 // it, deciding again on a fresh read when the write meets a conflict (see
 // release.Persist). The commands are read again with the object.
-func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation) (rollout.BlueGreenDecision, error) {
+// spec is the BlueGreen's spec with its analyses resolved; pins are kept in
+// status for the revision the decision leaves in flight.
+func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec,
+	pins []v1alpha1.PinnedAnalysis, obs *observation) (rollout.BlueGreenDecision, error) {
 	var d rollout.BlueGreenDecision
 	var prev v1alpha1.BlueGreenStatus
 	err := release.Persist(ctx, r.Client, r.APIReader, bg, func() (bool, func()) {
 		obs.Commands = release.PendingCommands(bg)
-		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(bg.Spec, bg.Status, obs.BlueGreenObserved)
+		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
+		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.PreviewRevision)
 		return equality.Semantic.DeepEqual(bg.Status, d.Status), func() { bg.Status = d.Status }
 	})
 	if err == nil {
@@ -156,7 +172,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Object:  &v1alpha1.BlueGreen{},
 		NewList: func() client.ObjectList { return &v1alpha1.BlueGreenList{} },
 		Target:  func(o client.Object) string { return o.(*v1alpha1.BlueGreen).Spec.TargetRef.Name },
-	}, r, opts...)
+	}, r, append([]func(*builder.Builder){
+		release.WatchTemplates(mgr.GetClient(), func() client.ObjectList { return &v1alpha1.BlueGreenList{} })}, opts...)...)
 }
 
 func (r *Reconciler) forget(namespace, name string) {

@@ -27,9 +27,10 @@ type observation struct {
 	hookWait time.Duration
 }
 
-// observe reads the world for NextBlueGreen. Only transient API errors come
-// back as errors; a missing object is an observation.
-func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen) (*observation, error) {
+// observe reads the world for NextBlueGreen, with spec (the BlueGreen's, its
+// analyses resolved) deciding whether a check is due. Only transient API
+// errors come back as errors; a missing object is an observation.
+func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec) (*observation, error) {
 	now := r.now()
 	obs := &observation{colours: map[v1alpha1.Color]*appsv1.Deployment{}}
 	obs.Now, obs.Generation = now, bg.Generation
@@ -67,8 +68,8 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen) (*obse
 	if err != nil {
 		return nil, err
 	}
-	if rollout.BlueGreenAnalysisDue(bg.Spec, bg.Status, now) {
-		obs.Check = r.check(ctx, bg, obs, now)
+	if rollout.BlueGreenAnalysisDue(spec, bg.Status, now) {
+		obs.Check = r.check(ctx, bg, spec, obs, now)
 	}
 	return obs, nil
 }
@@ -101,8 +102,8 @@ func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) 
 
 // check runs the due analysis check (pre- or post-promotion) with the new
 // colour as the canary and the other colour as the primary.
-func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, now time.Time) *rollout.Check {
-	a := rollout.BlueGreenAnalysis(bg.Spec, bg.Status)
+func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec, obs *observation, now time.Time) *rollout.Check {
+	a := rollout.BlueGreenAnalysis(spec, bg.Status)
 	if a == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package canary
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,6 +41,8 @@ type Reconciler struct {
 	Routers traffic.Registry
 	// Analysis runs analysis checks.
 	Analysis *analysis.Runner
+	// Templates resolves analyses from their templates.
+	Templates release.Resolver
 	// Hooks runs webhooks and Jobs.
 	Hooks *hooks.Runner
 	// Metrics are the operator's collectors; nil turns them off.
@@ -85,7 +88,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return r.invalid(ctx, c, err)
 	}
-	if err := release.CheckCanary(&c.Spec); err != nil {
+	// Why resolve before anything: a template that is missing or an
+	// argument that does not fit stalls the Canary before a release can
+	// start on it; a release in flight runs the analysis pinned when it
+	// started, whatever happened to the template since.
+	spec, pins, err := r.Templates.ResolveCanary(ctx, c)
+	var specErr *release.SpecError
+	switch {
+	case errors.As(err, &specErr):
+		return r.invalid(ctx, c, err)
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	if err := release.CheckCanary(&spec); err != nil {
 		return r.invalid(ctx, c, err)
 	}
 	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
@@ -101,7 +116,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.CheckTargetPort(c.Spec.Service, target); err != nil {
 		return r.invalid(ctx, c, err)
 	}
-	obs, err := r.observe(ctx, c, router)
+	obs, err := r.observe(ctx, c, spec, router)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -109,7 +124,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// it. A refused write (a conflict, the operator dying) leaves the world
 	// as it was, and the actions are derived again from what was persisted
 	// and what is observed, so a rollback once written is never forgotten.
-	d, err := r.decide(ctx, c, obs)
+	d, err := r.decide(ctx, c, spec, pins, obs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -152,5 +167,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Target:  func(o client.Object) string { return o.(*v1alpha1.Canary).Spec.TargetRef.Name },
 		Routes:  []client.Object{&istionetworking.VirtualService{}, &gatewayv1.HTTPRoute{}},
 		Route:   func(o client.Object) string { return traffic.RouteName(o.(*v1alpha1.Canary)) },
-	}, r, append([]func(*builder.Builder){watchAutoscalers(mgr.GetClient())}, opts...)...)
+	}, r, append([]func(*builder.Builder){watchAutoscalers(mgr.GetClient()),
+		release.WatchTemplates(mgr.GetClient(), func() client.ObjectList { return &v1alpha1.CanaryList{} })}, opts...)...)
 }

@@ -31,9 +31,10 @@ type observation struct {
 	hookWait time.Duration
 }
 
-// observe reads the world for Next. Only transient API errors come back as
-// errors; a missing object is an observation.
-func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) (*observation, error) {
+// observe reads the world for Next, with spec (the Canary's, its analysis
+// resolved) deciding whether a check is due. Only transient API errors come
+// back as errors; a missing object is an observation.
+func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alpha1.CanarySpec, router traffic.Router) (*observation, error) {
 	now := r.now()
 	obs := &observation{}
 	obs.Now, obs.Generation = now, c.Generation
@@ -73,8 +74,8 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, router tra
 	if err != nil {
 		return nil, err
 	}
-	if rollout.AnalysisDue(c.Spec, c.Status, now) && obs.target != nil {
-		obs.Check = r.check(ctx, c, now)
+	if rollout.AnalysisDue(spec, c.Status, now) && obs.target != nil {
+		obs.Check = r.check(ctx, c, spec.Analysis, now)
 	}
 	return obs, nil
 }
@@ -118,13 +119,13 @@ func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) 
 }
 
 // check runs the analysis check that is due.
-func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, now time.Time) *rollout.Check {
+func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, a *v1alpha1.Analysis, now time.Time) *rollout.Check {
 	var prev *v1alpha1.JudgeStatus
 	if c.Status.Analysis != nil {
 		prev = c.Status.Analysis.Judge
 	}
 	name := c.Spec.TargetRef.Name
-	out := r.Analysis.Run(ctx, c.Spec.Analysis, analysis.Workloads{
+	out := r.Analysis.Run(ctx, a, analysis.Workloads{
 		Namespace: c.Namespace, Name: name, Canary: name, Primary: workload.PrimaryName(name),
 	}, prev, now)
 	r.observeCheck(c, out)

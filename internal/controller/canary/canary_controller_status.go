@@ -14,12 +14,16 @@ import (
 // decide runs Next and persists its status before anything acts on it,
 // deciding again on a fresh read when the write meets a conflict (see
 // release.Persist). The commands are read again with the object.
-func (r *Reconciler) decide(ctx context.Context, c *v1alpha1.Canary, obs *observation) (rollout.CanaryDecision, error) {
+// spec is the Canary's spec with its analysis resolved; pins are kept in
+// status for the revision the decision leaves in flight.
+func (r *Reconciler) decide(ctx context.Context, c *v1alpha1.Canary, spec v1alpha1.CanarySpec,
+	pins []v1alpha1.PinnedAnalysis, obs *observation) (rollout.CanaryDecision, error) {
 	var d rollout.CanaryDecision
 	var prev v1alpha1.CanaryStatus
 	err := release.Persist(ctx, r.Client, r.APIReader, c, func() (bool, func()) {
 		obs.Commands = release.PendingCommands(c)
-		prev, d = *c.Status.DeepCopy(), rollout.Next(c.Spec, c.Status, obs.CanaryObserved)
+		prev, d = *c.Status.DeepCopy(), rollout.Next(spec, c.Status, obs.CanaryObserved)
+		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.CanaryRevision)
 		return equality.Semantic.DeepEqual(c.Status, d.Status), func() { c.Status = d.Status }
 	})
 	if err == nil {
