@@ -143,17 +143,6 @@ func (r *recorder) canary(o any) {
 	}
 }
 
-// weight is the last canary weight seen on the VirtualService name, -1
-// when none was.
-func (r *recorder) weight(name string) int32 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if w, ok := r.weights[name]; ok {
-		return w
-	}
-	return -1
-}
-
 // when returns a channel that receives the time the VirtualService name is
 // first seen with a weight want accepts: now, when its last weight does.
 func (r *recorder) when(name string, want func(int32) bool) <-chan time.Time {

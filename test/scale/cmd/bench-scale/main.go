@@ -44,6 +44,8 @@ func main() {
 		res, err := scale.Run(ctx, scale.Options{N: n, Workers: *workers, Wave: *wave, Aborts: *aborts,
 			Pause: *pause, Rest: *rest, Log: os.Stderr})
 		if err != nil {
+			// What was measured before the error is still worth a look.
+			scale.Table(os.Stderr, append(results, res))
 			fmt.Fprintf(os.Stderr, "bench-scale: N=%d: %v\n", n, err)
 			os.Exit(1)
 		}
