@@ -52,17 +52,17 @@ type calls struct {
 
 // startOrJoin returns the attempt in flight for key, or starts it with
 // do, detached from ctx's cancellation (a reconcile's context ends when it
-// returns; the attempt must not). do must bound itself by the webhook's
-// timeout.
+// returns; the attempt must not), and reports whether it started it. do
+// must bound itself by the webhook's timeout.
 func (c *calls) startOrJoin(ctx context.Context, key callKey, now time.Time,
-	do func(context.Context) (bool, string)) *webhookCall {
+	do func(context.Context) (bool, string)) (*webhookCall, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[callKey]*webhookCall{}
 	}
 	if call, ok := c.m[key]; ok {
-		return call
+		return call, false
 	}
 	for k, call := range c.m {
 		if !call.ended.IsZero() && now.Sub(call.ended) > forgetAnswersAfter {
@@ -79,7 +79,7 @@ func (c *calls) startOrJoin(ctx context.Context, key callKey, now time.Time,
 		c.mu.Unlock()
 		close(call.done)
 	}()
-	return call
+	return call, true
 }
 
 // forget drops a collected attempt.
@@ -94,9 +94,15 @@ func keyOf(owner client.Object, hook Hook, st v1alpha1.HookStatus) callKey {
 	return callKey{owner: owner.GetUID(), hook: hook.Name, revision: st.Revision, attempt: st.Attempts + 1}
 }
 
-// await is how long Run waits for an answer.
-func (r *Runner) await() time.Duration {
-	if r.Await > 0 {
+// await is how long Run waits for the answer of an attempt: Await (or
+// DefaultAwait) right after starting it, so that a quick webhook completes
+// in one call; not at all when polling one started before, so that a
+// hanging webhook costs a poll no wait.
+func (r *Runner) await(started bool) time.Duration {
+	switch {
+	case !started:
+		return 0
+	case r.Await > 0:
 		return r.Await
 	}
 	return DefaultAwait

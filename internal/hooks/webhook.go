@@ -56,11 +56,11 @@ type Payload struct {
 }
 
 // runWebhook makes progress on a webhook run: when an attempt is due it
-// starts it (or finds it in flight) and waits up to the Runner's Await for
-// the answer. An attempt still in flight after that is returned as such,
-// and a later call collects its answer; so a slow webhook never holds the
-// caller longer than Await, and the attempt itself is bounded by the hook's
-// timeout.
+// starts it and waits up to the Runner's Await for the answer, or finds it
+// in flight and looks without waiting. An attempt still in flight is
+// returned as such, and a later call collects its answer; so a slow webhook
+// never holds the caller longer than Await, and the attempt itself is
+// bounded by the hook's timeout.
 func (r *Runner) runWebhook(ctx context.Context, owner client.Object, hook Hook, st v1alpha1.HookStatus) (v1alpha1.HookStatus, error) {
 	wh := *hook.Action.Webhook
 	if st.Attempts > 0 && r.now().Before(nextAttemptAt(wh, st)) {
@@ -74,21 +74,18 @@ func (r *Runner) runWebhook(ctx context.Context, owner client.Object, hook Hook,
 		return st, err
 	}
 	key := keyOf(owner, hook, st)
-	call := r.calls.startOrJoin(ctx, key, r.now(), func(ctx context.Context) (bool, string) {
+	call, started := r.calls.startOrJoin(ctx, key, r.now(), func(ctx context.Context) (bool, string) {
 		passed, answer, err := r.call(ctx, wh, body)
 		if err != nil {
 			return false, "call failed: " + describe(err)
 		}
 		return passed, answer
 	})
-	timer := time.NewTimer(r.await())
-	defer timer.Stop()
-	select {
-	case <-call.done:
-	case <-timer.C:
+	if !answered(ctx, call, r.await(started)) {
+		if err := ctx.Err(); err != nil {
+			return st, fmt.Errorf("wait for webhook %s: %w", hook.Name, err)
+		}
 		return inFlight(st, wh, call.started), nil
-	case <-ctx.Done():
-		return st, fmt.Errorf("wait for webhook %s: %w", hook.Name, ctx.Err())
 	}
 	r.calls.forget(key)
 	st = start(st, call.started)
@@ -102,6 +99,29 @@ func (r *Runner) runWebhook(ctx context.Context, owner client.Object, hook Hook,
 	default:
 		st.Message = truncate(fmt.Sprintf("attempt %d of %d failed, retrying: %s", st.Attempts, allowed, call.answer), MaxMessageBytes)
 		return st, nil
+	}
+}
+
+// answered reports whether call has its answer, waiting up to wait for it
+// (or until ctx ends).
+func answered(ctx context.Context, call *webhookCall, wait time.Duration) bool {
+	select {
+	case <-call.done:
+		return true
+	default:
+	}
+	if wait <= 0 {
+		return false
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-call.done:
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -45,7 +45,7 @@ var _ = Describe("kubectl get bluegreens", func() {
 		}).Should(Succeed())
 		Expect(rolledBack).To(HaveKeyWithValue("Active", "blue"))
 		Expect(rolledBack).To(HaveKeyWithValue("Revision", rev))
-		Expect(rolledBack["Message"]).To(ContainSubstring("was rolled back"))
+		Expect(rolledBack["Message"]).To(ContainSubstring("rolled back"))
 		printBlueGreenTables(ns, "rolled back")
 	})
 })
