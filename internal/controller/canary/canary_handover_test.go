@@ -2,11 +2,11 @@ package canary_test
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -31,70 +31,57 @@ type frame struct {
 	at       time.Time
 }
 
-// handover records every change of frame, polling often, until stopped.
+// handover records, by watch, every version of the VirtualService and the
+// Deployments, and replays them into frames in the order stored: a poll
+// would miss a frame the operator holds for less than its interval.
 type handover struct {
-	mu     sync.Mutex
-	frames []frame
-	stop   chan struct{}
-	done   chan struct{}
+	h  *rig.History
+	ns string
 }
 
 // latest is the last frame recorded; a test waits for it, not for the API
 // server alone, before it stops the recorder, so the frame it asserts on
 // is recorded.
 func (h *handover) latest() frame {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.frames) == 0 {
+	frames := framesOf(h.h.Versions())
+	if len(frames) == 0 {
 		return frame{replicas: -1}
 	}
-	return h.frames[len(h.frames)-1]
+	return frames[len(frames)-1]
 }
 
 func recordHandover(ns string) *handover {
-	h := &handover{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer GinkgoRecover()
-		defer close(h.done)
-		for {
-			h.poll(ns)
-			select {
-			case <-h.stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	return h
+	h, err := suite.WatchHistory(ctx, ns, &istionetworking.VirtualServiceList{}, &appsv1.DeploymentList{})
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return &handover{h: h, ns: ns}
 }
 
-func (h *handover) poll(ns string) {
-	p, t := &appsv1.Deployment{}, &appsv1.Deployment{}
-	if k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.PrimaryName(target)}, p) != nil ||
-		k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: target}, t) != nil {
-		return
+// framesOf replays versions into the frames they make, each with the time
+// its last version was seen.
+func framesOf(versions []rig.Version) []frame {
+	type key struct {
+		weight   int32
+		image    string
+		replicas int32
 	}
-	f := frame{weight: routedWeight(ns, target), image: p.Spec.Template.Spec.Containers[0].Image,
-		replicas: workload.DesiredReplicas(t), at: time.Now()}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if n := len(h.frames); n > 0 {
-		last := h.frames[n-1]
-		if last.weight == f.weight && last.image == f.image && last.replicas == f.replicas {
-			return
+	keys, seen := rig.Replay(versions, func(s rig.State) (key, bool) {
+		vs, okV := s.Get(vsKind, target).(*istionetworking.VirtualService)
+		p, okP := s.Get(deploymentKind, workload.PrimaryName(target)).(*appsv1.Deployment)
+		t, okT := s.Get(deploymentKind, target).(*appsv1.Deployment)
+		if !okV || !okP || !okT || len(p.Spec.Template.Spec.Containers) == 0 {
+			return key{}, false
 		}
+		return key{weightOf(vs), p.Spec.Template.Spec.Containers[0].Image, workload.DesiredReplicas(t)}, true
+	})
+	frames := make([]frame, len(keys))
+	for i, k := range keys {
+		frames[i] = frame{weight: k.weight, image: k.image, replicas: k.replicas, at: seen[i]}
 	}
-	h.frames = append(h.frames, f)
+	return frames
 }
 
 // Stop ends the recording and returns the frames seen.
-func (h *handover) Stop() []frame {
-	close(h.stop)
-	<-h.done
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]frame(nil), h.frames...)
-}
+func (h *handover) Stop() []frame { return framesOf(h.h.Stop()) }
 
 // expectImageChangedUnder100 asserts that the primary's image changed only
 // between two frames that both saw 100% on the canary.

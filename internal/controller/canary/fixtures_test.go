@@ -1,6 +1,7 @@
 package canary_test
 
 import (
+	"fmt"
 	"time"
 
 	. "github.com/onsi/gomega"
@@ -126,6 +127,11 @@ func routedWeight(ns, name string) int32 {
 	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vs); err != nil {
 		return -1
 	}
+	return weightOf(vs)
+}
+
+// weightOf is the canary's weight in vs, or -1 when no route names it.
+func weightOf(vs *istionetworking.VirtualService) int32 {
 	for _, r := range vs.Spec.Http {
 		for _, d := range r.Route {
 			if d.Destination.GetHost() == workload.CanaryName(target) {
@@ -149,11 +155,36 @@ func waitStable(ns string) *v1alpha1.Canary {
 	return c
 }
 
-// recordWeights records every distinct canary weight the VirtualService
-// carries, polling often, until stopped.
-func recordWeights(ns, vs string) *rig.Changes[int32] {
-	return rig.RecordChanges(20*time.Millisecond, func() (int32, bool) {
-		w := routedWeight(ns, vs)
-		return w, w >= 0
+// vsKind and deploymentKind name the kinds in a rig.History.
+var (
+	vsKind         = fmt.Sprintf("%T", &istionetworking.VirtualServiceList{})
+	deploymentKind = fmt.Sprintf("%T", &appsv1.DeploymentList{})
+)
+
+// weightHistory is every canary weight a VirtualService carried.
+type weightHistory struct {
+	h  *rig.History
+	vs string
+}
+
+// recordWeights records, by watch, every distinct canary weight the
+// VirtualService carries until stopped: a poll would miss a weight the
+// operator reads back and moves past within the poll interval.
+func recordWeights(ns, vs string) *weightHistory {
+	h, err := suite.WatchHistory(ctx, ns, &istionetworking.VirtualServiceList{})
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return &weightHistory{h: h, vs: vs}
+}
+
+// Stop ends the recording and returns the weights in the order stored.
+func (w *weightHistory) Stop() []int32 {
+	weights, _ := rig.Replay(w.h.Stop(), func(s rig.State) (int32, bool) {
+		vs, ok := s.Get(vsKind, w.vs).(*istionetworking.VirtualService)
+		if !ok {
+			return 0, false
+		}
+		wt := weightOf(vs)
+		return wt, wt >= 0
 	})
+	return weights
 }
