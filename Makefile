@@ -32,7 +32,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the API and kubebuilder markers.
-	$(CONTROLLER_GEN) rbac:roleName=sluice-manager-role crd:allowDangerousTypes=true,generateEmbeddedObjectMeta=true paths="./..." \
+	$(CONTROLLER_GEN) rbac:roleName=sluice-manager-role crd:allowDangerousTypes=true,generateEmbeddedObjectMeta=true paths="./api/..." paths="./internal/..." paths="./cmd/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
