@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
@@ -22,7 +23,7 @@ import (
 // etcd; one spec also runs the operator and the Deployment stand-in.
 func TestCLI(t *testing.T) {
 	RegisterFailHandler(Fail)
-	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyTimeout(deadline.Scale(30 * time.Second))
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	RunSpecs(t, "kubectl-sluice suite")
 }

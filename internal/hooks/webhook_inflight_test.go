@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // held is a webhook receiver that answers 200 only once let is closed, and
@@ -104,7 +105,7 @@ func TestAHangingWebhookIsPolledNotAwaited(t *testing.T) {
 	g.Eventually(func() v1alpha1.HookPhase {
 		st = runSoon(g, r, hook, &st)
 		return st.Phase
-	}, 5*time.Second).Should(Equal(v1alpha1.HookSucceeded))
+	}, deadline.Scale(5*time.Second)).Should(Equal(v1alpha1.HookSucceeded))
 	g.Expect(st.Attempts).To(BeEquivalentTo(1))
 	g.Expect(st.Message).To(Equal("answered 200 OK"))
 	g.Expect(ep.calls.Load()).To(BeEquivalentTo(1))
@@ -122,7 +123,7 @@ func TestAWebhookHangingPastItsTimeoutFailsTheAttemptWhenCollected(t *testing.T)
 	g.Eventually(func() v1alpha1.HookPhase {
 		st = runSoon(g, r, hook, &st)
 		return st.Phase
-	}, 5*time.Second).Should(Equal(v1alpha1.HookFailed))
+	}, deadline.Scale(5*time.Second)).Should(Equal(v1alpha1.HookFailed))
 	g.Expect(st.Attempts).To(BeEquivalentTo(1))
 	g.Expect(st.Message).To(Equal("attempt 1 of 1 failed: timed out: no answer within 300ms"))
 	g.Expect(ep.calls.Load()).To(BeEquivalentTo(1))
@@ -136,7 +137,7 @@ func TestAnAttemptInFlightWhenTheOperatorRestartsIsMadeAgainAndCollected(t *test
 	hook := webhookHook(ep.URL, 30*time.Second, 2)
 	persisted := runSoon(g, before, hook, nil)
 	g.Expect(persisted.Message).To(ContainSubstring("attempt 1 of 3 in flight"))
-	g.Eventually(ep.seen).Should(Equal([]int32{1}))
+	g.Eventually(ep.seen).WithTimeout(deadline.Scale(5 * time.Second)).Should(Equal([]int32{1}))
 
 	// A new process knows only what status says.
 	after, _ := newWebhookRunner(t)
@@ -144,14 +145,14 @@ func TestAnAttemptInFlightWhenTheOperatorRestartsIsMadeAgainAndCollected(t *test
 	st := runSoon(g, after, hook, &persisted)
 	g.Expect(st.Phase).To(Equal(v1alpha1.HookRunning))
 	g.Expect(st.Attempts).To(BeZero())
-	g.Eventually(ep.seen).Should(Equal([]int32{1, 1}),
+	g.Eventually(ep.seen).WithTimeout(deadline.Scale(5*time.Second)).Should(Equal([]int32{1, 1}),
 		"the attempt in flight is made again, with the same attempt number (at-least-once)")
 
 	ep.letGo()
 	g.Eventually(func() v1alpha1.HookPhase {
 		st = runSoon(g, after, hook, &st)
 		return st.Phase
-	}, 5*time.Second).Should(Equal(v1alpha1.HookSucceeded))
+	}, deadline.Scale(5*time.Second)).Should(Equal(v1alpha1.HookSucceeded))
 	g.Expect(st.Attempts).To(BeEquivalentTo(1), "one attempt counted, however often it was sent")
 	g.Expect(st.StartedAt.Time).To(Equal(persisted.StartedAt.Time), "the run keeps its start")
 }

@@ -8,13 +8,15 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 func TestProcess(t *testing.T) {
 	t.Run("a process that exited reports its status and the end of its log", func(t *testing.T) {
 		g := NewWithT(t)
 		p := startScript(t, "echo starting; echo 'F0101 cannot read --config' >&2; exit 2")
-		g.Eventually(p.exited).Should(BeClosed())
+		g.Eventually(p.exited).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeClosed())
 		err := p.exitedEarly()
 		g.Expect(err).To(MatchError(And(
 			ContainSubstring("script exited early (exit status 2)"),
@@ -25,7 +27,7 @@ func TestProcess(t *testing.T) {
 	t.Run("a process that exited because its port was taken is marked so", func(t *testing.T) {
 		g := NewWithT(t)
 		p := startScript(t, "echo 'listen tcp 127.0.0.1:2380: bind: address already in use' >&2; exit 1")
-		g.Eventually(p.exited).Should(BeClosed())
+		g.Eventually(p.exited).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeClosed())
 		g.Expect(errors.Is(p.exitedEarly(), errPortTaken)).To(BeTrue())
 	})
 	t.Run("a running process reports nothing, and stop ends it with SIGTERM", func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/sandbox"
 )
 
@@ -40,7 +41,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(func() {
 		Expect(sb.Stop()).To(Succeed(), "stop the sandbox")
 	})
-	runner = &sandbox.Runner{Sandbox: sb, Journal: func(line string) {
+	runner = &sandbox.Runner{Sandbox: sb, Timeout: runnerTimeout, Journal: func(line string) {
 		journal.Lock()
 		defer journal.Unlock()
 		line = time.Now().Format(time.TimeOnly) + " " + line
@@ -58,5 +59,9 @@ var _ = ReportAfterEach(func(r SpecReport) {
 })
 
 // sandboxTimeout bounds one release or installation, with room for a busy
-// machine: the runner's own limit is 3 minutes.
-const sandboxTimeout = 4 * time.Minute
+// machine: the runner's own limit is runnerTimeout. Both bound hangs, not
+// speed, so both stretch with deadline.Scale.
+var (
+	runnerTimeout  = deadline.Scale(3 * time.Minute)
+	sandboxTimeout = runnerTimeout + deadline.Scale(time.Minute)
+)

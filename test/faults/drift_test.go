@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/sandbox"
 )
 
@@ -95,7 +96,7 @@ func (d *drifter) runMidStep(ctx context.Context, stop <-chan struct{}) {
 // atRestDrifts waits until podinfo is at rest (no release in flight, the
 // canary drained to zero replicas) and reverts its weights n times.
 func (d *drifter) atRestDrifts(ctx context.Context, n int) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, deadline.Scale(time.Minute))
 	defer cancel()
 	var rest view
 	for {
@@ -108,7 +109,7 @@ func (d *drifter) atRestDrifts(ctx context.Context, n int) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("podinfo did not come to rest within a minute: %w", ctx.Err())
+			return fmt.Errorf("podinfo did not come to rest within %s: %w", deadline.Scale(time.Minute), ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -128,13 +129,13 @@ func (d *drifter) atRestDrifts(ctx context.Context, n int) error {
 func (d *drifter) revert(ctx context.Context, release string, gitWeight int32, midStep bool) error {
 	d.calm.Lock()
 	defer d.calm.Unlock()
-	actx, cancel := context.WithTimeout(ctx, time.Minute)
+	actx, cancel := context.WithTimeout(ctx, deadline.Scale(time.Minute))
 	defer cancel()
 	if err := d.op.waitActive(actx); err != nil {
 		return err
 	}
 	for wait := time.Now(); ; {
-		if time.Since(wait) > 30*time.Second {
+		if time.Since(wait) > deadline.Scale(30*time.Second) {
 			return fmt.Errorf("podinfo's route never settled at its step's weight to revert it (release %s)", release)
 		}
 		v, _ := d.w.view("podinfo")

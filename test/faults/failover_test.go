@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // chaos kills the operator every 2-7 s and starts it again 0.2-2.2 s later
@@ -75,7 +77,7 @@ func (ch *chaos) run(t *testing.T, p plan, stop <-chan struct{}, done chan<- str
 		}
 		if failover {
 			// The next kill lands on a leader at work, not on a takeover.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(time.Minute))
 			_ = ch.op.waitActive(ctx)
 			cancel()
 		}
@@ -99,7 +101,7 @@ func (ch *chaos) switchMode(p plan, leaderKills int) error {
 	default:
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(time.Minute))
 	defer cancel()
 	return ch.op.waitActive(ctx)
 }

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // fieldOwner is the field manager of the tests' server-side applies.
@@ -24,7 +26,7 @@ const fieldOwner = client.FieldOwner("sluice-packaging-test")
 func TestManifestsPassServerSideDryRun(t *testing.T) {
 	t.Parallel()
 	env := apiServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(time.Minute))
 	defer cancel()
 	// Namespaced objects are checked against their namespace even in a dry
 	// run, so the namespaces the manifests name exist for real.
@@ -70,7 +72,7 @@ func TestManifestsPassServerSideDryRun(t *testing.T) {
 func TestDryRunRejectsAnInvalidManifest(t *testing.T) {
 	t.Parallel()
 	env := apiServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(30*time.Second))
 	defer cancel()
 	ensureNamespace(ctx, t, env.Client, namespace)
 	d := find(t, render(t), "Deployment", namespace, release)

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // policyName is the name of the hook policy and its binding.
@@ -80,7 +81,7 @@ func policyVariable(t *testing.T, policy *unstructured.Unstructured, name string
 func TestHookPolicyOnTheAPIServer(t *testing.T) {
 	env := apiServer(t)
 	c := env.Client
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(2*time.Minute))
 	defer cancel()
 	ns := "hook-policy"
 	for _, n := range []string{ns, namespace} {
@@ -104,14 +105,14 @@ func TestHookPolicyOnTheAPIServer(t *testing.T) {
 		}
 	})
 	// The API server takes a moment to load a new policy.
-	deadline := time.Now().Add(time.Minute)
+	until := time.Now().Add(deadline.Scale(time.Minute))
 	for {
 		err := c.Create(ctx, canaryWithJob(ns, "probe", "db-admin"), client.DryRunAll)
 		if err != nil && strings.Contains(err.Error(), foreignSAMessage) {
 			t.Logf("the policy refuses: %v", err)
 			break
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(until) {
 			t.Fatalf("the policy never refused a foreign ServiceAccount; last answer: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/test/cluster"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // TestHelmInstallWait installs the chart with `helm install --wait` into a
@@ -32,7 +33,7 @@ import (
 // Available.
 func TestHelmInstallWait(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(3*time.Minute))
 	defer cancel()
 	// No CRDs up front: helm installs them from the chart's crds/.
 	c, err := cluster.Start(ctx, cluster.Options{Nodes: 2})

@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/operator"
 	"github.com/sluice-dev/sluice/internal/outbound"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
@@ -42,7 +43,7 @@ import (
 func TestOperatorRunsWithTheChartsRBAC(t *testing.T) {
 	t.Parallel()
 	env := apiServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Scale(3*time.Minute))
 	defer cancel()
 	// envtest has no Deployment controller or kubelet; the rig's stand-in,
 	// running as an administrator, plays them.
@@ -65,7 +66,7 @@ func TestOperatorRunsWithTheChartsRBAC(t *testing.T) {
 // that Canaries in served namespaces become Ready, those in ignored ones are
 // not touched, and releases in the first served namespace go through.
 func runWithChartRBAC(parent context.Context, t *testing.T, env *rig.Env, rel string, watch, served, ignored []string) {
-	ctx, cancel := context.WithTimeout(parent, 80*time.Second)
+	ctx, cancel := context.WithTimeout(parent, deadline.Scale(80*time.Second))
 	defer cancel()
 	ensureNamespace(ctx, t, env.Client, rel)
 	for _, ns := range append(slices.Clone(served), ignored...) {
@@ -178,7 +179,7 @@ func newOperator(cfg *rest.Config, leaseNamespace string, watch []string, log lo
 		Outbound: outbound.Policy{Allow: outbound.Loopback()},
 		Controller: func(b *builder.Builder) {
 			// A watch the RBAC forbids never syncs: fail in seconds, not minutes.
-			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true), CacheSyncTimeout: 20 * time.Second})
+			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true), CacheSyncTimeout: deadline.Scale(20 * time.Second)})
 		},
 	})
 	return mgr, err

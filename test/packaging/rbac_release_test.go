@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // The Prometheus credentials the chart's identity must read from a Secret.
@@ -98,7 +99,7 @@ func blueGreenWithFailingJob(ctx context.Context, t *testing.T, c client.Client,
 			"the active Service selects the active colour")
 		g.Expect(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: workload.PreviewName("orders")}, svc)).
 			To(Succeed(), "the preview Service exists")
-	}).WithTimeout(20*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(20*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 
 	setImage(ctx, g, c, d, "podinfo:6.1.0")
 	job := waitJob(ctx, g, c, ns, "orders", "migrate", log)
@@ -112,7 +113,7 @@ func blueGreenWithFailingJob(ctx context.Context, t *testing.T, c client.Client,
 		g.Expect(run.Message).To(ContainSubstring("column orders.total_v2 is missing"),
 			"the message ends with the failed pod's log, read through pods/log (get); "+
 				"\"could not be read\" means the API server refused it")
-	}).WithTimeout(15*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(15*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 }
 
 // canaryWithJobAndCredentials releases a new version of a Canary with a
@@ -151,7 +152,7 @@ func canaryWithJobAndCredentials(ctx context.Context, t *testing.T, c client.Cli
 	g.Eventually(ctx, func(g Gomega) {
 		g.Expect(c.Get(ctx, key, canary)).To(Succeed())
 		g.Expect(canary.Status.StableRevision).NotTo(BeEmpty(), "the first version is stable")
-	}).WithTimeout(20*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(20*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 
 	rev := setImage(ctx, g, c, d, "podinfo:6.1.0")
 	job := waitJob(ctx, g, c, ns, "checkout", "smoke", log)
@@ -164,7 +165,7 @@ func canaryWithJobAndCredentials(ctx context.Context, t *testing.T, c client.Cli
 		g.Expect(canary.Status.Analysis.Results).To(ContainElement(And(HaveField("Name", "error-rate"),
 			HaveField("Outcome", v1alpha1.OutcomePassed))), "the check, authenticated with the Secret's credentials, passed")
 		g.Expect(canary.Status.StableRevision).To(Equal(rev), "the release was promoted")
-	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(30*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 }
 
 // deleteCanary deletes the Ready podinfo Canary and checks that its
@@ -180,7 +181,7 @@ func deleteCanary(ctx context.Context, t *testing.T, c client.Client, ns string,
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the generated VirtualService is deleted (get: %v)", err)
 		err = c.Get(ctx, key, &v1alpha1.Canary{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Canary's finalizer completed (get: %v)", err)
-	}).WithTimeout(15*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(15*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 }
 
 // jobHook is a Job hook running one container named name.
@@ -209,7 +210,7 @@ func waitJob(ctx context.Context, g *WithT, c client.Client, ns, owner, hook str
 			hooks.LabelOwner: owner, hooks.LabelHook: hook,
 		})).To(Succeed())
 		g.Expect(jobs.Items).To(HaveLen(1), "the operator created the Job of hook %s", hook)
-	}).WithTimeout(15*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
+	}).WithTimeout(deadline.Scale(15*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)
 	job := &jobs.Items[0]
 	g.Expect(metav1.GetControllerOf(job)).To(HaveField("Name", owner), "the Job belongs to %s", owner)
 	return job

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/mesh"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 )
@@ -85,7 +86,7 @@ func settled(ns, name, image string) {
 		g.Expect(p.Status.Replicas).To(Equal(workload.DesiredReplicas(p)), "no pod of the old template is left")
 		g.Expect(canaryWeight(ns, name)).To(BeZero())
 		g.Expect(getDeployment(ns, name).Status.Replicas).To(BeZero(), "the canary's pods are gone")
-	}).WithTimeout(2 * time.Minute).Should(Succeed())
+	}).WithTimeout(deadline.Scale(2 * time.Minute)).Should(Succeed())
 	time.Sleep(time.Second)
 }
 
@@ -191,7 +192,7 @@ func rollbackScenario() {
 	defer func() { Expect(prom.Stop()).To(Succeed()) }()
 	m := stableApp(ns, name, release(ns, name, weightThenPause(nil), withErrorRateCheck(prom.URL())))
 	Expect(prom.SetTargets(ctx, m.MetricsAddr())).To(Succeed())
-	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	waitCtx, cancel := context.WithTimeout(ctx, deadline.Scale(30*time.Second))
 	defer cancel()
 	Expect(prom.WaitForTargets(waitCtx)).To(Succeed())
 

@@ -18,12 +18,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sluice-dev/sluice/test/cluster"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
 func TestZeroDowntime(t *testing.T) {
 	RegisterFailHandler(Fail)
-	SetDefaultEventuallyTimeout(90 * time.Second)
+	SetDefaultEventuallyTimeout(deadline.Scale(90 * time.Second))
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	RunSpecs(t, "Zero downtime: lifecycle operations under live traffic")
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/sluice-dev/sluice/test/deadline"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 	"github.com/sluice-dev/sluice/test/rig"
 )
@@ -19,7 +20,7 @@ import (
 // etcd, a real Prometheus, and the Deployment stand-in.
 func TestBlueGreenController(t *testing.T) {
 	RegisterFailHandler(Fail)
-	SetDefaultEventuallyTimeout(60 * time.Second)
+	SetDefaultEventuallyTimeout(deadline.Scale(60 * time.Second))
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	RunSpecs(t, "BlueGreen controller suite")
 }

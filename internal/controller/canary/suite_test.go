@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/sluice-dev/sluice/test/deadline"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 	"github.com/sluice-dev/sluice/test/rig"
 )
@@ -20,7 +21,7 @@ import (
 // that plays the Deployment controller and kubelets envtest lacks.
 func TestCanaryController(t *testing.T) {
 	RegisterFailHandler(Fail)
-	SetDefaultEventuallyTimeout(60 * time.Second)
+	SetDefaultEventuallyTimeout(deadline.Scale(60 * time.Second))
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	RunSpecs(t, "Canary controller suite")
 }
