@@ -18,11 +18,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // waitTimeout bounds every wait for the cluster to act. kwok makes pods
-// ready at once: a few seconds are plenty even on a loaded machine.
-const waitTimeout = 30 * time.Second
+// ready at once: a few seconds are plenty; the deadline bounds a hang.
+var waitTimeout = deadline.Scale(30 * time.Second)
 
 // TestCluster starts one cluster, checks that it runs workloads the way a
 // real one does, then stops it. The subtests share the cluster and run in

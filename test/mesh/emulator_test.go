@@ -12,6 +12,8 @@ import (
 	istioapi "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // stubReader serves one VirtualService, or an error, from memory: enough to
@@ -69,10 +71,10 @@ func TestAFailedReadKeepsTheSplitLastRead(t *testing.T) {
 	m, reader := startStubbed(t, &istioapi.VirtualService{Http: []*istioapi.HTTPRoute{
 		istioRoute("sluice", "podinfo-primary", 0, "podinfo-canary", 100),
 	}})
-	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 
 	reader.set(nil, errors.New("the API server is away"))
-	g.Eventually(m.ReadError).WithTimeout(5 * time.Second).Should(MatchError(ContainSubstring("is away")))
+	g.Eventually(m.ReadError).WithTimeout(deadline.Scale(5 * time.Second)).Should(MatchError(ContainSubstring("is away")))
 	got := during(m, 300*time.Millisecond)
 	g.Expect(got.primary).To(BeZero(), "traffic does not fall back to the default")
 	g.Expect(got.canary).To(BeNumerically(">", 0))
@@ -80,7 +82,7 @@ func TestAFailedReadKeepsTheSplitLastRead(t *testing.T) {
 	reader.set(&istioapi.VirtualService{Http: []*istioapi.HTTPRoute{
 		istioRoute("sluice", "podinfo-primary", 100, "podinfo-canary", 0),
 	}}, nil)
-	g.Eventually(func() int64 { return during(m, 200*time.Millisecond).canary }).WithTimeout(5 * time.Second).Should(BeZero())
+	g.Eventually(func() int64 { return during(m, 200*time.Millisecond).canary }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeZero())
 	g.Expect(m.ReadError()).NotTo(HaveOccurred())
 }
 
@@ -89,7 +91,7 @@ func TestTheShareOfAHostNoStandInServesIsUnrouted(t *testing.T) {
 	m, _ := startStubbed(t, &istioapi.VirtualService{Http: []*istioapi.HTTPRoute{
 		istioRoute("sluice", "podinfo-primary", 50, "api.example.com", 50),
 	}})
-	g.Eventually(m.Unrouted).WithTimeout(5 * time.Second).Should(BeNumerically(">=", 100))
+	g.Eventually(m.Unrouted).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">=", 100))
 	g.Expect(m.Stop()).To(Succeed())
 	g.Expect(m.Unrouted()).To(BeNumerically("~", m.Sent("podinfo-primary"), 1))
 	g.Expect(m.Sent("podinfo")).To(BeZero())

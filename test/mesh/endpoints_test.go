@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 func TestImageTag(t *testing.T) {
@@ -98,7 +100,7 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 		return m.Sent(w) - s0, m.Failed(w) - f0
 	}
 
-	g.Eventually(func() int64 { return m.Sent("web-blue") }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Sent("web-blue") }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 	g.Expect(m.Sent("web-green")).To(BeZero(), "the live Service selects blue")
 	g.Expect(m.Failed("web-blue")).To(BeZero(), "blue runs v1, which answers as its stand-in: healthy")
 
@@ -106,7 +108,7 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	live.Spec.Selector["color"] = "green"
 	g.Expect(c.Update(ctx, live)).To(Succeed())
 	g.Eventually(func() int64 { n, _ := sent("web-blue", 300*time.Millisecond); return n }).
-		WithTimeout(5 * time.Second).Should(BeZero())
+		WithTimeout(deadline.Scale(5 * time.Second)).Should(BeZero())
 	n, failed := sent("web-green", time.Second)
 	t.Logf("green, 1 s: %d sent, %d failed", n, failed)
 	g.Expect(n).To(BeNumerically(">", 100))
@@ -136,7 +138,7 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	delete(live.Spec.Selector, "color")
 	g.Expect(c.Update(ctx, live)).To(Succeed())
 	g.Eventually(func() int64 { n, _ := sent("web-blue", 300*time.Millisecond); return n }).
-		WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+		WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 	b0, g0 := m.Sent("web-blue"), m.Sent("web-green")
 	time.Sleep(2 * time.Second)
 	blue, green := m.Sent("web-blue")-b0, m.Sent("web-green")-g0
@@ -148,13 +150,13 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	live.Spec.Selector = map[string]string{"app": "web", "color": "none"}
 	g.Expect(c.Update(ctx, live)).To(Succeed())
 	e0 := m.Failures(CauseNoEndpoint)
-	g.Eventually(func() int64 { return m.Failures(CauseNoEndpoint) - e0 }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Failures(CauseNoEndpoint) - e0 }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 
 	// A Service that does not exist fails its traffic too, counted as
 	// destination-missing.
 	g.Expect(c.Delete(ctx, live)).To(Succeed())
 	u0, d0 := m.Unrouted(), m.Failures(CauseDestinationMissing)
-	g.Eventually(func() int64 { return m.Failures(CauseDestinationMissing) - d0 }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Failures(CauseDestinationMissing) - d0 }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 	g.Expect(m.Unrouted() - u0).To(BeNumerically(">=", m.Failures(CauseDestinationMissing)-d0))
 	g.Expect(m.ReadError()).NotTo(HaveOccurred(), "a missing Service is no read error")
 }

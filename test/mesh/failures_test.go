@@ -9,6 +9,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	istioapi "istio.io/api/networking/v1alpha3"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // scrape reads the emulator's metrics endpoint.
@@ -43,7 +45,7 @@ func TestARouteToAServiceNobodyServesFailsWith503CountedAsDestinationMissing(t *
 	m, _ := startStubbed(t, &istioapi.VirtualService{Http: []*istioapi.HTTPRoute{
 		istioRoute("sluice", "podinfo-primary", 50, "podinfo-gone", 50),
 	}})
-	g.Eventually(func() int64 { return m.Failures(CauseDestinationMissing) }).WithTimeout(5 * time.Second).
+	g.Eventually(func() int64 { return m.Failures(CauseDestinationMissing) }).WithTimeout(deadline.Scale(5 * time.Second)).
 		Should(BeNumerically(">=", 50))
 	g.Expect(m.Failures(CauseNoRoute)).To(BeZero())
 	g.Expect(m.Failures(CauseNoEndpoint)).To(BeZero())
@@ -57,7 +59,7 @@ func TestARouteToAServiceNobodyServesFailsWith503CountedAsDestinationMissing(t *
 func TestAVirtualServiceWithNoHTTPRouteFailsWith404CountedAsNoRoute(t *testing.T) {
 	g := NewWithT(t)
 	m, _ := startStubbed(t, &istioapi.VirtualService{})
-	g.Eventually(func() int64 { return m.Failures(CauseNoRoute) }).WithTimeout(5 * time.Second).
+	g.Eventually(func() int64 { return m.Failures(CauseNoRoute) }).WithTimeout(deadline.Scale(5 * time.Second)).
 		Should(BeNumerically(">=", 50))
 	g.Expect(m.Sent("podinfo-primary")).To(BeZero())
 	g.Expect(series(scrape(g, m), `response_code="404"`, `reporter="source"`)).NotTo(BeEmpty())
@@ -68,7 +70,7 @@ func TestServedTrafficCountsNoFailure(t *testing.T) {
 	m, _ := startStubbed(t, &istioapi.VirtualService{Http: []*istioapi.HTTPRoute{
 		istioRoute("sluice", "podinfo-primary", 90, "podinfo-canary", 10),
 	}})
-	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 10))
+	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 10))
 	g.Expect(m.Stop()).To(Succeed())
 	for _, c := range Causes {
 		g.Expect(m.Failures(c)).To(BeZero(), "cause %s", c)

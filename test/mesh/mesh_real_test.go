@@ -22,6 +22,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/sluice-dev/sluice/test/deadline"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 	"github.com/sluice-dev/sluice/test/rig"
 )
@@ -134,7 +135,7 @@ func expectIstioSeries(t *testing.T, g Gomega, prom *promrig.Server) {
 		ratio := query(g, prom, errorRatio)
 		t.Logf("Prometheus: canary error ratio %.4f", ratio)
 		g.Expect(ratio).To(BeNumerically("~", 0.5, 0.05))
-	}).WithTimeout(15 * time.Second).WithPolling(time.Second).Should(Succeed())
+	}).WithTimeout(deadline.Scale(15 * time.Second)).WithPolling(time.Second).Should(Succeed())
 	latency := func(q float64, w string) string {
 		return `histogram_quantile(` + strconv.FormatFloat(q, 'f', -1, 64) + `, sum by (le) (rate(` +
 			`istio_request_duration_milliseconds_bucket{reporter="destination",destination_workload="` + w + `"}[1m])))`
@@ -173,7 +174,7 @@ func TestTheEmulatorSplitsRealTrafficByTheVirtualServiceAndPrometheusSeesIstioSe
 	g.Expect(m.ReadError()).NotTo(HaveOccurred())
 
 	g.Expect(env.Client.Create(ctx, canaryVirtualService(90, 10))).To(Succeed())
-	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 	got = during(m, 3*time.Second)
 	share := float64(got.canary) / float64(got.canary+got.primary)
 	t.Logf("90/10, 3 s: %+v, canary share %.4f", got, share)
@@ -185,7 +186,7 @@ func TestTheEmulatorSplitsRealTrafficByTheVirtualServiceAndPrometheusSeesIstioSe
 	vs.Spec.Http[0].Route[0].Weight, vs.Spec.Http[0].Route[1].Weight = 0, 100
 	g.Expect(env.Client.Update(ctx, vs)).To(Succeed())
 	g.Eventually(func() int64 { return during(m, 300*time.Millisecond).primary }).
-		WithTimeout(5 * time.Second).Should(BeZero())
+		WithTimeout(deadline.Scale(5 * time.Second)).Should(BeZero())
 	got = during(m, 2*time.Second)
 	t.Logf("0/100, 2 s: %+v", got)
 	g.Expect(got.primary).To(BeZero())
@@ -219,7 +220,7 @@ func TestTheEmulatorSplitsRealTrafficByAnHTTPRoute(t *testing.T) {
 		StandIns: map[string]Behaviour{"podinfo-primary": {}, "podinfo": {}},
 	})
 
-	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+	g.Eventually(func() int64 { return m.Sent("podinfo") }).WithTimeout(deadline.Scale(5 * time.Second)).Should(BeNumerically(">", 0))
 	got := during(m, 2*time.Second)
 	share := float64(got.canary) / float64(got.canary+got.primary)
 	t.Logf("HTTPRoute 1:3, 2 s: %+v, canary share %.4f", got, share)
@@ -228,6 +229,6 @@ func TestTheEmulatorSplitsRealTrafficByAnHTTPRoute(t *testing.T) {
 
 	g.Expect(env.Client.Delete(ctx, hr)).To(Succeed())
 	g.Eventually(func() int64 { return during(m, 300*time.Millisecond).canary }).
-		WithTimeout(5*time.Second).Should(BeZero(), "without the route, all goes to the apex, served by the primary")
+		WithTimeout(deadline.Scale(5*time.Second)).Should(BeZero(), "without the route, all goes to the apex, served by the primary")
 	g.Expect(m.ReadError()).NotTo(HaveOccurred())
 }

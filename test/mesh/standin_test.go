@@ -8,6 +8,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // draws returns n outcomes of a stand-in with behaviour b and seed.
@@ -95,7 +97,7 @@ func TestTheEmulatorStopsWhenItsContextEnds(t *testing.T) {
 	g.Expect(resp.Body.Close()).To(Succeed())
 
 	cancel()
-	g.Eventually(m.Done()).WithTimeout(10 * time.Second).Should(BeClosed())
+	g.Eventually(m.Done()).WithTimeout(deadline.Scale(10 * time.Second)).Should(BeClosed())
 	g.Expect(m.Stop()).To(Succeed())
 	for _, u := range []string{url, metrics} {
 		resp, err := http.Get(u)

@@ -14,6 +14,8 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // metricsServer serves one gauge, sluice_rig_probe{name=...} = value.
@@ -57,7 +59,7 @@ func TestTheServerScrapesItsTargetsAndStopsWithoutALeftover(t *testing.T) {
 	g.Expect(srv.WaitForTargets(ctx)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		g.Expect(instant(g, srv, `sluice_rig_probe{name="second"}`)).To(HaveLen(1))
-	}).WithTimeout(10 * time.Second).Should(Succeed())
+	}).WithTimeout(deadline.Scale(10 * time.Second)).Should(Succeed())
 
 	dir := filepath.Dir(srv.LogPath())
 	g.Expect(srv.Stop()).To(Succeed())

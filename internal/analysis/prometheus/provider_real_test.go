@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/test/deadline"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 )
 
@@ -170,7 +171,7 @@ func testRealChecks(t *testing.T, e *realEnv) {
 			g.Expect(errors.Is(err, analysis.ErrProvider)).To(BeFalse(), "%v", err)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(v).To(BeNumerically(">=", 0))
-		}).WithTimeout(10 * time.Second).Should(Succeed())
+		}).WithTimeout(deadline.Scale(10 * time.Second)).Should(Succeed())
 	})
 }
 

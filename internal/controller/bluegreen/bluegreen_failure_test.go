@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
@@ -36,7 +37,7 @@ func expectAbandonedBeforeTheFlip(ns string, colours *rig.Changes[v1alpha1.Color
 		g.Expect(bg.Status.AbortedAt).NotTo(BeNil())
 		g.Expect(conditionOf(bg, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
 		g.Expect(replicasOf(ns, green)).To(BeZero(), "the idle colour is scaled down")
-	}, 90*time.Second).Should(Succeed())
+	}, deadline.Scale(90*time.Second)).Should(Succeed())
 	ExpectWithOffset(1, colours.Stop()).To(Equal([]v1alpha1.Color{blue}), "never flipped")
 	return bg
 }
@@ -133,7 +134,7 @@ var _ = Describe("A failing BlueGreen release", func() {
 			bg := getBlueGreen(ns)
 			g.Expect(bg.Status.AbortedAt).NotTo(BeNil())
 			g.Expect(selected(ns, target)).To(Equal(blue))
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{blue, green, blue}), "flipped, then flipped back")
 		bg := getBlueGreen(ns)
 		Expect(bg.Status.ActiveColor).To(Equal(blue))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 const (
@@ -46,7 +47,7 @@ var _ = Describe("A BlueGreen release", func() {
 			g.Expect(bg.Status.ActiveRevision).To(Equal(v2))
 			g.Expect(conditionOf(bg, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(replicasOf(ns, blue)).To(BeZero(), "the old colour scales down after scaleDownDelay")
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{blue, green}), "exactly one flip")
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(blue))
 		bg = getBlueGreen(ns)
@@ -99,7 +100,7 @@ var _ = Describe("A BlueGreen release", func() {
 			g.Expect(bg.Status.ActiveRevision).To(Equal(v2))
 			g.Expect(conditionOf(bg, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(bg.Status.Analysis.Checks).To(BeNumerically(">=", 2))
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{green}), "the new operator never flipped back")
 	})
 })

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/rig"
 )
 
@@ -129,7 +130,7 @@ var _ = Describe("Durable decisions", func() {
 		newCanary(ns)
 		waitStable(ns)
 		setRoutedWeight(ns, target, 30)
-		Eventually(func() int32 { return routedWeight(ns, target) }, 15*time.Second).Should(Equal(int32(0)))
+		Eventually(func() int32 { return routedWeight(ns, target) }, deadline.Scale(15*time.Second)).Should(Equal(int32(0)))
 	})
 
 	It("puts the routes of a named VirtualService back in line when one of them is edited", func() {
@@ -157,7 +158,7 @@ var _ = Describe("Durable decisions", func() {
 			g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shop-routes"}, got)).To(Succeed())
 			g.Expect(got.Spec.Http[2].Route[1].Weight).To(Equal(int32(25)))
 			g.Expect(got.Spec.Http[1].Route[1].Weight).To(Equal(int32(25)))
-		}, 15*time.Second).Should(Succeed())
+		}, deadline.Scale(15*time.Second)).Should(Succeed())
 		Expect(getCanary(ns).Status.CurrentStep).To(BeNumerically("<=", 1), "an edit is no reason to advance")
 	})
 

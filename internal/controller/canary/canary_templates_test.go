@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // checksTemplate is a namespaced template whose one metric is
@@ -118,7 +119,7 @@ var _ = Describe("A Canary whose analysis comes from a template", func() {
 		tmpl.Spec.Args[0].Default = ptr.To("0.5")
 		Expect(k8s.Patch(ctx, tmpl, patch)).To(Succeed())
 		checks := getCanary(ns).Status.Analysis.Checks
-		Eventually(func() int32 { return getCanary(ns).Status.Analysis.Checks }, 20*time.Second).Should(
+		Eventually(func() int32 { return getCanary(ns).Status.Analysis.Checks }, deadline.Scale(20*time.Second)).Should(
 			BeNumerically(">=", checks+2))
 		c := getCanary(ns)
 		Expect(c.Status.AbortedAt).To(BeNil())
@@ -135,6 +136,6 @@ var _ = Describe("A Canary whose analysis comes from a template", func() {
 			g.Expect(c.Status.PinnedAnalyses[0].Revision).To(Equal(second))
 			g.Expect(c.Status.PinnedAnalyses[0].Analysis.Metrics[0].Query).To(Equal("vector(0.5)"))
 			g.Expect(c.Status.PinnedAnalyses[0].Digest).NotTo(Equal(pin.Digest))
-		}, 30*time.Second).Should(Succeed())
+		}, deadline.Scale(30*time.Second)).Should(Succeed())
 	})
 })

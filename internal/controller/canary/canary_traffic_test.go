@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/test/deadline"
 	"github.com/sluice-dev/sluice/test/mesh"
 )
 
@@ -69,7 +70,7 @@ var _ = Describe("A Canary under real traffic", func() {
 		v2 := setImage(ns, "podinfo:v2")
 		Eventually(func(g Gomega) {
 			g.Expect(getCanary(ns).Status.StableRevision).To(Equal(v2))
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 		Expect(m.Sent(target)).To(BeNumerically(">", 100), "the canary served real requests")
 
 		By("releasing v3, whose canary fails a fifth of its requests")
@@ -80,7 +81,7 @@ var _ = Describe("A Canary under real traffic", func() {
 			c := getCanary(ns)
 			g.Expect(c.Status.AbortedAt).NotTo(BeNil())
 			g.Expect(routedWeight(ns, target)).To(Equal(int32(0)))
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 		Expect(weights.Stop()).To(Equal([]int32{0, 20, 0}), "never above the step it failed on")
 
 		c := getCanary(ns)
@@ -126,7 +127,7 @@ var _ = Describe("The statistical judge under real traffic", func() {
 		Eventually(func(g Gomega) {
 			c := getCanary(ns)
 			g.Expect(c.Status.AbortedAt).NotTo(BeNil())
-		}, 90*time.Second).Should(Succeed())
+		}, deadline.Scale(90*time.Second)).Should(Succeed())
 
 		c := getCanary(ns)
 		judge := c.Status.Analysis.Judge
