@@ -43,8 +43,8 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the API and kubebuil
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
-	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code (the API types are the only ones that need it).
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: api-docs
 api-docs: ## Write docs/api.md from the generated CRDs.
