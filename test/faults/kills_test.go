@@ -24,7 +24,7 @@ type plan struct {
 	electAt    int           // from this kill on, two replicas elect a leader and kills hit the leader...
 	failovers  int           // ...for this many leader kills; then one replica again
 	canaries   int           // Canary releases after which its line stops (0: as long as the kills go on)
-	judge      bool          // also release v4-flaky, which only the judge catches
+	judge      bool          // also release v4-slow, which only the judge catches
 	outage     time.Duration // how long Prometheus is down, once, mid-analysis
 	hold       time.Duration // how long a release paused for the provider must stay paused once it is back
 	restDrifts int           // weight reverts at rest after each round of the Canary's line
@@ -51,7 +51,7 @@ var lines = map[string][]sandbox.Release{
 	"podinfo": {
 		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v2", Want: sandbox.Promoted, About: "healthy"},
 		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v3-bad", Want: sandbox.RolledBack, About: "past the thresholds"},
-		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v4-flaky", Want: sandbox.RolledBack, About: "the judge's case"},
+		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v4-slow", Want: sandbox.RolledBack, About: "the judge's case"},
 		{Kind: sandbox.KindCanary, App: "podinfo", Image: "v1", Want: sandbox.Promoted, About: "healthy"},
 	},
 	"checkout": {
@@ -84,8 +84,9 @@ func TestReleasesEndAsTheyShouldUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := &operator{bin: bin, log: filepath.Join(dir, "operator.log"), args: operatorArgs()}
-	sb, err := sandbox.Start(ctx, sandbox.Options{Log: testWriter{t}, Operator: func(_ context.Context, kubeconfig string) (func() error, error) {
+	sb, err := sandbox.Start(ctx, sandbox.Options{Log: testWriter{t}, Operator: func(_ context.Context, kubeconfig, prometheus string) (func() error, error) {
 		op.kubeconfig = kubeconfig
+		op.args = append(op.args, "--default-prometheus-address="+prometheus)
 		return op.stop, op.start()
 	}})
 	if err != nil {
@@ -239,7 +240,7 @@ func runLines(ctx context.Context, t *testing.T, sb *sandbox.Sandbox, f *faults,
 			}
 			for round, n := 0, 0; ; round++ {
 				for _, rel := range line {
-					if rel.Image == "v4-flaky" && !p.judge {
+					if rel.Image == "v4-slow" && !p.judge {
 						continue
 					}
 					if app == "podinfo" {

@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/operator"
 	"github.com/sluice-dev/sluice/internal/outbound"
@@ -84,11 +86,19 @@ func (e *Env) StartOperator(ctx context.Context, opts ...ManagerOption) (stop fu
 // StartOperator runs Sluice so on any API server: the sandbox's local
 // control plane as well as envtest.
 func StartOperator(ctx context.Context, cfg *rest.Config, opts ...ManagerOption) (stop func() error, err error) {
+	return StartOperatorWith(ctx, cfg, nil, opts...)
+}
+
+// StartOperatorWith is StartOperator with the operator's options changed
+// by setup (nil changes nothing) before Sluice is set up: a default
+// provider, for example.
+func StartOperatorWith(ctx context.Context, cfg *rest.Config, setup func(*operator.Options),
+	opts ...ManagerOption) (stop func() error, err error) {
 	mgr, err := NewManager(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
-	err = operator.Setup(mgr, operator.Options{
+	o := operator.Options{
 		Metrics: metrics.New(),
 		// Prometheus, webhooks and stand-ins listen on loopback here; a user
 		// on a laptop allows it the same way (--outbound-allow-cidrs).
@@ -96,8 +106,11 @@ func StartOperator(ctx context.Context, cfg *rest.Config, opts ...ManagerOption)
 		Controller: func(b *builder.Builder) {
 			b.WithOptions(controller.Options{SkipNameValidation: ptr.To(true)})
 		},
-	})
-	if err != nil {
+	}
+	if setup != nil {
+		setup(&o)
+	}
+	if err = operator.Setup(mgr, o); err != nil {
 		return nil, err
 	}
 	opCtx, cancel := context.WithCancel(ctx)
@@ -112,4 +125,15 @@ func run(ctx context.Context, mgr ctrl.Manager) <-chan error {
 	errs := make(chan error, 1)
 	go func() { errs <- mgr.Start(ctx) }()
 	return errs
+}
+
+// DefaultPrometheus is a setup for StartOperatorWith: the Prometheus at
+// address answers every analysis that names no provider, as the flag
+// --default-prometheus-address makes it in cmd/main.go.
+func DefaultPrometheus(address string) func(*operator.Options) {
+	return func(o *operator.Options) {
+		o.DefaultProvider = &analysis.DefaultProvider{
+			Spec: v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: address},
+		}
+	}
 }

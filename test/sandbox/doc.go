@@ -14,13 +14,16 @@
 //     stand-ins that answer as the image their pods run (Images), and
 //     exports Istio's series;
 //   - a real Prometheus scraping the emulator every second;
-//   - a smoke-test webhook that the BlueGreen's pre-promotion hook calls.
+//   - a smoke-test webhook that the BlueGreen's pre-promotion hook calls;
+//   - the analysis presets of config/presets, which the demo apps' analyses
+//     refer to, with Prometheus as the operator's default provider.
 //
 // Scenarios then release versions of the demo apps (manifests/) and report
 // what happened to each release: Canary podinfo gets v2 (healthy: promoted
 // step by step), v3-bad (errors and slow: rolled back by the thresholds) and
-// v4-flaky (errors well inside the thresholds, but far more than the
-// primary: rolled back by the statistical judge); BlueGreen checkout gets
+// v4-slow (a slower tail well inside the thresholds, but far more slow
+// requests than the primary: rolled back by the statistical judge);
+// BlueGreen checkout gets
 // v2-bad (its smoke test through the preview Service fails: the Service
 // never flips) and v2 (tested, flipped).
 package sandbox

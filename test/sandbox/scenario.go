@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -167,8 +165,8 @@ var Scenarios = []Scenario{
 		Name: "canary", Kind: KindCanary, App: "podinfo", Manifest: "manifests/podinfo.yaml",
 		Releases: []Release{
 			{Kind: KindCanary, App: "podinfo", Image: "v2", Want: Promoted, About: "healthy"},
-			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past the latency ceiling"},
-			{Kind: KindCanary, App: "podinfo", Image: "v4-flaky", Want: RolledBack, About: "5% errors, inside the 20% ceiling: the judge's case"},
+			{Kind: KindCanary, App: "podinfo", Image: "v3-bad", Want: RolledBack, About: "5% errors and slow: past both ceilings"},
+			{Kind: KindCanary, App: "podinfo", Image: "v4-slow", Want: RolledBack, About: "a slower tail, inside the p99 ceiling: the judge's case"},
 		},
 	},
 	{
@@ -334,20 +332,7 @@ func render(name string, values map[string]string) ([]*unstructured.Unstructured
 	if err := tmpl.Execute(&buf, values); err != nil {
 		return nil, fmt.Errorf("fill in %s: %w", name, err)
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(&buf, 4096)
-	var out []*unstructured.Unstructured
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("decode %s: %w", name, err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
+	return decodeAll(name, &buf)
 }
 
 // state is what the runner reads of a release each poll.

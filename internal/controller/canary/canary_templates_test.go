@@ -11,23 +11,16 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/test/deadline"
+	"github.com/sluice-dev/sluice/test/rig"
 )
 
 // checksTemplate is a namespaced template whose one metric is
 // vector($(args.value)), passing up to 0.01, checked every 5 seconds
-// against the suite's real Prometheus.
+// against the suite's real Prometheus (rig.ChecksTemplate).
 func checksTemplate(ns, value string) *v1alpha1.AnalysisTemplate {
 	return &v1alpha1.AnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks", Namespace: ns},
-		Spec: v1alpha1.AnalysisTemplateSpec{
-			Args: []v1alpha1.AnalysisTemplateArg{{Name: "value", Type: v1alpha1.ArgNumber, Default: ptr.To(value)}},
-			Analysis: v1alpha1.Analysis{
-				Interval: &metav1.Duration{Duration: 5 * time.Second},
-				Provider: &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
-				Metrics: []v1alpha1.Metric{{Name: "error-rate", Query: "vector($(args.value))",
-					ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(0.01)}}},
-			},
-		},
+		Spec:       rig.ChecksTemplate(prometheus.URL(), value),
 	}
 }
 

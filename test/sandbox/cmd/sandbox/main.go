@@ -134,7 +134,7 @@ The sandbox keeps running until Ctrl-C. Point kubectl (or the plugin) at it:
 
 Prometheus: %s   (try istio_requests_total)
 Release again: kubectl -n %s set image deployment/podinfo podinfo=demo/podinfo:v3-bad
-Images and how they answer: v1, v2 healthy; v3-bad 5%% errors, slow; v4-flaky 5%% errors; v2-bad 20%% errors.
+Images and how they answer: v1, v2 healthy; v3-bad 5%% errors, slow; v4-slow a slower tail; v2-bad 20%% errors.
 `, sb.Cluster.KubeconfigPath(), sandbox.Namespace, sandbox.Namespace, sandbox.Namespace, sb.Prometheus.URL(), sandbox.Namespace)
 	<-ctx.Done()
 }
