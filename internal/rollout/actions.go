@@ -10,7 +10,7 @@ import (
 // is closed: the types in this file are the only Actions. (Hooks are not
 // Actions: Next records a run in status.hooks with phase Running, and the
 // shell progresses every Running run it finds there; see CanaryObserved.Hooks.)
-// SetWeight, EnsurePrimary and ScaleCanary serve the Canary machine;
+// SetWeight, EnsurePrimary, ReplacePrimary and ScaleCanary serve the Canary machine;
 // EnsureColor, ScaleColor, SwitchService and ScaleTarget the BlueGreen one. The shell executes
 // them in the order given and stops at the first error (returning it, so that
 // controller-runtime retries the whole reconcile).
@@ -39,6 +39,17 @@ type EnsurePrimary struct {
 	Revision string
 }
 
+// ReplacePrimary asks for the primary Deployment to be deleted so that the
+// next reconcile creates it anew (EnsurePrimary on a missing primary). Next
+// asks for it only when the primary's selector is stale (see
+// WorkloadState.SelectorStale), which no update can change, and only while
+// the router reports all traffic on a fully ready canary during a
+// promotion: the primary then serves nothing.
+type ReplacePrimary struct {
+	// Revision the primary runs when it is deleted, for logs.
+	Revision string
+}
+
 // ScaleCanary asks for the target Deployment, which runs the canary, to be
 // scaled to Replicas. Zero takes the canary out of service.
 type ScaleCanary struct {
@@ -46,9 +57,10 @@ type ScaleCanary struct {
 	Replicas int32
 }
 
-func (SetWeight) isAction()     {}
-func (EnsurePrimary) isAction() {}
-func (ScaleCanary) isAction()   {}
+func (SetWeight) isAction()      {}
+func (EnsurePrimary) isAction()  {}
+func (ReplacePrimary) isAction() {}
+func (ScaleCanary) isAction()    {}
 
 // String describes the action for logs.
 func (a SetWeight) String() string { return fmt.Sprintf("set canary weight to %d%%", a.Weight) }
@@ -56,6 +68,11 @@ func (a SetWeight) String() string { return fmt.Sprintf("set canary weight to %d
 // String describes the action for logs.
 func (a EnsurePrimary) String() string {
 	return fmt.Sprintf("ensure primary runs revision %s", a.Revision)
+}
+
+// String describes the action for logs.
+func (a ReplacePrimary) String() string {
+	return fmt.Sprintf("replace primary (revision %s), whose selector is stale", a.Revision)
 }
 
 // String describes the action for logs.

@@ -18,7 +18,11 @@ func (m *canaryMachine) actions() []Action {
 		out = append(out, SetWeight{Weight: w})
 	}
 	if rev := m.primaryRevision(); m.primaryMayChange(rev, w) {
-		out = append(out, EnsurePrimary{Revision: rev})
+		if m.primaryReplaceable() {
+			out = append(out, ReplacePrimary{Revision: m.obs.Primary.Revision})
+		} else {
+			out = append(out, EnsurePrimary{Revision: rev})
+		}
 	}
 	if r, ok := m.canaryReplicas(); ok && m.obs.Target.DesiredReplicas != r {
 		out = append(out, ScaleCanary{Replicas: r})
@@ -64,6 +68,26 @@ func (m *canaryMachine) primaryMayChange(rev string, w int32) bool {
 		return true
 	}
 	return m.routeReads(100) || w != 100
+}
+
+// primaryReplaceable reports whether a primary with a stale selector may be
+// deleted and created anew: only in a promotion whose canary takes all the
+// traffic, read back, so that the primary serves nothing; elsewhere it is
+// kept, selector and all, and updated in place.
+func (m *canaryMachine) primaryReplaceable() bool {
+	return m.obs.Primary.Exists && m.obs.Primary.SelectorStale && m.inFlight() && m.st.AbortedAt == nil &&
+		m.st.PromotingAt != nil && m.st.CanaryFullAt != nil && m.st.DrainStartedAt == nil && m.routeReads(100)
+}
+
+// ApexOnCanary reports whether the apex Service, which clients outside the
+// mesh call, selects the canary's pods rather than the primary's: while a
+// promotion or a rollback from it has all traffic on the canary and the
+// primary is missing or about to be replaced (its selector stale), so that
+// no such client calls a primary being re-created. The shell moves the apex
+// back to the primary once the primary is ready at full size.
+func ApexOnCanary(st v1alpha1.CanaryStatus, primary WorkloadState) bool {
+	return st.CanaryFullAt != nil && st.DrainStartedAt == nil && st.CanaryRevision != "" &&
+		(!primary.Exists || primary.SelectorStale)
 }
 
 // desiredWeight is the canary weight the router must carry, and false when
@@ -136,13 +160,18 @@ func (m *canaryMachine) canaryReplicas() (int32, bool) {
 }
 
 // canarySize is the canary's size during a release: the primary's current
-// size. Why not less at a small weight: the canary takes all traffic during
+// size (its own while the primary is missing). Why not less at a small weight: the canary takes all traffic during
 // a promotion, and only a canary at full size, ready, may. When an
 // autoscaler owns the canary's replicas, Sluice scales it from zero to the
 // primary's size and, for a promotion, up to it again; in between the count
 // is the autoscaler's.
 func (m *canaryMachine) canarySize() int32 {
 	full, t := max(m.obs.Primary.DesiredReplicas, 1), m.obs.Target
+	if !m.obs.Primary.Exists {
+		// Why: a primary being replaced (ReplacePrimary) has no size; the
+		// canary, which carries all traffic then, keeps its own.
+		full = max(t.DesiredReplicas, 1)
+	}
 	switch {
 	case !t.Autoscaled, t.DesiredReplicas == 0:
 		return full

@@ -396,6 +396,8 @@ func checkHandover(g Gomega, spec v1alpha1.CanarySpec, obs CanaryObserved, d Can
 			if obs.Primary.Exists && st.PromotingAt != nil && st.AbortedAt == nil {
 				g.Expect(m.routeReads(100)).To(BeTrue(), "primary changed during a promotion while it served traffic")
 			}
+		case ReplacePrimary:
+			g.Expect(m.routeReads(100)).To(BeTrue(), "primary replaced while it served traffic")
 		case SetWeight:
 			if a.Weight == 100 && st.PromotingAt != nil && st.CanaryFullAt == nil {
 				g.Expect(m.canaryFull()).To(BeTrue(), "100%% sent to a canary not ready at full size")

@@ -62,6 +62,8 @@ func (w *world) apply(a Action) {
 		w.route = RouteState{Exists: true, CanaryWeight: a.Weight}
 	case EnsurePrimary:
 		w.primary = WorkloadState{Exists: true, Revision: a.Revision, DesiredReplicas: 3}
+	case ReplacePrimary:
+		w.primary = WorkloadState{}
 	case ScaleCanary:
 		w.target.DesiredReplicas, w.target.ReadyReplicas = a.Replicas, min(w.target.ReadyReplicas, a.Replicas)
 	}

@@ -29,6 +29,13 @@ type WorkloadState struct {
 	// Deployment's replicas: Next then writes them only when it must (see
 	// canaryReplicas), and the shell never writes the primary's.
 	Autoscaled bool
+	// SelectorStale is true for a primary whose selector is not the one
+	// Sluice now gives it (made before the primary's pods had labels of
+	// their own, or for a target whose selector changed). A Deployment's
+	// selector cannot be changed: Next replaces such a primary while it
+	// serves no traffic (ReplacePrimary), and the shell keeps its selector
+	// until then.
+	SelectorStale bool
 }
 
 // readyAt reports whether the Deployment runs rev, settled, with every wanted

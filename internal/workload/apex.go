@@ -98,13 +98,13 @@ func serviceInPlace(existing, desired *corev1.Service, owner client.Object) bool
 
 // HandBackService gives a Service clients call back to its user when the
 // Canary or BlueGreen owner goes: its selector becomes the one recorded when
-// Sluice adopted it, or else its own without the labels Sluice added (the
-// user's Deployment's matchLabels, so that the user's pods, and any
-// Deployment the user runs with those labels, serve); owner's reference and
+// Sluice adopted it, or else base, the user's Deployment's matchLabels, so
+// that the user's pods, and any Deployment the user runs with those labels,
+// serve (see HandBackSelector for a base that is not known); owner's reference and
 // the adoption record are removed, so that the garbage collector keeps it.
 // A Service owner does not control is left alone; a missing one is nothing
 // to do. It reports whether it wrote.
-func HandBackService(ctx context.Context, c client.Client, owner client.Object, key types.NamespacedName) (bool, error) {
+func HandBackService(ctx context.Context, c client.Client, owner client.Object, key types.NamespacedName, base map[string]string) (bool, error) {
 	svc := &corev1.Service{}
 	if err := c.Get(ctx, key, svc); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -115,10 +115,7 @@ func HandBackService(ctx context.Context, c client.Client, owner client.Object, 
 	if ref := metav1.GetControllerOf(svc); ref == nil || ref.UID != owner.GetUID() {
 		return false, nil
 	}
-	selector := maps.Clone(svc.Spec.Selector)
-	for _, l := range []string{LabelWorkload, LabelColor, LabelPodTemplateHash} {
-		delete(selector, l)
-	}
+	selector := HandBackSelector(svc.Spec.Selector, base)
 	if recorded, ok := svc.Annotations[AnnotationAdoptedSelector]; ok {
 		var was map[string]string
 		if err := json.Unmarshal([]byte(recorded), &was); err == nil && len(was) > 0 {

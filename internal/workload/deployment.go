@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,10 +30,12 @@ type Copy struct {
 	// Template is the user's pod template the copy runs, as read from the
 	// API server; usually the target's spec.template.
 	Template corev1.PodTemplateSpec
-	// Selector is the user's Deployment's selector; the copy's selector is
-	// it plus Labels.
+	// Selector is the copy's selector before Labels are added: the user's
+	// Deployment's for a colour, the renamed one for a primary (see
+	// PrimaryPodLabels).
 	Selector *metav1.LabelSelector
-	// Labels are added to the copy's selector and pod template.
+	// Labels are added to the copy's selector and pod template, in place of
+	// the template's labels of the same keys.
 	Labels map[string]string
 	// Replicas the copy runs.
 	Replicas int32
@@ -50,14 +53,16 @@ type Copy struct {
 }
 
 // PrimaryCopy describes a Canary's primary Deployment running the target's
-// current pod template.
+// current pod template, its pods labelled apart from the target's (see
+// PrimaryPodLabels).
 func PrimaryCopy(c *v1alpha1.Canary, target *appsv1.Deployment, replicas int32) Copy {
 	name := PrimaryName(c.Spec.TargetRef.Name)
+	selector, labels := primaryCopyLabels(target, name)
 	return Copy{
 		Name:     name,
 		Template: target.Spec.Template,
-		Selector: target.Spec.Selector,
-		Labels:   map[string]string{LabelWorkload: name},
+		Selector: selector,
+		Labels:   labels,
 		Replicas: replicas,
 		Target:   target,
 		Owner:    c,
@@ -85,6 +90,10 @@ func ColorCopy(bg *v1alpha1.BlueGreen, target *appsv1.Deployment, color v1alpha1
 func (cp Copy) Deployment() *appsv1.Deployment {
 	tmpl := cp.Template.DeepCopy()
 	delete(tmpl.Labels, LabelPodTemplateHash)
+	if renamed := renamedKeys(tmpl.Labels, cp.Labels); len(renamed) > 0 {
+		tmpl.Annotations = withLabels(tmpl.Annotations, map[string]string{
+			AnnotationRenamedLabels: strings.Join(renamed, ",")})
+	}
 	tmpl.Labels = withLabels(tmpl.Labels, cp.Labels)
 	selector := &metav1.LabelSelector{}
 	if cp.Selector != nil {

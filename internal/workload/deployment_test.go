@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,19 +52,43 @@ var _ = Describe("The primary Deployment", func() {
 		c = newCanary(name)
 	})
 
-	It("is cloned from the user's pod template with only the workload label added, owned by the Canary", func() {
+	It("is cloned from the user's pod template with its selector's labels renamed and the workload label added, owned by the Canary", func() {
 		Expect(workload.EnsureDeployment(ctx, k8sClient, workload.PrimaryCopy(c, target, 3))).To(Succeed())
 
 		primary := getDeployment(name + "-primary")
-		Expect(primary.Spec.Selector.MatchLabels).To(Equal(map[string]string{"app": name, workload.LabelWorkload: name + "-primary"}))
+		Expect(primary.Spec.Selector.MatchLabels).To(Equal(map[string]string{"app": name + "-primary", workload.LabelWorkload: name + "-primary"}))
 		Expect(primary.Spec.Template.Labels).To(HaveKeyWithValue(workload.LabelWorkload, name+"-primary"))
-		Expect(withoutLabels(primary.Spec.Template, workload.LabelWorkload)).To(Equal(target.Spec.Template))
+		Expect(primary.Spec.Template.Labels).To(HaveKeyWithValue("app", name+"-primary"))
+		Expect(*workload.UserTemplate(&primary.Spec.Template)).To(Equal(target.Spec.Template))
 		Expect(workload.Revision(&primary.Spec.Template)).To(Equal(workload.Revision(&target.Spec.Template)))
 		Expect(primary.Annotations).To(HaveKeyWithValue(workload.AnnotationRevision, workload.Revision(&target.Spec.Template)))
 		Expect(*primary.Spec.Replicas).To(Equal(int32(3)))
 		Expect(metav1.GetControllerOf(primary).UID).To(Equal(c.UID))
 
 		Expect(getDeployment(name)).To(Equal(target), "the user's Deployment is not written")
+	})
+
+	It("made before the labels were renamed keeps its selector when updated, which the API server would refuse to change", func() {
+		legacy := workload.PrimaryCopy(c, target, 3)
+		legacy.Selector = target.Spec.Selector
+		legacy.Labels = map[string]string{workload.LabelWorkload: name + "-primary"}
+		Expect(workload.EnsureDeployment(ctx, k8sClient, legacy)).To(Succeed())
+		existing := getDeployment(name + "-primary")
+		Expect(existing.Spec.Template.Labels).To(HaveKeyWithValue("app", name))
+
+		target.Spec.Template.Spec.Containers[0].Image = "ghcr.io/stefanprodan/podinfo:6.0.1"
+		Expect(k8sClient.Update(ctx, target)).To(Succeed())
+		target = getDeployment(name)
+		cp := workload.PrimaryCopy(c, target, 3)
+		Expect(workload.SelectorStale(existing, cp)).To(BeTrue())
+		err := workload.EnsureDeployment(ctx, k8sClient, cp)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "a selector cannot change: %v", err)
+
+		Expect(workload.EnsureDeployment(ctx, k8sClient, cp.KeepSelector(existing))).To(Succeed())
+		primary := getDeployment(name + "-primary")
+		Expect(primary.Spec.Selector).To(Equal(existing.Spec.Selector))
+		Expect(primary.Spec.Template.Spec.Containers[0].Image).To(Equal("ghcr.io/stefanprodan/podinfo:6.0.1"))
+		Expect(workload.Revision(&primary.Spec.Template)).To(Equal(workload.Revision(&target.Spec.Template)))
 	})
 
 	It("is not written when ensured again unchanged", func() {
@@ -85,7 +110,7 @@ var _ = Describe("The primary Deployment", func() {
 		Expect(workload.EnsureDeployment(ctx, k8sClient, workload.PrimaryCopy(c, target, 3))).To(Succeed())
 
 		primary := getDeployment(name + "-primary")
-		Expect(withoutLabels(primary.Spec.Template, workload.LabelWorkload)).To(Equal(target.Spec.Template))
+		Expect(*workload.UserTemplate(&primary.Spec.Template)).To(Equal(target.Spec.Template))
 		Expect(workload.Revision(&primary.Spec.Template)).NotTo(Equal(oldRevision))
 		Expect(workload.Revision(&primary.Spec.Template)).To(Equal(workload.Revision(&target.Spec.Template)))
 

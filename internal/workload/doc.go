@@ -12,19 +12,21 @@
 //	podinfo-primary  Service      selects the primary pods
 //	podinfo-canary   Service      selects the user's Deployment's pods of its current revision
 //
-// Telling the two apart without touching the user's pod template: the copy
-// gets one extra label, rollouts.sluice.dev/workload: podinfo-primary, on its
-// selector and its pod template; everything else in the template, labels
-// included, is the user's. Primary pods therefore still match the user's own
-// selector (NetworkPolicies, PodDisruptionBudgets, dashboards keep working on
-// them), so the canary Service cannot select the user's labels alone, and a
-// Service selector cannot say "without this label". It selects the user's
-// matchLabels plus pod-template-hash, the label the Deployment controller
-// puts on the pods of each ReplicaSet: the value of the user's Deployment's
-// current ReplicaSet (CanaryHash finds it) is one the primary's pods
-// never carry, because their template differs by the extra label. The canary
-// Service follows each new revision of the user's Deployment; it selects
-// nothing until the Deployment controller has created that ReplicaSet.
+// Telling the two apart without touching the user's pod template: the
+// copy's pods carry the user's labels except that each key of the target's
+// matchLabels takes PrimarySuffix on its value (app: podinfo becomes app:
+// podinfo-primary), plus rollouts.sluice.dev/workload: podinfo-primary; the
+// copy's selector is exactly those labels (PrimaryPodLabels). The target's
+// selector therefore never matches a primary pod: an HPA on the target and
+// Sluice's copy of it on the primary each select their own pods, which the
+// HPA controller requires. The apex and primary Services select the
+// primary's labels; the canary Service selects the user's matchLabels plus
+// pod-template-hash, the label the Deployment controller puts on the pods of
+// each ReplicaSet, with the value of the user's Deployment's current
+// ReplicaSet (CanaryHash finds it), so it follows each new revision of the
+// user's Deployment and selects nothing until the Deployment controller has
+// created that ReplicaSet. A primary made before the rename keeps its
+// selector (SelectorStale, KeepSelector) until a promotion replaces it.
 //
 // # BlueGreen
 //

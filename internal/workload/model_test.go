@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -88,15 +89,19 @@ func TestCopyDeployment(t *testing.T) {
 	bg.Spec.TargetRef.Name = "podinfo"
 
 	tests := []struct {
-		name  string
-		copy  workload.Copy
-		wantN string
-		extra map[string]string
+		name     string
+		copy     workload.Copy
+		wantN    string
+		selector map[string]string
+		extra    map[string]string
+		renamed  string
 	}{
-		{"the primary adds the workload label", workload.PrimaryCopy(canary, target, 2), "podinfo-primary",
-			map[string]string{workload.LabelWorkload: "podinfo-primary"}},
+		{"the primary renames the selector's labels and adds the workload label", workload.PrimaryCopy(canary, target, 2), "podinfo-primary",
+			map[string]string{"app": "podinfo-primary", workload.LabelWorkload: "podinfo-primary"},
+			map[string]string{workload.LabelWorkload: "podinfo-primary"}, "app"},
 		{"a colour adds the workload and colour labels", workload.ColorCopy(bg, target, v1alpha1.ColorGreen, 2), "podinfo-green",
-			map[string]string{workload.LabelWorkload: "podinfo-green", workload.LabelColor: "green"}},
+			map[string]string{"app": "podinfo", workload.LabelWorkload: "podinfo-green", workload.LabelColor: "green"},
+			map[string]string{workload.LabelWorkload: "podinfo-green", workload.LabelColor: "green"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" to the selector and the template and copies everything else", func(t *testing.T) {
@@ -105,18 +110,23 @@ func TestCopyDeployment(t *testing.T) {
 			g.Expect(d.Name).To(Equal(tt.wantN))
 			g.Expect(d.Namespace).To(Equal("shop"))
 			g.Expect(*d.Spec.Replicas).To(Equal(int32(2)))
-			for k, v := range tt.extra {
-				g.Expect(d.Spec.Selector.MatchLabels).To(HaveKeyWithValue(k, v))
-				g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v))
-				delete(d.Spec.Template.Labels, k)
+			g.Expect(d.Spec.Selector.MatchLabels).To(Equal(tt.selector))
+			g.Expect(d.Spec.Selector.MatchExpressions).To(BeEmpty())
+			for k, v := range tt.selector {
+				g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v), "the pods carry what the selector selects")
 			}
-			g.Expect(d.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app", "podinfo"))
-			g.Expect(d.Spec.Template).To(Equal(target.Spec.Template), "the template minus the extra labels is the user's")
+			g.Expect(labels.SelectorFromSet(target.Spec.Selector.MatchLabels).Matches(labels.Set(d.Spec.Template.Labels))).
+				To(Equal(tt.renamed == ""), "the target's selector matches a colour's pods, never the primary's")
+			if tt.renamed != "" {
+				g.Expect(d.Spec.Template.Annotations).To(HaveKeyWithValue(workload.AnnotationRenamedLabels, tt.renamed))
+			}
+			g.Expect(*workload.UserTemplate(&d.Spec.Template)).To(Equal(target.Spec.Template), "the template, read back, is the user's")
+			g.Expect(workload.Revision(&d.Spec.Template)).To(Equal(workload.Revision(&target.Spec.Template)))
 			g.Expect(d.Annotations).To(HaveKeyWithValue(workload.AnnotationRevision, workload.Revision(&target.Spec.Template)))
 			g.Expect(d.Spec.Strategy).To(Equal(workload.CopyStrategy(target.Spec.Strategy)), "never the target's Recreate")
 			g.Expect(d.Spec.MinReadySeconds).To(Equal(int32(5)))
 			g.Expect(target.Spec.Template.Labels).NotTo(HaveKey(workload.LabelWorkload), "the user's template is not modified")
-			g.Expect(target.Spec.Selector.MatchLabels).To(HaveLen(1), "the user's selector is not modified")
+			g.Expect(target.Spec.Selector.MatchLabels).To(Equal(map[string]string{"app": "podinfo"}), "the user's selector is not modified")
 		})
 	}
 }
@@ -195,7 +205,9 @@ func TestServices(t *testing.T) {
 
 	t.Run("a Canary's apex and primary select the primary pods and the canary selects the current ReplicaSet's", func(t *testing.T) {
 		g := NewWithT(t)
-		svcs, err := workload.CanaryServices(canary, target, "5d4f8c")
+		primaryPods, err := workload.PrimaryPodLabels(target)
+		g.Expect(err).NotTo(HaveOccurred())
+		svcs, err := workload.CanaryServices(canary, target, primaryPods, "5d4f8c")
 		g.Expect(err).NotTo(HaveOccurred())
 		got := map[string]map[string]string{}
 		for _, s := range svcs {
@@ -204,8 +216,8 @@ func TestServices(t *testing.T) {
 			g.Expect(s.Spec.Ports).To(Equal([]corev1.ServicePort{{Name: "http-web", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http")}}))
 		}
 		g.Expect(got).To(Equal(map[string]map[string]string{
-			"podinfo":         {"app": "podinfo", workload.LabelWorkload: "podinfo-primary"},
-			"podinfo-primary": {"app": "podinfo", workload.LabelWorkload: "podinfo-primary"},
+			"podinfo":         {"app": "podinfo-primary", workload.LabelWorkload: "podinfo-primary"},
+			"podinfo-primary": {"app": "podinfo-primary", workload.LabelWorkload: "podinfo-primary"},
 			"podinfo-canary":  {"app": "podinfo", workload.LabelPodTemplateHash: "5d4f8c"},
 		}))
 	})
@@ -229,7 +241,7 @@ func TestServices(t *testing.T) {
 		exprs.Spec.Selector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"podinfo"},
 		}}}
-		_, err := workload.CanaryServices(canary, exprs, "5d4f8c")
+		_, err := workload.CanaryServices(canary, exprs, nil, "5d4f8c")
 		g.Expect(errors.Is(err, workload.ErrNoMatchLabels)).To(BeTrue())
 	})
 }

@@ -22,10 +22,15 @@ const (
 	// AnnotationRevision on a copy records the Revision of the user's pod
 	// template it runs.
 	AnnotationRevision = "rollouts.sluice.dev/revision"
+	// AnnotationRenamedLabels on a primary's pod template lists, comma
+	// separated, the keys of the user's labels whose values carry
+	// PrimarySuffix on the primary's pods (see PrimaryPodLabels), so that
+	// Revision reads the user's template back from it.
+	AnnotationRenamedLabels = "rollouts.sluice.dev/renamed-labels"
 )
 
 // PrimaryName is the name of a Canary's primary Deployment and Service.
-func PrimaryName(target string) string { return target + "-primary" }
+func PrimaryName(target string) string { return target + PrimarySuffix }
 
 // CanaryName is the name of a Canary's canary Service.
 func CanaryName(target string) string { return target + "-canary" }

@@ -44,19 +44,20 @@ func ServiceFor(ns, name string, port v1alpha1.ServicePort, selector map[string]
 
 // CanaryServices are a Canary's three Services: the apex (selecting the
 // primary pods, so that traffic outside the mesh reaches the stable
-// version), the primary and the canary. canaryHash is the pod-template-hash
-// CanaryHash found for the target's current ReplicaSet.
-func CanaryServices(c *v1alpha1.Canary, target *appsv1.Deployment, canaryHash string) ([]*corev1.Service, error) {
+// version), the primary and the canary. primaryPods is the primary's
+// matchLabels (SelectorLabels of the primary, or PrimaryPodLabels before it
+// exists); canaryHash is the pod-template-hash CanaryHash found for the
+// target's current ReplicaSet.
+func CanaryServices(c *v1alpha1.Canary, target *appsv1.Deployment, primaryPods map[string]string, canaryHash string) ([]*corev1.Service, error) {
 	base, err := baseSelector(target)
 	if err != nil {
 		return nil, err
 	}
 	name := c.Spec.TargetRef.Name
-	primary := withLabels(base, map[string]string{LabelWorkload: PrimaryName(name)})
 	canary := withLabels(base, map[string]string{LabelPodTemplateHash: canaryHash})
 	return []*corev1.Service{
-		ServiceFor(c.Namespace, ApexName(name), c.Spec.Service, primary),
-		ServiceFor(c.Namespace, PrimaryName(name), c.Spec.Service, primary),
+		ServiceFor(c.Namespace, ApexName(name), c.Spec.Service, primaryPods),
+		ServiceFor(c.Namespace, PrimaryName(name), c.Spec.Service, primaryPods),
 		ServiceFor(c.Namespace, CanaryName(name), c.Spec.Service, canary),
 	}, nil
 }

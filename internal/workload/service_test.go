@@ -42,6 +42,13 @@ func createReplicaSet(d *appsv1.Deployment, tmpl corev1.PodTemplateSpec, hash st
 	ExpectWithOffset(1, k8sClient.Create(ctx, rs)).To(Succeed())
 }
 
+// primaryLabels is what the primary of target selects its pods on.
+func primaryLabels(target *appsv1.Deployment) map[string]string {
+	l, err := workload.PrimaryPodLabels(target)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return l
+}
+
 var _ = Describe("A Canary's Services", func() {
 	var (
 		name   string
@@ -63,11 +70,11 @@ var _ = Describe("A Canary's Services", func() {
 		hash, err := workload.CanaryHash(ctx, k8sClient, target)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(hash).To(Equal("newhash"))
-		svcs, err := workload.CanaryServices(c, target, hash)
+		svcs, err := workload.CanaryServices(c, target, primaryLabels(target), hash)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(workload.EnsureServices(ctx, k8sClient, c, svcs)).To(Succeed())
 
-		primaryPods := map[string]string{"app": name, workload.LabelWorkload: name + "-primary"}
+		primaryPods := map[string]string{"app": name + "-primary", workload.LabelWorkload: name + "-primary"}
 		Expect(getService(name).Spec.Selector).To(Equal(primaryPods))
 		Expect(getService(name + "-primary").Spec.Selector).To(Equal(primaryPods))
 		Expect(getService(name + "-canary").Spec.Selector).To(Equal(map[string]string{"app": name, workload.LabelPodTemplateHash: "newhash"}))
@@ -81,7 +88,7 @@ var _ = Describe("A Canary's Services", func() {
 	})
 
 	It("are not written when ensured again unchanged", func() {
-		svcs, err := workload.CanaryServices(c, target, "h1")
+		svcs, err := workload.CanaryServices(c, target, primaryLabels(target), "h1")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(workload.EnsureServices(ctx, k8sClient, c, svcs)).To(Succeed())
 		rvs := map[string]string{}
@@ -96,11 +103,11 @@ var _ = Describe("A Canary's Services", func() {
 	})
 
 	It("follow a new revision: only the canary Service's selector changes", func() {
-		svcs, _ := workload.CanaryServices(c, target, "h1")
+		svcs, _ := workload.CanaryServices(c, target, primaryLabels(target), "h1")
 		Expect(workload.EnsureServices(ctx, k8sClient, c, svcs)).To(Succeed())
 		apex := getService(name).ResourceVersion
 
-		svcs, _ = workload.CanaryServices(c, target, "h2")
+		svcs, _ = workload.CanaryServices(c, target, primaryLabels(target), "h2")
 		Expect(workload.EnsureServices(ctx, k8sClient, c, svcs)).To(Succeed())
 		Expect(getService(name + "-canary").Spec.Selector).To(HaveKeyWithValue(workload.LabelPodTemplateHash, "h2"))
 		Expect(getService(name).ResourceVersion).To(Equal(apex))
@@ -116,7 +123,7 @@ var _ = Describe("A Canary's Services", func() {
 		}
 		Expect(k8sClient.Create(ctx, mine)).To(Succeed())
 
-		svcs, _ := workload.CanaryServices(c, target, "h1")
+		svcs, _ := workload.CanaryServices(c, target, primaryLabels(target), "h1")
 		err := workload.EnsureServices(ctx, k8sClient, c, svcs)
 		var notOwned *workload.NotOwnedError
 		Expect(errors.As(err, &notOwned)).To(BeTrue(), "%v", err)

@@ -244,7 +244,7 @@ var _ = Describe("A Canary release under live traffic", func() {
 				func(c *v1alpha1.Canary) bool { return c.Status.CurrentStep == 1 && atWeight(c) }),
 			abortScenario("abort-promoting", "Canary: abort while promoting (primary rolling to v2)",
 				weightThenPause(ptr.To(time.Second)), v1alpha1.PhasePromoting, primaryRolling),
-			autoscaledRelease(true),
+			autoscaledRelease(false),
 		)
 	})
 })

@@ -55,7 +55,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	moved := false
 	if d.MoveTraffic {
 		key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ApexName(name)}
-		if moved, err = workload.HandBackService(ctx, r.Client, bg, key); err != nil {
+		if moved, err = workload.HandBackService(ctx, r.Client, bg, key, nil); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // Kind is the kind this reconciler serves, for events and metrics.
@@ -115,6 +116,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if err := release.CheckTargetPort(c.Spec.Service, target); err != nil {
 		return r.invalid(ctx, c, err)
+	}
+	if target != nil {
+		// Why: the primary's pods carry the target's matchLabels renamed; a
+		// target with none, or with a value too long to rename, cannot be
+		// told apart from its primary, and only a spec change fixes that.
+		if _, err := workload.PrimaryPodLabels(target); err != nil {
+			return r.invalid(ctx, c, err)
+		}
 	}
 	obs, err := r.observe(ctx, c, spec, router)
 	if err != nil {

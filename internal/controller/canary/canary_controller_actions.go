@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +39,8 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 			err = r.setWeight(ctx, c, router, a.Weight)
 		case rollout.EnsurePrimary:
 			err = r.ensurePrimary(ctx, c, obs, a.Revision)
+		case rollout.ReplacePrimary:
+			err = r.replacePrimary(ctx, c, obs)
 		case rollout.ScaleCanary:
 			_, err = workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}, a.Replicas)
 		default:
@@ -73,13 +76,35 @@ func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs 
 	cp := workload.PrimaryCopy(c, obs.target, max(replicas, 1))
 	cp.Autoscaled = obs.Primary.Autoscaled
 	if workload.Revision(&obs.target.Spec.Template) != rev {
-		tmpl, err := r.primaryTemplateAt(ctx, obs.primary, rev)
+		tmpl, err := r.templateAt(ctx, rev, obs.primary, obs.target)
 		if err != nil {
 			return err
 		}
 		cp.Template = *tmpl
 	}
-	return workload.EnsureDeployment(ctx, r.Client, cp)
+	// Why: a selector cannot change; a stale one is kept until the
+	// primary is replaced while it serves nothing (rollout.ReplacePrimary).
+	return workload.EnsureDeployment(ctx, r.Client, cp.KeepSelector(obs.primary))
+}
+
+// replacePrimary deletes a primary whose selector is stale, so that the
+// next reconcile creates it with the selector Sluice gives it now. Its pods
+// go with it (background deletion); the Deployment goes at once, so the
+// next reconcile, woken by the deletion, finds it missing. A primary this
+// Canary does not control, or one already replaced (another UID), is left
+// alone.
+func (r *Reconciler) replacePrimary(ctx context.Context, c *v1alpha1.Canary, obs *observation) error {
+	p := obs.primary
+	if p == nil || !metav1.IsControlledBy(p, c) {
+		return nil
+	}
+	ctrl.FromContext(ctx).Info("Replacing the primary, whose selector is stale, while the canary takes all traffic",
+		"primary", p.Name, "selector", p.Spec.Selector.MatchLabels)
+	err := r.Client.Delete(ctx, p, client.Preconditions{UID: &p.UID}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("delete primary %s to replace it: %w", p.Name, err)
+	}
+	return nil
 }
 
 // ensureAutoscaler gives the primary a copy of the user's autoscaler on the
@@ -97,26 +122,39 @@ func (r *Reconciler) ensureAutoscaler(ctx context.Context, c *v1alpha1.Canary, o
 	return workload.EnsureAutoscaler(ctx, r.Client, workload.AutoscalerCopy(obs.autoscaler, name), c)
 }
 
-// primaryTemplateAt finds the pod template the primary ran at rev among its
-// ReplicaSets.
-func (r *Reconciler) primaryTemplateAt(ctx context.Context, primary *appsv1.Deployment, rev string) (*corev1.PodTemplateSpec, error) {
-	if primary == nil {
-		return nil, fmt.Errorf("primary Deployment is missing: cannot restore revision %s", rev)
-	}
+// templateAt finds the pod template of revision rev among the ReplicaSets of
+// the primary, then of the target: the primary's history holds the stable
+// revision a rollback during a promotion restores, and the target's holds it
+// too when the primary was being replaced (its ReplicaSets gone with it).
+func (r *Reconciler) templateAt(ctx context.Context, rev string, owners ...*appsv1.Deployment) (*corev1.PodTemplateSpec, error) {
 	var list appsv1.ReplicaSetList
-	if err := r.Client.List(ctx, &list, client.InNamespace(primary.Namespace)); err != nil {
-		return nil, fmt.Errorf("list ReplicaSets of %s: %w", primary.Name, err)
+	if err := r.Client.List(ctx, &list, client.InNamespace(c0(owners).Namespace)); err != nil {
+		return nil, fmt.Errorf("list ReplicaSets in %s: %w", c0(owners).Namespace, err)
 	}
-	for i := range list.Items {
-		rs := &list.Items[i]
-		if owner := metav1.GetControllerOf(rs); owner == nil || owner.UID != primary.UID {
+	for _, d := range owners {
+		if d == nil {
 			continue
 		}
-		if workload.Revision(&rs.Spec.Template) == rev {
-			tmpl := rs.Spec.Template.DeepCopy()
-			delete(tmpl.Labels, workload.LabelPodTemplateHash)
-			return tmpl, nil
+		for i := range list.Items {
+			rs := &list.Items[i]
+			if owner := metav1.GetControllerOf(rs); owner == nil || owner.UID != d.UID {
+				continue
+			}
+			if workload.Revision(&rs.Spec.Template) == rev {
+				return workload.UserTemplate(&rs.Spec.Template), nil
+			}
 		}
 	}
-	return nil, fmt.Errorf("no ReplicaSet of primary %s ran revision %s", primary.Name, rev)
+	return nil, fmt.Errorf("no ReplicaSet of the primary or the target ran revision %s", rev)
+}
+
+// c0 is the first Deployment of ds that is not nil; ensurePrimary always
+// passes the target, which exists.
+func c0(ds []*appsv1.Deployment) *appsv1.Deployment {
+	for _, d := range ds {
+		if d != nil {
+			return d
+		}
+	}
+	return &appsv1.Deployment{}
 }

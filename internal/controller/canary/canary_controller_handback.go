@@ -91,7 +91,15 @@ func (r *Reconciler) router(c *v1alpha1.Canary) (traffic.Router, bool) {
 // managed route at the apex, and reports whether it wrote anything.
 func (r *Reconciler) moveTraffic(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
 	key := types.NamespacedName{Namespace: c.Namespace, Name: workload.ApexName(c.Spec.TargetRef.Name)}
-	moved, err := workload.HandBackService(ctx, r.Client, c, key)
+	var base map[string]string
+	if target, _, err := release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
+		return false, err
+	} else if target != nil {
+		// Why not from the apex's selector: the primary's values are
+		// renamed; the target's own matchLabels select its pods.
+		base, _ = workload.BaseSelector(target)
+	}
+	moved, err := workload.HandBackService(ctx, r.Client, c, key, base)
 	if err != nil {
 		return false, err
 	}

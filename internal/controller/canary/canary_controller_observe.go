@@ -52,6 +52,9 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alp
 		return nil, err
 	}
 	obs.Target.Rolling = rolling(obs.target)
+	if obs.primary != nil && obs.target != nil {
+		obs.Primary.SelectorStale = workload.SelectorStale(obs.primary, workload.PrimaryCopy(c, obs.target, 1))
+	}
 	obs.Primary.Rolling = rolling(obs.primary)
 	if obs.autoscaler, err = workload.FindAutoscaler(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
 		return nil, err
