@@ -384,7 +384,7 @@ func TestCanaryHandoverScenarios(t *testing.T) {
 // ready at the primary's size.
 func checkHandover(g Gomega, spec v1alpha1.CanarySpec, obs CanaryObserved, d CanaryDecision) {
 	st := d.Status
-	m := &canaryMachine{spec: spec, obs: obs, st: st, now: truncNow(obs.Now)}
+	m := &canaryMachine{spec: spec, obs: obs, st: st, release: release{now: truncNow(obs.Now)}}
 	for _, a := range d.Actions {
 		switch a := a.(type) {
 		case ScaleCanary:
