@@ -131,16 +131,11 @@ func (m *blueGreenMachine) hookStage() (v1alpha1.BlueGreenHookType, bool) {
 	return "", false
 }
 
-// startHookRuns records a Running run, started now, for each hook whose turn
-// it is and that has no run in this release attempt.
-func (m *blueGreenMachine) startHookRuns() {
-	typ, ok := m.hookStage()
-	if !ok {
-		return
+// startHooks starts the hooks whose turn it is (see release.startHookRuns).
+func (m *blueGreenMachine) startHooks() {
+	if typ, ok := m.hookStage(); ok {
+		m.startHookRuns(string(typ), m.st.PreviewRevision)
 	}
-	rev := m.st.PreviewRevision
-	names := gateOf(blueGreenHooksOf(m.spec, typ), m.st.Hooks, rev).pending
-	m.st.Hooks = startRuns(m.st.Hooks, string(typ), names, rev, m.now)
 }
 
 // requeue is when to look again at the latest: the next check, a deadline,
