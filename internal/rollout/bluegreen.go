@@ -57,7 +57,7 @@ type BlueGreenDecision struct {
 	// Status to write, in one patch, when it differs from the current one.
 	Status v1alpha1.BlueGreenStatus
 	// Actions to carry out, in order; the shell stops at the first error.
-	Actions []Action
+	Actions []BlueGreenAction
 	// Events to emit; only transitions produce them.
 	Events []Event
 	// RequeueAfter is when to reconcile again at the latest; zero means wait

@@ -27,7 +27,7 @@ type CanaryDecision struct {
 	// Status to write, in one patch, when it differs from the current one.
 	Status v1alpha1.CanaryStatus
 	// Actions to carry out, in order.
-	Actions []Action
+	Actions []CanaryAction
 	// Events to emit; only transitions produce them.
 	Events []Event
 	// RequeueAfter is when to reconcile again at the latest; zero means wait

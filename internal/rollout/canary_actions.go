@@ -11,8 +11,8 @@ import (
 // writes and a converged world asks for none. Order: traffic first (a
 // rollback takes traffic off the canary before anything else), then the
 // primary, then the canary's size.
-func (m *canaryMachine) actions() []Action {
-	var out []Action
+func (m *canaryMachine) actions() []CanaryAction {
+	var out []CanaryAction
 	w, hasWeight := m.desiredWeight()
 	if hasWeight && !m.obs.Route.carries(w) {
 		out = append(out, SetWeight{Weight: w})

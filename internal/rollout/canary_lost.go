@@ -7,7 +7,7 @@ import (
 
 // lostTarget is what Next does while the target Deployment is missing.
 type lostTarget struct {
-	actions []Action
+	actions []CanaryAction
 	requeue time.Duration
 	message string
 }
@@ -44,7 +44,7 @@ func (m *canaryMachine) whileTargetLost() lostTarget {
 		"Deployment %s not found: all traffic goes to the primary (revision %s) until it is back; commands still apply",
 		m.spec.TargetRef.Name, m.st.StableRevision)}
 	if r := m.obs.Route; r.Exists && r.Unmanageable == "" && !r.carries(0) {
-		out.actions = []Action{SetWeight{Weight: 0}}
+		out.actions = []CanaryAction{SetWeight{Weight: 0}}
 		// Why: the weight is read back on the next look.
 		out.requeue = PollInterval
 	}
