@@ -146,6 +146,9 @@ type BlueGreenStatus struct {
 	// +optional
 	Phase Phase `json:"phase,omitempty"`
 
+	// ReleaseStatus is the status block every release keeps.
+	ReleaseStatus `json:",inline"`
+
 	// ActiveColor is the colour the active Service selects.
 	// +optional
 	ActiveColor Color `json:"activeColor,omitempty"`
@@ -159,10 +162,6 @@ type BlueGreenStatus struct {
 	// +optional
 	PreviewRevision string `json:"previewRevision,omitempty"`
 
-	// ReleaseStartedAt is when the current revision was detected.
-	// +optional
-	ReleaseStartedAt *metav1.Time `json:"releaseStartedAt,omitempty"`
-
 	// PreviewReadyAt is when the new colour became ready.
 	// +optional
 	PreviewReadyAt *metav1.Time `json:"previewReadyAt,omitempty"`
@@ -171,21 +170,6 @@ type BlueGreenStatus struct {
 	// +optional
 	PrePromotionPassedAt *metav1.Time `json:"prePromotionPassedAt,omitempty"`
 
-	// PromotingAt is when Sluice decided to flip the active Service to the
-	// new colour (the pre-promotion checks passed with autoPromotion, the
-	// autoPromotionSeconds elapsed, or a promote command). Added for the
-	// state machine: a manual promote must survive a failed flip or a
-	// restart; the flip is asked for from then until the Service reports it
-	// (switchedAt).
-	// +optional
-	PromotingAt *metav1.Time `json:"promotingAt,omitempty"`
-
-	// Message says in a few words what the release does or waits for, or
-	// why it stopped, for display (kubectl get). The conditions carry the
-	// full story. Derived; nothing decides on it.
-	// +optional
-	Message string `json:"message,omitempty"`
-
 	// SwitchedAt is when the active Service flipped to the new colour.
 	// +optional
 	SwitchedAt *metav1.Time `json:"switchedAt,omitempty"`
@@ -193,62 +177,6 @@ type BlueGreenStatus struct {
 	// ScaleDownAt is when the old colour is scaled down.
 	// +optional
 	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
-
-	// PausedAt is when a pause command took effect; empty when not paused.
-	// +optional
-	PausedAt *metav1.Time `json:"pausedAt,omitempty"`
-
-	// AbortedAt is when the current revision was abandoned; empty otherwise.
-	// +optional
-	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
-
-	// AbortReason says why.
-	// +optional
-	AbortReason string `json:"abortReason,omitempty"`
-
-	// Analysis is the state of the running analysis.
-	// +optional
-	Analysis *AnalysisStatus `json:"analysis,omitempty"`
-
-	// Hooks are the hook runs of the current revision.
-	// +optional
-	// +listType=map
-	// +listMapKey=name
-	Hooks []HookStatus `json:"hooks,omitempty"`
-
-	// PinnedAnalyses holds the analyses (pre- and post-promotion) resolved from a template when the
-	// current release started; it runs to the end of the release whatever
-	// happens to the template.
-	// +optional
-	// +listType=map
-	// +listMapKey=field
-	// +kubebuilder:validation:MaxItems=2
-	PinnedAnalyses []PinnedAnalysis `json:"pinnedAnalyses,omitempty"`
-
-	// LastCommand is the last manual command carried out.
-	// +optional
-	LastCommand *CommandStatus `json:"lastCommand,omitempty"`
-
-	// Commands holds the last command of each kind carried out (or refused),
-	// by name: each kind has its own annotation, so none is lost to another.
-	// +optional
-	// +listType=map
-	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=16
-	Commands []CommandStatus `json:"commands,omitempty"`
-
-	// History holds the last decisions, newest last.
-	// +optional
-	// +listType=atomic
-	History []DecisionRecord `json:"history,omitempty"`
-
-	// Conditions: Ready, Reconciling, Stalled and Promoted; HandedBack once
-	// the object is being deleted (False while the finalizer waits for the
-	// target Deployment to be ready, True once the traffic moved to it).
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // BlueGreen releases a new version on an idle copy of a Deployment, tests it

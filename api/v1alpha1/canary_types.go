@@ -286,6 +286,9 @@ type CanaryStatus struct {
 	// +optional
 	Phase Phase `json:"phase,omitempty"`
 
+	// ReleaseStatus is the status block every release keeps.
+	ReleaseStatus `json:",inline"`
+
 	// StableRevision is the pod template hash the primary runs.
 	// +optional
 	StableRevision string `json:"stableRevision,omitempty"`
@@ -304,12 +307,6 @@ type CanaryStatus struct {
 	// Derived from currentStep; nothing decides on it.
 	// +optional
 	Step string `json:"step,omitempty"`
-
-	// Message says in a few words what the release does or waits for, or
-	// why it stopped, for display (kubectl get). The conditions carry the
-	// full story. Derived; nothing decides on it.
-	// +optional
-	Message string `json:"message,omitempty"`
 
 	// StepsDigest identifies the spec.steps the release follows. When the
 	// steps are edited mid-release, the release re-anchors at the step whose
@@ -339,14 +336,6 @@ type CanaryStatus struct {
 	// +optional
 	CanaryWeight int32 `json:"canaryWeight,omitempty"`
 
-	// ReleaseStartedAt is when the current revision was detected.
-	// +optional
-	ReleaseStartedAt *metav1.Time `json:"releaseStartedAt,omitempty"`
-
-	// PromotingAt is when promotion of the current revision began.
-	// +optional
-	PromotingAt *metav1.Time `json:"promotingAt,omitempty"`
-
 	// CanaryFullAt is when, during a promotion, the router reported 100% of
 	// the traffic on the canary with every canary pod ready at the primary's
 	// size. Only from then on does the primary take the new template, so
@@ -362,62 +351,6 @@ type CanaryStatus struct {
 	// is scaled to zero drainDelay later.
 	// +optional
 	DrainStartedAt *metav1.Time `json:"drainStartedAt,omitempty"`
-
-	// PausedAt is when a pause command took effect; empty when not paused.
-	// +optional
-	PausedAt *metav1.Time `json:"pausedAt,omitempty"`
-
-	// AbortedAt is when the current revision was rolled back; empty otherwise.
-	// +optional
-	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
-
-	// AbortReason says why the revision was rolled back.
-	// +optional
-	AbortReason string `json:"abortReason,omitempty"`
-
-	// Analysis is the state of the analysis of the current revision.
-	// +optional
-	Analysis *AnalysisStatus `json:"analysis,omitempty"`
-
-	// Hooks are the hook runs of the current revision.
-	// +optional
-	// +listType=map
-	// +listMapKey=name
-	Hooks []HookStatus `json:"hooks,omitempty"`
-
-	// PinnedAnalyses holds the analysis resolved from a template when the
-	// current release started; it runs to the end of the release whatever
-	// happens to the template.
-	// +optional
-	// +listType=map
-	// +listMapKey=field
-	// +kubebuilder:validation:MaxItems=2
-	PinnedAnalyses []PinnedAnalysis `json:"pinnedAnalyses,omitempty"`
-
-	// LastCommand is the last manual command carried out.
-	// +optional
-	LastCommand *CommandStatus `json:"lastCommand,omitempty"`
-
-	// Commands holds the last command of each kind carried out (or refused),
-	// by name: each kind has its own annotation, so none is lost to another.
-	// +optional
-	// +listType=map
-	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=16
-	Commands []CommandStatus `json:"commands,omitempty"`
-
-	// History holds the last decisions, newest last.
-	// +optional
-	// +listType=atomic
-	History []DecisionRecord `json:"history,omitempty"`
-
-	// Conditions: Ready, Reconciling, Stalled and Promoted; HandedBack once
-	// the object is being deleted (False while the finalizer waits for the
-	// target Deployment to be ready, True once the traffic moved to it).
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // Canary releases a new version of a Deployment to a growing share of live

@@ -31,14 +31,16 @@ var _ = Describe("get", func() {
 		cn.Status = v1alpha1.CanaryStatus{
 			Phase: v1alpha1.PhaseProgressing, StableRevision: "aaaa", CanaryRevision: "bbbb",
 			CurrentStep: 1, CanaryWeight: 10,
-			Conditions: []metav1.Condition{condition(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonProgressing, "in flight")},
+			ReleaseStatus: v1alpha1.ReleaseStatus{Conditions: []metav1.Condition{
+				condition(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonProgressing, "in flight")}},
 		}
 		Expect(k8s.Status().Patch(ctx, cn, patch)).To(Succeed())
 		bg := newBlueGreen(ns, "checkout")
 		patch = client.MergeFrom(bg.DeepCopy())
 		bg.Status = v1alpha1.BlueGreenStatus{
 			Phase: v1alpha1.PhaseStable, ActiveColor: v1alpha1.ColorGreen, ActiveRevision: "cccc",
-			Conditions: []metav1.Condition{condition(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "stable")},
+			ReleaseStatus: v1alpha1.ReleaseStatus{Conditions: []metav1.Condition{
+				condition(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "stable")}},
 		}
 		Expect(k8s.Status().Patch(ctx, bg, patch)).To(Succeed())
 		newCanary(newNamespace(), "elsewhere") // another namespace: not listed

@@ -35,21 +35,23 @@ func inFlight(cn *v1alpha1.Canary) {
 	cn.Status = v1alpha1.CanaryStatus{
 		Phase: v1alpha1.PhaseProgressing, StableRevision: "5d8f7c9b4", CanaryRevision: "6c4b8d2a1",
 		CurrentStep: 2, CanaryWeight: 25, StepStartedAt: &now,
-		Analysis: &v1alpha1.AnalysisStatus{
-			Checks: 4, Passed: 4, LastCheckAt: &now,
-			Results: []v1alpha1.MetricResult{{
-				Name: "error-rate", Outcome: v1alpha1.OutcomePassed, Value: "0.0042",
-				Message: "0.0042 is within [-Inf, 0.01]", Time: now,
-			}},
-			Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Threshold: 40,
-				Summary: "canary error rate 1.1x primary; evidence 3 of 40 needed",
-				Metrics: []v1alpha1.JudgeMetricStatus{{Name: "errors", Observations: 4, RollbackEvidence: 3,
-					Canary: v1alpha1.CounterSample{Requests: 1000, Events: 5}, Primary: v1alpha1.CounterSample{Requests: 9000, Events: 41}}}},
+		ReleaseStatus: v1alpha1.ReleaseStatus{
+			Analysis: &v1alpha1.AnalysisStatus{
+				Checks: 4, Passed: 4, LastCheckAt: &now,
+				Results: []v1alpha1.MetricResult{{
+					Name: "error-rate", Outcome: v1alpha1.OutcomePassed, Value: "0.0042",
+					Message: "0.0042 is within [-Inf, 0.01]", Time: now,
+				}},
+				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Threshold: 40,
+					Summary: "canary error rate 1.1x primary; evidence 3 of 40 needed",
+					Metrics: []v1alpha1.JudgeMetricStatus{{Name: "errors", Observations: 4, RollbackEvidence: 3,
+						Canary: v1alpha1.CounterSample{Requests: 1000, Events: 5}, Primary: v1alpha1.CounterSample{Requests: 9000, Events: 41}}}},
+			},
+			History: []v1alpha1.DecisionRecord{{Time: now, Reason: "StepAdvanced", Revision: "6c4b8d2a1", Step: 2, Weight: 25,
+				Message: "error-rate 0.0042 passed"}},
+			Conditions: []metav1.Condition{condition(v1alpha1.ConditionReconciling, metav1.ConditionTrue,
+				v1alpha1.ReasonAnalysing, "step 2 at weight 25")},
 		},
-		History: []v1alpha1.DecisionRecord{{Time: now, Reason: "StepAdvanced", Revision: "6c4b8d2a1", Step: 2, Weight: 25,
-			Message: "error-rate 0.0042 passed"}},
-		Conditions: []metav1.Condition{condition(v1alpha1.ConditionReconciling, metav1.ConditionTrue,
-			v1alpha1.ReasonAnalysing, "step 2 at weight 25")},
 	}
 	Expect(k8s.Status().Patch(ctx, cn, patch)).To(Succeed())
 }

@@ -39,7 +39,7 @@ func podinfo(mutate ...func(*v1alpha1.Canary)) release {
 		Status: v1alpha1.CanaryStatus{
 			Phase: v1alpha1.PhaseProgressing, StableRevision: "5d8f7c9b4", CanaryRevision: "6c4b8d2a1",
 			CurrentStep: 1, CanaryWeight: 10, StepStartedAt: at(-40),
-			Analysis: &v1alpha1.AnalysisStatus{
+			ReleaseStatus: v1alpha1.ReleaseStatus{Analysis: &v1alpha1.AnalysisStatus{
 				Checks: 3, Passed: 3, LastCheckAt: at(-5),
 				Results: []v1alpha1.MetricResult{{Name: "error-rate", Outcome: v1alpha1.OutcomePassed, Value: "0.002"}},
 				Judge: &v1alpha1.JudgeStatus{Decision: v1alpha1.JudgeContinue, Threshold: 20, Metrics: []v1alpha1.JudgeMetricStatus{{
@@ -47,7 +47,7 @@ func podinfo(mutate ...func(*v1alpha1.Canary)) release {
 					Canary:  v1alpha1.CounterSample{Requests: 4000, Events: 12},
 					Primary: v1alpha1.CounterSample{Requests: 36000, Events: 90},
 				}}},
-			},
+			}},
 		},
 	}
 	for _, m := range mutate {

@@ -10,13 +10,27 @@ import (
 // is closed: the types in this file are the only Actions. (Hooks are not
 // Actions: Next records a run in status.hooks with phase Running, and the
 // shell progresses every Running run it finds there; see CanaryObserved.Hooks.)
-// SetWeight, EnsurePrimary, ReplacePrimary and ScaleCanary serve the Canary machine;
-// EnsureColor, ScaleColor, SwitchService and ScaleTarget the BlueGreen one. The shell executes
-// them in the order given and stops at the first error (returning it, so that
-// controller-runtime retries the whole reconcile).
+// The shell executes them in the order given and stops at the first error
+// (returning it, so that controller-runtime retries the whole reconcile).
 type Action interface {
 	fmt.Stringer
 	isAction()
+}
+
+// CanaryAction is an Action of the Canary machine: SetWeight, EnsurePrimary
+// or ScaleCanary. Each machine has its own sealed set (an unexported marker
+// method), so a Canary decision cannot carry a BlueGreen action and the
+// compiler refuses an executor case for an action of the other kind.
+type CanaryAction interface {
+	Action
+	canaryAction()
+}
+
+// BlueGreenAction is an Action of the BlueGreen machine: EnsureColor,
+// ScaleColor, SwitchService or ScaleTarget (see CanaryAction).
+type BlueGreenAction interface {
+	Action
+	blueGreenAction()
 }
 
 // SetWeight asks the router to send Weight percent of the traffic to the canary
@@ -61,6 +75,11 @@ func (SetWeight) isAction()      {}
 func (EnsurePrimary) isAction()  {}
 func (ReplacePrimary) isAction() {}
 func (ScaleCanary) isAction()    {}
+
+func (SetWeight) canaryAction()      {}
+func (EnsurePrimary) canaryAction()  {}
+func (ReplacePrimary) canaryAction() {}
+func (ScaleCanary) canaryAction()    {}
 
 // String describes the action for logs.
 func (a SetWeight) String() string { return fmt.Sprintf("set canary weight to %d%%", a.Weight) }
@@ -129,6 +148,11 @@ func (EnsureColor) isAction()   {}
 func (ScaleColor) isAction()    {}
 func (SwitchService) isAction() {}
 func (ScaleTarget) isAction()   {}
+
+func (EnsureColor) blueGreenAction()   {}
+func (ScaleColor) blueGreenAction()    {}
+func (SwitchService) blueGreenAction() {}
+func (ScaleTarget) blueGreenAction()   {}
 
 // String describes the action for logs.
 func (a EnsureColor) String() string {

@@ -57,7 +57,7 @@ type BlueGreenDecision struct {
 	// Status to write, in one patch, when it differs from the current one.
 	Status v1alpha1.BlueGreenStatus
 	// Actions to carry out, in order; the shell stops at the first error.
-	Actions []Action
+	Actions []BlueGreenAction
 	// Events to emit; only transitions produce them.
 	Events []Event
 	// RequeueAfter is when to reconcile again at the latest; zero means wait
@@ -65,14 +65,14 @@ type BlueGreenDecision struct {
 	RequeueAfter time.Duration
 }
 
-// blueGreenMachine is one evaluation of NextBlueGreen.
+// blueGreenMachine is one evaluation of NextBlueGreen; the rules both kinds
+// share come with the embedded release (see canaryMachine).
 type blueGreenMachine struct {
-	spec   v1alpha1.BlueGreenSpec
-	cur    v1alpha1.BlueGreenStatus
-	obs    BlueGreenObserved
-	now    metav1.Time
-	st     v1alpha1.BlueGreenStatus
-	events []Event
+	release
+	spec v1alpha1.BlueGreenSpec
+	cur  v1alpha1.BlueGreenStatus
+	obs  BlueGreenObserved
+	st   v1alpha1.BlueGreenStatus
 }
 
 // NextBlueGreen decides what a BlueGreen does now. Like Next it never reads
@@ -89,7 +89,8 @@ type blueGreenMachine struct {
 // down; after it, the Service flips back at once to the old colour, which
 // is still scaled up.
 func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, obs BlueGreenObserved) BlueGreenDecision {
-	m := &blueGreenMachine{spec: spec, cur: cur, obs: obs, now: truncNow(obs.Now), st: *cur.DeepCopy()}
+	m := &blueGreenMachine{spec: spec, cur: cur, obs: obs, st: *cur.DeepCopy()}
+	m.release = newRelease(truncNow(obs.Now), &m.st.ReleaseStatus, blueGreenHooks(spec), spec.ProgressDeadlineSeconds, m.recordAt)
 	m.st.ObservedGeneration = obs.Generation
 	d := BlueGreenDecision{}
 	if !obs.Target.Exists {
@@ -98,7 +99,7 @@ func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, ob
 		h := waitingForTarget(spec.TargetRef.Name)
 		setConditions(&m.st.Conditions, obs.Generation, m.now, h,
 			promotion{status: metav1.ConditionUnknown, reason: h.reason, message: h.message})
-		m.refuseCommands(h.message)
+		m.refuseCommands(m.obs.Commands, h.message)
 		d.RequeueAfter = BlockedRetryInterval
 	} else {
 		m.run()
@@ -120,14 +121,14 @@ func (m *blueGreenMachine) run() {
 	m.followTarget()
 	m.applyDueCheck()
 	m.dropStaleJudge()
-	m.applyCommands()
-	m.mergeHooks()
+	m.applyCommands(m.obs.Commands, m)
+	m.mergeHooks(m.obs.Hooks, m.st.PreviewRevision)
 	for range 12 {
 		if !m.hop() {
 			break
 		}
 	}
-	m.startHookRuns()
+	m.startHooks()
 }
 
 // hop takes at most one transition and reports whether it did.
@@ -172,10 +173,10 @@ func (m *blueGreenMachine) serving() v1alpha1.Color {
 	return m.obs.ActiveService.Color
 }
 
-// record emits an event and appends the same decision to the audit trail;
-// the record's weight is 100 while the release's colour takes the traffic.
-func (m *blueGreenMachine) record(typ, reason, msg string) {
-	m.events = append(m.events, Event{Type: typ, Reason: reason, Message: msg})
+// recordAt is where an audit record says a BlueGreen stands: the revision
+// in flight (else the active one), no step, and a weight of 100 while the
+// release's colour takes the traffic.
+func (m *blueGreenMachine) recordAt() (string, int32, int32) {
 	rev, weight := m.st.ActiveRevision, int32(0)
 	if m.inFlight() {
 		rev = m.st.PreviewRevision
@@ -183,7 +184,7 @@ func (m *blueGreenMachine) record(typ, reason, msg string) {
 			weight = 100
 		}
 	}
-	m.st.History = appendRecord(m.st.History, decision(m.now, reason, rev, 0, weight, msg))
+	return rev, 0, weight
 }
 
 // followTarget starts, restarts or cancels a release from the target's
@@ -223,30 +224,9 @@ func (m *blueGreenMachine) followTarget() {
 func (m *blueGreenMachine) resetRelease(rev string) {
 	st := &m.st
 	st.PreviewRevision = rev
-	st.ReleaseStartedAt, st.PreviewReadyAt, st.PrePromotionPassedAt = nil, nil, nil
-	st.PromotingAt, st.SwitchedAt, st.ScaleDownAt = nil, nil, nil
-	st.PausedAt, st.AbortedAt, st.AbortReason = nil, nil, ""
-	st.Analysis, st.Hooks = nil, nil
-	if rev != "" {
-		now := m.now
-		st.ReleaseStartedAt = &now
-	}
-}
-
-// mergeHooks copies the shell's hook reports for the release into status,
-// emitting an event when a run finishes.
-func (m *blueGreenMachine) mergeHooks() {
-	known := func(name string) bool { return blueGreenHook(m.spec, name) != nil }
-	var finished []v1alpha1.HookStatus
-	m.st.Hooks, finished = mergeRuns(m.st.Hooks, m.obs.Hooks, m.st.PreviewRevision, m.st.ReleaseStartedAt, known)
-	for _, h := range finished {
-		if h.Phase == v1alpha1.HookFailed {
-			m.record(EventWarning, EventHookFailed, fmt.Sprintf("%s hook %s failed: %s", h.Type, h.Name, h.Message))
-		} else {
-			m.events = append(m.events, Event{Type: EventNormal, Reason: EventHookSucceeded,
-				Message: fmt.Sprintf("%s hook %s succeeded", h.Type, h.Name)})
-		}
-	}
+	st.PreviewReadyAt, st.PrePromotionPassedAt = nil, nil
+	st.SwitchedAt, st.ScaleDownAt = nil, nil
+	m.release.resetRelease(rev)
 }
 
 // applyDueCheck records the shell's check when it was due for the status the
@@ -259,11 +239,7 @@ func (m *blueGreenMachine) applyDueCheck() {
 		(m.cur.SwitchedAt == nil) != (m.st.SwitchedAt == nil) || !BlueGreenAnalysisDue(m.spec, m.cur, m.obs.Now) {
 		return
 	}
-	a := BlueGreenAnalysis(m.spec, m.st)
-	m.st.Analysis = applyCheck(m.st.Analysis, *c, m.now)
-	if classify(c.Results, c.Judge) == v1alpha1.OutcomeFailed {
-		m.record(EventWarning, EventAnalysisFailed, m.phaseName()+" analysis: "+analysisSummary(a, m.st.Analysis))
-	}
+	m.takeCheck(*c, BlueGreenAnalysis(m.spec, m.st), m.phaseName()+" analysis: ")
 }
 
 // dropStaleJudge discards judge evidence gathered under another judge spec
@@ -327,26 +303,4 @@ func BlueGreenAnalysisDue(spec v1alpha1.BlueGreenSpec, st v1alpha1.BlueGreenStat
 		return false
 	}
 	return !truncNow(now).Time.Before(nextCheckAt(a, st.Analysis, start.Time))
-}
-
-// blueGreenHook returns the spec's hook of that name, or nil.
-func blueGreenHook(spec v1alpha1.BlueGreenSpec, name string) *v1alpha1.BlueGreenHook {
-	for i := range spec.Hooks {
-		if spec.Hooks[i].Name == name {
-			return &spec.Hooks[i]
-		}
-	}
-	return nil
-}
-
-// blueGreenHooksOf returns the names of the spec's hooks of one type, in
-// order.
-func blueGreenHooksOf(spec v1alpha1.BlueGreenSpec, typ v1alpha1.BlueGreenHookType) []string {
-	var out []string
-	for _, h := range spec.Hooks {
-		if h.Type == typ {
-			out = append(out, h.Name)
-		}
-	}
-	return out
 }

@@ -13,8 +13,8 @@ import (
 // for every action: the colour the active Service selects is never changed
 // or scaled down, and the Service is only switched to a colour observed
 // ready at the revision it must run.
-func (m *blueGreenMachine) actions() []Action {
-	var out []Action
+func (m *blueGreenMachine) actions() []BlueGreenAction {
+	var out []BlueGreenAction
 	if c, ok := m.switchTo(); ok {
 		out = append(out, SwitchService{Color: c})
 	}
@@ -60,7 +60,7 @@ func (m *blueGreenMachine) canServe(c v1alpha1.Color, rev string) bool {
 }
 
 // colourActions are the writes to the two colour Deployments.
-func (m *blueGreenMachine) colourActions() []Action {
+func (m *blueGreenMachine) colourActions() []BlueGreenAction {
 	if m.st.ActiveRevision == "" {
 		// Why: the first version goes to blue with the target's size (the
 		// target is scaled to zero only after blue serves; should that
@@ -73,7 +73,7 @@ func (m *blueGreenMachine) colourActions() []Action {
 	}
 	active, idle := m.st.ActiveColor, m.releaseColor()
 	size := max(m.colour(active).DesiredReplicas, 1)
-	var out []Action
+	var out []BlueGreenAction
 	switch {
 	case m.serving() == idle:
 		// Why: the idle colour takes the traffic (a switched release, or a
@@ -94,11 +94,11 @@ func (m *blueGreenMachine) colourActions() []Action {
 }
 
 // ensure asks for colour c to run rev with r replicas unless it does.
-func ensure(w WorkloadState, c v1alpha1.Color, rev string, r int32) []Action {
+func ensure(w WorkloadState, c v1alpha1.Color, rev string, r int32) []BlueGreenAction {
 	if w.Exists && w.Revision == rev && w.DesiredReplicas == r {
 		return nil
 	}
-	return []Action{EnsureColor{Color: c, Revision: rev, Replicas: r}}
+	return []BlueGreenAction{EnsureColor{Color: c, Revision: rev, Replicas: r}}
 }
 
 // scaleDownDue reports whether the idle colour may go to zero: after a
@@ -131,16 +131,11 @@ func (m *blueGreenMachine) hookStage() (v1alpha1.BlueGreenHookType, bool) {
 	return "", false
 }
 
-// startHookRuns records a Running run, started now, for each hook whose turn
-// it is and that has no run in this release attempt.
-func (m *blueGreenMachine) startHookRuns() {
-	typ, ok := m.hookStage()
-	if !ok {
-		return
+// startHooks starts the hooks whose turn it is (see release.startHookRuns).
+func (m *blueGreenMachine) startHooks() {
+	if typ, ok := m.hookStage(); ok {
+		m.startHookRuns(string(typ), m.st.PreviewRevision)
 	}
-	rev := m.st.PreviewRevision
-	names := gateOf(blueGreenHooksOf(m.spec, typ), m.st.Hooks, rev).pending
-	m.st.Hooks = startRuns(m.st.Hooks, string(typ), names, rev, m.now)
 }
 
 // requeue is when to look again at the latest: the next check, a deadline,

@@ -36,7 +36,7 @@ func (m *blueGreenMachine) advancePre() bool {
 		return true
 	}
 	switch {
-	case m.providerPause():
+	case m.phaseProviderPause():
 		return true
 	case m.st.PausedAt != nil:
 		return false
@@ -69,27 +69,15 @@ func (m *blueGreenMachine) phaseFailure(p *v1alpha1.PhaseAnalysis, typ v1alpha1.
 	if p != nil && verdict(&p.Analysis, m.st.Analysis) == VerdictRollback {
 		return v1alpha1.ReasonAnalysisFailed, fmt.Sprintf("%s analysis failed: %s", typ, analysisSummary(&p.Analysis, m.st.Analysis))
 	}
-	if g := gateOf(blueGreenHooksOf(m.spec, typ), m.st.Hooks, m.st.PreviewRevision); g.failed != "" {
-		h := findHook(m.st.Hooks, g.failed, m.st.PreviewRevision)
-		return v1alpha1.ReasonHookFailed, fmt.Sprintf("%s hook %s failed: %s", typ, g.failed, h.Message)
-	}
-	return "", ""
+	return m.hookFailure(string(typ), m.st.PreviewRevision)
 }
 
-// providerPause pauses the release when the metric provider failed
-// errorLimit checks in a row. Why: a provider that cannot answer says
-// nothing about the release, so no failure and no flip; but a person must
-// know, and the release must not move.
-func (m *blueGreenMachine) providerPause() bool {
+// phaseProviderPause pauses the release when the metric provider failed
+// errorLimit checks in a row in the current phase (see
+// release.providerPause); a phase without analysis has no provider.
+func (m *blueGreenMachine) phaseProviderPause() bool {
 	a := BlueGreenAnalysis(m.spec, m.st)
-	if m.st.PausedAt != nil || a == nil || verdict(a, m.st.Analysis) != VerdictPause {
-		return false
-	}
-	now := m.now
-	m.st.PausedAt = &now
-	m.record(EventWarning, EventProviderUnavailable, "paused: the metric provider failed; "+
-		analysisSummary(a, m.st.Analysis)+"; fix the provider, then resume")
-	return true
+	return a != nil && m.providerPause(a)
 }
 
 // markReady starts the pre-promotion phase once the new colour runs the
@@ -112,7 +100,7 @@ func (m *blueGreenMachine) markReady() bool {
 // passPre ends the pre-promotion phase once every pre-promotion hook
 // succeeded and the analysis has its passing checks.
 func (m *blueGreenMachine) passPre() bool {
-	g := gateOf(blueGreenHooksOf(m.spec, v1alpha1.HookPrePromotion), m.st.Hooks, m.st.PreviewRevision)
+	g := m.gate(string(v1alpha1.HookPrePromotion), m.st.PreviewRevision)
 	if len(g.pending) > 0 || !phasePassed(m.spec.PrePromotionAnalysis, m.st.Analysis) {
 		return false
 	}
@@ -212,7 +200,7 @@ func (m *blueGreenMachine) advancePost() bool {
 		return true
 	}
 	switch {
-	case m.providerPause():
+	case m.phaseProviderPause():
 		return true
 	case m.st.PausedAt != nil, m.serving() != m.releaseColor():
 		// Why the Service: success must describe traffic that is really on
@@ -220,7 +208,7 @@ func (m *blueGreenMachine) advancePost() bool {
 		// again first.
 		return false
 	}
-	g := gateOf(blueGreenHooksOf(m.spec, v1alpha1.HookPostPromotion), m.st.Hooks, m.st.PreviewRevision)
+	g := m.gate(string(v1alpha1.HookPostPromotion), m.st.PreviewRevision)
 	if len(g.pending) > 0 || !phasePassed(m.spec.PostPromotionAnalysis, m.st.Analysis) {
 		return false
 	}
@@ -231,7 +219,7 @@ func (m *blueGreenMachine) advancePost() bool {
 // postPassed says what passed after the flip, truthfully: the checks and
 // hooks run, or that none is defined.
 func (m *blueGreenMachine) postPassed() string {
-	hooks := blueGreenHooksOf(m.spec, v1alpha1.HookPostPromotion)
+	hooks := hookNames(m.hooks, string(v1alpha1.HookPostPromotion))
 	p := m.spec.PostPromotionAnalysis
 	switch {
 	case p == nil && len(hooks) == 0:
@@ -266,9 +254,7 @@ func (m *blueGreenMachine) succeed(why string) {
 // has a ready pod), and the release's colour is scaled down once the Service
 // no longer selects it.
 func (m *blueGreenMachine) rollback(reason, msg string) {
-	now := m.now
-	m.st.AbortedAt, m.st.AbortReason = &now, reason
-	m.st.PromotingAt, m.st.PausedAt = nil, nil
+	m.abort(reason)
 	where := "traffic stays on"
 	if m.st.SwitchedAt != nil {
 		where = "flipping the active Service back to"
@@ -287,13 +273,6 @@ func (m *blueGreenMachine) settleAbort() bool {
 	m.record(EventWarning, EventSwitchedBack, fmt.Sprintf("the active Service selects %s (revision %s) again",
 		m.st.ActiveColor, m.st.ActiveRevision))
 	return true
-}
-
-func (m *blueGreenMachine) progressDeadline() time.Duration {
-	if m.spec.ProgressDeadlineSeconds <= 0 {
-		return DefaultProgressDeadline
-	}
-	return time.Duration(m.spec.ProgressDeadlineSeconds) * time.Second
 }
 
 func (m *blueGreenMachine) scaleDownDelay() time.Duration {

@@ -18,7 +18,7 @@ func TestBlueGreenInit(t *testing.T) {
 		name: "deploy the first version to blue with the target's size",
 		spec: bgSpec(), obs: fresh(WorkloadState{}, ServiceState{}),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorBlue, Revision: "v1", Replicas: 3}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{EnsureColor{Color: v1alpha1.ColorBlue, Revision: "v1", Replicas: 3}}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseInitializing))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonInitializing))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
@@ -27,7 +27,7 @@ func TestBlueGreenInit(t *testing.T) {
 		name: "switch the active Service to blue only once blue is ready",
 		spec: bgSpec(), obs: fresh(deployment("v1", 3), ServiceState{Exists: true}),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 			g.Expect(d.Status.ActiveColor).To(BeEmpty())
 		},
 	}, {
@@ -42,7 +42,7 @@ func TestBlueGreenInit(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.ActiveColor).To(Equal(v1alpha1.ColorBlue))
 			g.Expect(d.Status.ActiveRevision).To(Equal("v1"))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleTarget{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleTarget{Replicas: 0}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventInitialized}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionTrue))
@@ -56,7 +56,7 @@ func TestBlueGreenInit(t *testing.T) {
 			return o
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorBlue, Revision: "v1", Replicas: 4}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{EnsureColor{Color: v1alpha1.ColorBlue, Revision: "v1", Replicas: 4}}))
 		},
 	}, {
 		name: "wait (Reconciling, not Stalled) and change nothing while the target Deployment is missing",
@@ -93,7 +93,7 @@ func TestBlueGreenRelease(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PreviewRevision).To(Equal("v2"))
 			g.Expect(d.Status.ReleaseStartedAt).To(Equal(stamp(0)))
-			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v2", Replicas: 5}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v2", Replicas: 5}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventNewRevision}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForReady))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionFalse))
@@ -146,7 +146,7 @@ func TestBlueGreenRelease(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PrePromotionPassedAt).To(Equal(stamp(3 * time.Minute)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(3 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPrePromotionPassed, EventPromoting}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhasePromoting))
 		},
@@ -170,7 +170,7 @@ func TestBlueGreenRelease(t *testing.T) {
 		obs: bgObserved(6 * time.Minute),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(6 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 		},
 	}, {
 		name: "requeue for the end of autoPromotionSeconds",
@@ -194,7 +194,7 @@ func TestBlueGreenRelease(t *testing.T) {
 		obs: bgObserved(time.Minute),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.SwitchedAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}})
@@ -260,7 +260,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 			ActiveRevision: "v2", ScaleDownAt: stamp(time.Minute)},
 		obs: serving(bgObserved(time.Minute), v1alpha1.ColorGreen),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleColor{Color: v1alpha1.ColorBlue, Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleColor{Color: v1alpha1.ColorBlue, Replicas: 0}}))
 			g.Expect(d.Events).To(BeEmpty())
 		},
 	}, {
@@ -273,7 +273,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PreviewRevision).To(Equal("v3"))
 			g.Expect(d.Status.PreviewReadyAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v3", Replicas: 3}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v3", Replicas: 3}}))
 		},
 	}, {
 		name: "return traffic to blue before deploying a revision that arrives after the flip",
@@ -284,7 +284,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PreviewRevision).To(Equal("v3"))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonProgressing))
 		},
 	}, {
@@ -296,7 +296,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PreviewRevision).To(BeEmpty())
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventReleaseCanceled}))
 		},
 	}})

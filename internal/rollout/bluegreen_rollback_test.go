@@ -35,7 +35,7 @@ func TestBlueGreenRollback(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("not ready"))
 		},
 	}, {
@@ -52,7 +52,7 @@ func TestBlueGreenRollback(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack}))
 			g.Expect(findHook(d.Status.Hooks, "page", "v2")).NotTo(BeNil())
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonHookFailed))
@@ -68,7 +68,7 @@ func TestBlueGreenRollback(t *testing.T) {
 		obs: failedCheck(serving(bgObserved(2*time.Minute), v1alpha1.ColorGreen)),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAnalysisFailed))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventAnalysisFailed, EventRolledBack}))
 			g.Expect(d.Status.ActiveColor).To(Equal(v1alpha1.ColorBlue))
 			g.Expect(d.Status.Hooks).To(BeEmpty(), "rollback hooks wait for the flip back")
@@ -82,7 +82,7 @@ func TestBlueGreenRollback(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 		},
 	}, {
 		name: "hold a flip back while blue has no ready pod, and say so",
@@ -115,7 +115,7 @@ func TestBlueGreenRollback(t *testing.T) {
 			return o
 		}(),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 		},
 	}, {
 		name: "record the flip back, then scale green down and run the rollback hooks",
@@ -123,7 +123,7 @@ func TestBlueGreenRollback(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.SwitchedAt).To(BeNil())
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventSwitchedBack}))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
 			g.Expect(findHook(d.Status.Hooks, "page", "v2").Phase).To(Equal(v1alpha1.HookRunning))
 		},
 	}, {
@@ -159,7 +159,7 @@ func TestBlueGreenCommands(t *testing.T) {
 		spec: manual, status: waiting, obs: bgCommand(bgObserved(5*time.Minute), v1alpha1.CommandPromote),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(5 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPromoting, EventCommandApplied}))
 		},
 	}, {
@@ -175,7 +175,7 @@ func TestBlueGreenCommands(t *testing.T) {
 		spec: manual, status: bgReleasing(0), obs: bgCommand(bgObserved(time.Minute), v1alpha1.CommandPromoteFull),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 		},
 	}, {
 		name: "refuse promote-full before green is ready",
@@ -201,7 +201,7 @@ func TestBlueGreenCommands(t *testing.T) {
 		spec: manual, status: waiting, obs: bgCommand(bgObserved(5*time.Minute), v1alpha1.CommandAbort),
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAborted))
-			g.Expect(d.Actions).To(Equal([]Action{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{ScaleColor{Color: v1alpha1.ColorGreen, Replicas: 0}}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonAborted))
 		},
 	}, {
@@ -209,7 +209,7 @@ func TestBlueGreenCommands(t *testing.T) {
 		spec: manual, status: bgSwitched(0),
 		obs: bgCommand(serving(bgObserved(time.Minute), v1alpha1.ColorGreen), v1alpha1.CommandAbort),
 		expect: func(g Gomega, d BlueGreenDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorBlue}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorBlue}}))
 		},
 	}, {
 		name: "pause holds the checks; refuse a pause while the Service is being switched",
@@ -245,7 +245,7 @@ func TestBlueGreenCommands(t *testing.T) {
 		expect: func(g Gomega, d BlueGreenDecision) {
 			g.Expect(d.Status.AbortedAt).To(BeNil())
 			g.Expect(d.Status.ReleaseStartedAt).To(Equal(stamp(5 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v2", Replicas: 3}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{EnsureColor{Color: v1alpha1.ColorGreen, Revision: "v2", Replicas: 3}}))
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 		},
 	}, {

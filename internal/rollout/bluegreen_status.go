@@ -20,7 +20,7 @@ func (m *blueGreenMachine) health() health {
 			"waiting for %s to run revision %s with every pod ready (%d/%d) and the active Service to select it (now %q)",
 			initColor, m.obs.Target.Revision, w.ReadyReplicas, w.DesiredReplicas, m.serving())}
 	case st.AbortedAt != nil && m.inFlight():
-		return health{stalled: true, reason: blueGreenAbortReason(*st), message: m.abortMessage()}
+		return health{stalled: true, reason: abortReason(&st.ReleaseStatus), message: m.abortMessage()}
 	case m.returning():
 		return health{reconciling: true, reason: v1alpha1.ReasonProgressing, message: m.returnMessage()}
 	case !m.inFlight():
@@ -41,7 +41,7 @@ func (m *blueGreenMachine) returning() bool {
 // abortMessage says where a failed release stands, and what to do.
 func (m *blueGreenMachine) abortMessage() string {
 	st := &m.st
-	msg := fmt.Sprintf("revision %s was rolled back (%s)", st.PreviewRevision, blueGreenAbortReason(*st))
+	msg := fmt.Sprintf("revision %s was rolled back (%s)", st.PreviewRevision, abortReason(&st.ReleaseStatus))
 	for i := len(st.History) - 1; i >= 0; i-- {
 		// Why the audit trail: it keeps the values behind the rollback (the
 		// failed hook's answer, the analysis); this is display only.
@@ -76,8 +76,7 @@ func (m *blueGreenMachine) waitingFor() (string, string) {
 	w := m.colour(c)
 	switch {
 	case st.PausedAt != nil && verdict(BlueGreenAnalysis(m.spec, *st), st.Analysis) == VerdictPause:
-		return v1alpha1.ReasonProviderUnavailable, "paused: the metric provider failed; " +
-			analysisSummary(BlueGreenAnalysis(m.spec, *st), st.Analysis) + "; fix the provider, then resume"
+		return v1alpha1.ReasonProviderUnavailable, providerPausedText(BlueGreenAnalysis(m.spec, *st), st.Analysis)
 	case st.PausedAt != nil:
 		return v1alpha1.ReasonPaused, fmt.Sprintf("%s paused since %s; resume to continue", m.phaseName(), stampText(st.PausedAt))
 	case st.SwitchedAt != nil:
@@ -111,7 +110,7 @@ func (m *blueGreenMachine) checksText(p *v1alpha1.PhaseAnalysis, typ v1alpha1.Bl
 		parts = append(parts, fmt.Sprintf("%d/%d passing checks, %s", passed, phaseChecks(p),
 			analysisSummary(&p.Analysis, m.st.Analysis)))
 	}
-	if g := gateOf(blueGreenHooksOf(m.spec, typ), m.st.Hooks, m.st.PreviewRevision); len(g.pending) > 0 {
+	if g := m.gate(string(typ), m.st.PreviewRevision); len(g.pending) > 0 {
 		parts = append(parts, "hooks running: "+strings.Join(g.pending, ", "))
 	}
 	if len(parts) == 0 {
@@ -132,7 +131,7 @@ func (m *blueGreenMachine) promotion() promotion {
 		return promotion{status: metav1.ConditionUnknown, reason: v1alpha1.ReasonInitializing,
 			message: "no revision is active yet"}
 	case st.AbortedAt != nil && m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: blueGreenAbortReason(*st), message: fmt.Sprintf(
+		return promotion{status: metav1.ConditionFalse, reason: abortReason(&st.ReleaseStatus), message: fmt.Sprintf(
 			"revision %s was rolled back; %s stays active on %s", st.PreviewRevision, st.ActiveRevision, st.ActiveColor)}
 	case m.inFlight():
 		return promotion{status: metav1.ConditionFalse, reason: v1alpha1.ReasonProgressing, message: fmt.Sprintf(
@@ -168,13 +167,4 @@ func BlueGreenPhase(st v1alpha1.BlueGreenStatus) v1alpha1.Phase {
 		return v1alpha1.PhaseWaitingPromotion
 	}
 	return v1alpha1.PhaseProgressing
-}
-
-// blueGreenAbortReason is the condition reason of a rollback; status written
-// by an older operator may lack one.
-func blueGreenAbortReason(st v1alpha1.BlueGreenStatus) string {
-	if st.AbortReason == "" {
-		return v1alpha1.ReasonRolledBack
-	}
-	return st.AbortReason
 }

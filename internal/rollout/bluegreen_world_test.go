@@ -77,7 +77,7 @@ func (w *bgWorld) apply(a Action) error {
 }
 
 // applyAll carries out actions in order and stops at the first refusal.
-func (w *bgWorld) applyAll(actions []Action) {
+func (w *bgWorld) applyAll(actions []BlueGreenAction) {
 	for _, a := range actions {
 		if w.apply(a) != nil {
 			return

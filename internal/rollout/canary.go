@@ -27,7 +27,7 @@ type CanaryDecision struct {
 	// Status to write, in one patch, when it differs from the current one.
 	Status v1alpha1.CanaryStatus
 	// Actions to carry out, in order.
-	Actions []Action
+	Actions []CanaryAction
 	// Events to emit; only transitions produce them.
 	Events []Event
 	// RequeueAfter is when to reconcile again at the latest; zero means wait
@@ -36,21 +36,22 @@ type CanaryDecision struct {
 }
 
 // canaryMachine is one evaluation of Next: the inputs and the status and
-// events being built. It lives for one call.
+// events being built. It lives for one call. The rules both kinds share
+// come with the embedded release, which works on st's ReleaseStatus.
 type canaryMachine struct {
-	spec   v1alpha1.CanarySpec
-	cur    v1alpha1.CanaryStatus
-	obs    CanaryObserved
-	now    metav1.Time
-	st     v1alpha1.CanaryStatus
-	events []Event
+	release
+	spec v1alpha1.CanarySpec
+	cur  v1alpha1.CanaryStatus
+	obs  CanaryObserved
+	st   v1alpha1.CanaryStatus
 }
 
 // Next decides what a Canary does now. It never reads the clock or the API:
 // everything arrives in its arguments. Given its own Status back with the same
 // Observed, it returns the same Status, the same Actions and no Events.
 func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserved) CanaryDecision {
-	m := &canaryMachine{spec: spec, cur: cur, obs: obs, now: truncNow(obs.Now), st: *cur.DeepCopy()}
+	m := &canaryMachine{spec: spec, cur: cur, obs: obs, st: *cur.DeepCopy()}
+	m.release = newRelease(truncNow(obs.Now), &m.st.ReleaseStatus, canaryHooks(spec), spec.ProgressDeadlineSeconds, m.recordAt)
 	m.st.ObservedGeneration = obs.Generation
 	blocked := m.blocked()
 	var lost lostTarget
@@ -76,7 +77,7 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 		// primary still serves, so commands apply and the weight goes to 0
 		// (see whileTargetLost).
 		if lost.message == "" {
-			m.refuseCommands(blocked.message)
+			m.refuseCommands(m.obs.Commands, blocked.message)
 		}
 		d.Events = m.events
 		d.Actions, d.RequeueAfter = lost.actions, cmp.Or(lost.requeue, BlockedRetryInterval)
@@ -144,14 +145,14 @@ func (m *canaryMachine) run() {
 	m.followTarget()
 	m.applyDueCheck()
 	m.followSpec()
-	m.applyCommands()
-	m.mergeHooks()
+	m.applyCommands(m.obs.Commands, m)
+	m.mergeHooks(m.obs.Hooks, m.st.CanaryRevision)
 	for hop := 0; hop < 2*len(m.spec.Steps)+8; hop++ {
 		if !m.hop() {
 			break
 		}
 	}
-	m.startHookRuns()
+	m.startHooks()
 }
 
 // hop takes at most one transition and reports whether it did.
@@ -178,15 +179,14 @@ func canaryInFlight(st v1alpha1.CanaryStatus) bool {
 	return st.CanaryRevision != "" && st.CanaryRevision != st.StableRevision
 }
 
-// record emits an event and appends the same decision to the audit trail.
-func (m *canaryMachine) record(typ, reason, msg string) {
-	m.events = append(m.events, Event{Type: typ, Reason: reason, Message: msg})
+// recordAt is where an audit record says a Canary stands: the revision in
+// flight (else the stable one), the step and the weight the router reports.
+func (m *canaryMachine) recordAt() (string, int32, int32) {
 	rev := m.st.CanaryRevision
 	if rev == "" {
 		rev = m.st.StableRevision
 	}
-	m.st.History = appendRecord(m.st.History,
-		decision(m.now, reason, rev, m.st.CurrentStep, m.reportedWeight(), msg))
+	return rev, m.st.CurrentStep, m.reportedWeight()
 }
 
 func (m *canaryMachine) reportedWeight() int32 {
@@ -231,37 +231,9 @@ func (m *canaryMachine) resetRelease(rev string) {
 	m.st.CurrentStep = 0
 	m.st.StepStartedAt = nil
 	m.st.HeldWeight = nil
-	m.st.PromotingAt = nil
 	m.st.CanaryFullAt = nil
 	m.st.DrainStartedAt = nil
-	m.st.PausedAt = nil
-	m.st.AbortedAt = nil
-	m.st.AbortReason = ""
-	m.st.Analysis = nil
-	m.st.Hooks = nil
-	m.st.ReleaseStartedAt = nil
-	if rev != "" {
-		now := m.now
-		m.st.ReleaseStartedAt = &now
-	}
-}
-
-// mergeHooks copies the shell's hook reports for the release in flight into
-// status, emitting an event when a run finishes. Why after the command: a
-// retry starts a new release, and a run started before it (StartedAt before
-// releaseStartedAt) belongs to the earlier attempt and is ignored.
-func (m *canaryMachine) mergeHooks() {
-	known := func(name string) bool { return canaryHook(m.spec, name) != nil }
-	var finished []v1alpha1.HookStatus
-	m.st.Hooks, finished = mergeRuns(m.st.Hooks, m.obs.Hooks, m.st.CanaryRevision, m.st.ReleaseStartedAt, known)
-	for _, h := range finished {
-		if h.Phase == v1alpha1.HookFailed {
-			m.record(EventWarning, EventHookFailed, fmt.Sprintf("%s hook %s failed: %s", h.Type, h.Name, h.Message))
-		} else {
-			m.events = append(m.events, Event{Type: EventNormal, Reason: EventHookSucceeded,
-				Message: fmt.Sprintf("%s hook %s succeeded", h.Type, h.Name)})
-		}
-	}
+	m.release.resetRelease(rev)
 }
 
 // applyDueCheck records the shell's check when it was due for the status the
@@ -272,10 +244,7 @@ func (m *canaryMachine) applyDueCheck() {
 	if c == nil || m.cur.CanaryRevision != m.st.CanaryRevision || !AnalysisDue(m.spec, m.cur, m.obs.Now) {
 		return
 	}
-	m.st.Analysis = applyCheck(m.st.Analysis, *c, m.now)
-	if classify(c.Results, c.Judge) == v1alpha1.OutcomeFailed {
-		m.record(EventWarning, EventAnalysisFailed, analysisSummary(m.spec.Analysis, m.st.Analysis))
-	}
+	m.takeCheck(*c, m.spec.Analysis, "")
 }
 
 // AnalysisDue reports whether the shell should run the Canary's analysis

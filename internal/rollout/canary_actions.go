@@ -11,8 +11,8 @@ import (
 // writes and a converged world asks for none. Order: traffic first (a
 // rollback takes traffic off the canary before anything else), then the
 // primary, then the canary's size.
-func (m *canaryMachine) actions() []Action {
-	var out []Action
+func (m *canaryMachine) actions() []CanaryAction {
+	var out []CanaryAction
 	w, hasWeight := m.desiredWeight()
 	if hasWeight && !m.obs.Route.carries(w) {
 		out = append(out, SetWeight{Weight: w})
@@ -181,16 +181,6 @@ func (m *canaryMachine) canarySize() int32 {
 	return t.DesiredReplicas
 }
 
-// hooksToRun returns the hooks whose turn it is and that have not finished
-// (not started, or Running).
-func (m *canaryMachine) hooksToRun() (v1alpha1.CanaryHookType, []string) {
-	typ, ok := m.hookStage()
-	if !ok {
-		return "", nil
-	}
-	return typ, gateOf(canaryHooksOf(m.spec, typ), m.st.Hooks, m.st.CanaryRevision).pending
-}
-
 // hookStage says which hooks run at this point of the release.
 func (m *canaryMachine) hookStage() (v1alpha1.CanaryHookType, bool) {
 	rev := m.st.CanaryRevision
@@ -274,13 +264,11 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 	return at
 }
 
-// startHookRuns records a Running run, started now, for each hook whose turn
-// it is and that has no run in this release attempt. Why in status: the run
-// is the hook's memory (the webhook's attempts, the Job's start), so a
-// restarted operator continues it instead of starting another.
-func (m *canaryMachine) startHookRuns() {
-	typ, names := m.hooksToRun()
-	m.st.Hooks = startRuns(m.st.Hooks, string(typ), names, m.st.CanaryRevision, m.now)
+// startHooks starts the hooks whose turn it is (see release.startHookRuns).
+func (m *canaryMachine) startHooks() {
+	if typ, ok := m.hookStage(); ok {
+		m.startHookRuns(string(typ), m.st.CanaryRevision)
+	}
 }
 
 // hookRunning reports whether a run of the release in flight is Running.

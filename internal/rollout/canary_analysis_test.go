@@ -40,7 +40,7 @@ func TestCanaryAnalysis(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.Analysis.Checks).To(Equal(int32(1)))
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 50}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 50}}))
 		},
 	}, {
 		name: "not advance on a passing check taken before a full interval at the step's weight",
@@ -77,7 +77,7 @@ func TestCanaryAnalysis(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).To(Equal(stamp(2 * time.Minute)))
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAnalysisFailed))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}), "the canary keeps its pods until drained")
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}), "the canary keeps its pods until drained")
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventAnalysisFailed, EventRolledBack}))
 			g.Expect(d.Status.History[len(d.Status.History)-1].Message).To(ContainSubstring("failures 2/2"))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseRolledBack))
@@ -157,7 +157,7 @@ func TestCanaryAnalysis(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(2 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 		},
 	}, {
 		name:   "keep checking during a pause step, where a failure still rolls back",

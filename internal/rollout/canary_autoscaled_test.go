@@ -20,7 +20,7 @@ func TestCanaryAutoscaled(t *testing.T) {
 		name: "scale an autoscaled canary from zero to the primary's current size",
 		spec: spec, status: releasing(0, -1), obs: seen(time.Minute, 0, primary, autoscaled(WorkloadState{Exists: true, Revision: "v2"})),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 5}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 5}}))
 		},
 	}, {
 		name:   "leave an autoscaled canary's size to its autoscaler during the steps",
@@ -33,13 +33,13 @@ func TestCanaryAutoscaled(t *testing.T) {
 		name: "scale an autoscaled canary up to the primary's size before it takes all traffic in a promotion",
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 50, primary, autoscaled(deployment("v2", 2))),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 5}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 5}}))
 		},
 	}, {
 		name: "not scale down an autoscaled canary that grew past the primary during a promotion",
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 50, primary, autoscaled(deployment("v2", 7))),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 		},
 	}, {
 		name: "scale an autoscaled canary to zero only once drained",

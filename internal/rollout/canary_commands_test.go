@@ -36,7 +36,7 @@ func TestCanaryCommands(t *testing.T) {
 		spec: spec, status: releasing(1, time.Minute), obs: commanded(5*time.Minute, 10, v1alpha1.CommandPromote),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 50}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 50}}))
 			g.Expect(d.Status.LastCommand).To(Equal(&v1alpha1.CommandStatus{Name: v1alpha1.CommandPromote, ID: "1",
 				ProcessedAt: metav1.NewTime(at(5 * time.Minute)), Message: "moved to step 3/4"}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventCommandApplied}))
@@ -71,7 +71,7 @@ func TestCanaryCommands(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(5 * time.Minute)))
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(1)), "the weight stays at the current step's")
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}), "the ready canary takes all traffic first")
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}), "the ready canary takes all traffic first")
 		},
 	}, {
 		name: "roll back on abort: all traffic to the primary at once, the canary kept until drained, stalled",
@@ -79,7 +79,7 @@ func TestCanaryCommands(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).To(Equal(stamp(5 * time.Minute)))
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonAborted))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Reason).To(Equal(v1alpha1.ReasonAborted))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
@@ -139,7 +139,7 @@ func TestCanaryCommands(t *testing.T) {
 			g.Expect(d.Status.Analysis).To(BeNil())
 			g.Expect(d.Status.ReleaseStartedAt).To(Equal(stamp(5 * time.Minute)))
 			g.Expect(d.Status.CurrentStep).To(BeZero())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 10}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 10}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 		},
 	}, {
@@ -195,7 +195,7 @@ func TestCanaryRollback(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).To(BeNil())
 			g.Expect(d.Status.CanaryRevision).To(Equal("v3"))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 10}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 10}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 		},
 	}, {

@@ -48,7 +48,7 @@ func TestCanaryHoldHoldsEveryStep(t *testing.T) {
 		spec: spec, status: atPause(v1alpha1.OutcomePassed), obs: observed(2*time.Minute, 5),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 25}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 25}}))
 		},
 	}, {
 		name: "not end a timed pause before its time even on a passing check",
@@ -92,7 +92,7 @@ func TestCanarySpecEdits(t *testing.T) {
 		spec: after, status: at20(), obs: observed(150*time.Second, 20),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(BeZero(), "step 0 (5%) is the highest not above 20%")
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 5}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 5}}))
 			g.Expect(d.Status.StepStartedAt).To(BeNil())
 			g.Expect(d.Status.Analysis.LastCheckAt).To(BeNil(), "the step's checks restart")
 			g.Expect(d.Status.StepsDigest).To(Equal(stepsDigest(after.Steps)))
@@ -182,7 +182,7 @@ func TestCanaryHoldsTheWeightWhenEveryEditedStepAsksForMore(t *testing.T) {
 	passed.Check = check(v1alpha1.OutcomePassed)
 	released := Next(after, held.Status, passed)
 	g.Expect(released.Status.HeldWeight).To(BeNil())
-	g.Expect(released.Actions).To(Equal([]Action{SetWeight{Weight: 30}}), "a check passed at 20 under the new steps")
+	g.Expect(released.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 30}}), "a check passed at 20 under the new steps")
 }
 
 func TestAnchorStep(t *testing.T) {
@@ -271,7 +271,7 @@ func TestCanaryCommandQueue(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortedAt).NotTo(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			back := observed(6*time.Minute, 0)
 			back.Commands = []PendingCommand{{Name: v1alpha1.CommandAbort, ID: "1"}}
 			later := Next(spec, d.Status, back)

@@ -62,7 +62,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		name: "scale the canary to the primary's size first, keeping its step's weight",
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 50, v1, deployment("v2", 2)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 3}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 3}}))
 			g.Expect(d.Status.CanaryFullAt).To(BeNil())
 			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Message).To(ContainSubstring("at the primary's size"))
 		},
@@ -77,7 +77,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		name: "send all traffic to the canary once it is ready at full size, leaving the primary alone",
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 50, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 			g.Expect(d.Status.CanaryFullAt).To(BeNil())
 		},
 	}, {
@@ -85,14 +85,14 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 100, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CanaryFullAt).To(Equal(stamp(2 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2"}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventTrafficOnCanary}))
 		},
 	}, {
 		name: "put 100% back on the canary, and leave the primary alone, when the route was changed under it",
 		spec: spec, status: canaryFull(), obs: seen(2*time.Minute, 40, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 		},
 	}, {
 		name: "hold all traffic on the canary while the primary rolls, however many of its pods are ready",
@@ -105,7 +105,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		name: "send all traffic back to the primary once it runs the new revision, settled and ready",
 		spec: spec, status: canaryFull(), obs: seen(2*time.Minute, 100, v2, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(d.Status.DrainStartedAt).To(BeNil())
 		},
 	}, {
@@ -132,7 +132,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.StableRevision).To(Equal("v2"))
 			g.Expect(d.Status.CanaryFullAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 0}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPromoted}))
 		},
 	}, {
@@ -160,14 +160,14 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
 			g.Expect(d.Status.CanaryFullAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}), "the canary keeps its pods until drained")
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}), "the canary keeps its pods until drained")
 		},
 	}, {
 		name: "roll back with all traffic kept on the canary while the primary gets its template back",
 		spec: spec, status: canaryFull(), obs: seen(11*time.Minute, 100, rolling("v2", 1), v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("the canary keeps the traffic"))
 		},
 	}})
@@ -180,7 +180,7 @@ func TestCanaryRollbackDrains(t *testing.T) {
 		name: "take the weight to 0 on rollback but keep the canary's pods",
 		spec: spec, status: aborted(releasing(1, time.Minute)), obs: seen(3*time.Minute, 10, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(d.Status.DrainStartedAt).To(BeNil())
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
@@ -201,20 +201,20 @@ func TestCanaryRollbackDrains(t *testing.T) {
 			return st
 		}(), obs: seen(3*time.Minute+31*time.Second, 0, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 0}}))
 			g.Expect(d.RequeueAfter).To(BeZero())
 		},
 	}, {
 		name: "send traffic straight back to the primary on an abort before the canary had it all",
 		spec: spec, status: aborted(promoting()), obs: seen(3*time.Minute, 50, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 		},
 	}, {
 		name: "keep all traffic on the canary and restore the primary on an abort while the primary rolls",
 		spec: spec, status: aborted(canaryFull()), obs: seen(3*time.Minute, 100, rolling("v2", 2), v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 			g.Expect(d.Status.CanaryFullAt).To(Equal(stamp(90 * time.Second)))
 		},
 	}, {
@@ -228,20 +228,20 @@ func TestCanaryRollbackDrains(t *testing.T) {
 		name: "move traffic back once the restored primary is ready, then drain",
 		spec: spec, status: aborted(canaryFull()), obs: seen(3*time.Minute, 100, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 		},
 	}, {
 		name: "not drain a canary whose weight reads 0 while the primary still runs the rolled-back revision",
 		spec: spec, status: aborted(draining()), obs: seen(3*time.Minute, 0, v2, v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}), "the canary takes the traffic before the primary changes")
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}), "the canary takes the traffic before the primary changes")
 			g.Expect(d.Status.DrainStartedAt).To(BeNil())
 		},
 	}, {
 		name: "restore the primary where it stands when the canary has no ready pod to take the traffic",
 		spec: spec, status: aborted(draining()), obs: seen(3*time.Minute, 0, v2, WorkloadState{Exists: true, Revision: "v2", DesiredReplicas: 3}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 		},
 	}, {
 		name: "refuse a retry while the primary is being restored",
@@ -384,7 +384,7 @@ func TestCanaryHandoverScenarios(t *testing.T) {
 // ready at the primary's size.
 func checkHandover(g Gomega, spec v1alpha1.CanarySpec, obs CanaryObserved, d CanaryDecision) {
 	st := d.Status
-	m := &canaryMachine{spec: spec, obs: obs, st: st, now: truncNow(obs.Now)}
+	m := &canaryMachine{spec: spec, obs: obs, st: st, release: release{now: truncNow(obs.Now)}}
 	for _, a := range d.Actions {
 		switch a := a.(type) {
 		case ScaleCanary:

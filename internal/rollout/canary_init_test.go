@@ -22,7 +22,7 @@ func TestCanaryInitialization(t *testing.T) {
 		name: "create the primary from the target when it does not exist, and set every condition",
 		spec: spec, obs: fresh(WorkloadState{}, RouteState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 			g.Expect(d.Status.StableRevision).To(BeEmpty())
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseInitializing))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
@@ -42,7 +42,7 @@ func TestCanaryInitialization(t *testing.T) {
 		name: "send all traffic to the primary once it is ready",
 		spec: spec, obs: fresh(deployment("v1", 3), RouteState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(d.Status.StableRevision).To(BeEmpty())
 		},
 	}, {
@@ -93,7 +93,7 @@ func TestCanaryInitialization(t *testing.T) {
 			return o
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 		},
 	}})

@@ -7,7 +7,7 @@ import (
 
 // lostTarget is what Next does while the target Deployment is missing.
 type lostTarget struct {
-	actions []Action
+	actions []CanaryAction
 	requeue time.Duration
 	message string
 }
@@ -26,8 +26,8 @@ func (m *canaryMachine) targetLost() bool {
 // Deployment. A release in flight restarts from step 0, so that a target
 // that comes back gets traffic only once its pods are ready again.
 func (m *canaryMachine) whileTargetLost() lostTarget {
-	m.applyCommands()
-	m.mergeHooks()
+	m.applyCommands(m.obs.Commands, m)
+	m.mergeHooks(m.obs.Hooks, m.st.CanaryRevision)
 	if m.inFlight() && m.st.AbortedAt == nil && (m.trafficStarted() || m.st.PromotingAt != nil) {
 		rev := m.st.CanaryRevision
 		m.resetRelease(rev)
@@ -38,13 +38,13 @@ func (m *canaryMachine) whileTargetLost() lostTarget {
 	if m.st.AbortedAt != nil {
 		// Why: rollback hooks describe the primary serving again, which it
 		// does once the weight is 0; they need no target.
-		m.startHookRuns()
+		m.startHooks()
 	}
 	out := lostTarget{message: fmt.Sprintf(
 		"Deployment %s not found: all traffic goes to the primary (revision %s) until it is back; commands still apply",
 		m.spec.TargetRef.Name, m.st.StableRevision)}
 	if r := m.obs.Route; r.Exists && r.Unmanageable == "" && !r.carries(0) {
-		out.actions = []Action{SetWeight{Weight: 0}}
+		out.actions = []CanaryAction{SetWeight{Weight: 0}}
 		// Why: the weight is read back on the next look.
 		out.requeue = PollInterval
 	}

@@ -24,7 +24,7 @@ func TestCanaryTargetLost(t *testing.T) {
 		name: "send everything back to the primary at once when the target goes mid-release, and say why",
 		spec: spec, status: releasing(2, time.Minute), obs: lost(2*time.Minute, 25),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval), "the weight is read back soon")
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventTargetLost}))
 			g.Expect(d.Status.CurrentStep).To(BeZero(), "the release restarts from step 0 when the target is back")
@@ -60,7 +60,7 @@ func TestCanaryTargetLost(t *testing.T) {
 			g.Expect(d.Status.LastCommand).NotTo(BeNil())
 			g.Expect(d.Status.LastCommand.ID).To(Equal("a1"))
 			g.Expect(eventReasons(d.Events)).To(ContainElement(EventCommandApplied))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 		},
 	}, {
 		name: "keep an abort applied while the target was gone when it comes back with the same revision",

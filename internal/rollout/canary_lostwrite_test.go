@@ -86,7 +86,7 @@ func lostWriteRun(seed uint64, order shellOrder) string {
 	return ""
 }
 
-func applyAll(w *world, actions []Action) {
+func applyAll(w *world, actions []CanaryAction) {
 	for _, a := range actions {
 		w.apply(a)
 	}

@@ -48,7 +48,7 @@ func (m *canaryMachine) promotionGateOpen() bool {
 			return false
 		}
 	}
-	g := gateOf(canaryHooksOf(m.spec, v1alpha1.HookConfirmPromotion), m.st.Hooks, m.st.CanaryRevision)
+	g := m.gate(string(v1alpha1.HookConfirmPromotion), m.st.CanaryRevision)
 	return len(g.pending) == 0 && g.failed == ""
 }
 
@@ -95,9 +95,9 @@ func (m *canaryMachine) advancePromotion() bool {
 	case m.obs.Primary.readyAt(rev) && m.routeReads(0):
 		now := m.now
 		m.st.DrainStartedAt = &now
-		m.events = append(m.events, Event{Type: EventNormal, Reason: EventDraining, Message: fmt.Sprintf(
+		m.emit(EventNormal, EventDraining, fmt.Sprintf(
 			"100%% of traffic on the primary, ready with revision %s (%d/%d); the canary is scaled down after %s",
-			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.drainDelay())})
+			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.drainDelay()))
 		return true
 	}
 	return false
@@ -110,7 +110,7 @@ func (m *canaryMachine) finishPromotion() bool {
 	if !m.drained() {
 		return false
 	}
-	if g := gateOf(canaryHooksOf(m.spec, v1alpha1.HookPostRollout), m.st.Hooks, rev); len(g.pending) > 0 {
+	if g := m.gate(string(v1alpha1.HookPostRollout), rev); len(g.pending) > 0 {
 		return false
 	}
 	m.st.StableRevision = rev
@@ -152,11 +152,7 @@ func (m *canaryMachine) promotionProgress() string {
 // the actions). Stalled until a new revision or a retry. Why canaryFullAt
 // stays: it says the primary may run the abandoned template.
 func (m *canaryMachine) rollback(reason, msg string) {
-	now := m.now
-	m.st.AbortedAt = &now
-	m.st.AbortReason = reason
-	m.st.PromotingAt = nil
-	m.st.PausedAt = nil
+	m.abort(reason)
 	m.st.StepStartedAt = nil
 	m.st.DrainStartedAt = nil
 	m.record(EventWarning, EventRolledBack, fmt.Sprintf("revision %s rolled back (%s): %s",
@@ -173,8 +169,8 @@ func (m *canaryMachine) startDrain() bool {
 	}
 	now := m.now
 	m.st.DrainStartedAt = &now
-	m.events = append(m.events, Event{Type: EventNormal, Reason: EventDraining, Message: fmt.Sprintf(
-		"no traffic on the canary; it is scaled down after %s", m.drainDelay())})
+	m.emit(EventNormal, EventDraining, fmt.Sprintf(
+		"no traffic on the canary; it is scaled down after %s", m.drainDelay()))
 	return true
 }
 

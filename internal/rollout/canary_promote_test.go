@@ -104,7 +104,7 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 		spec: spec, status: releasing(0, -1),
 		obs: withRuns(hookRun("migrate", v1alpha1.HookPreRollout, "v2", v1alpha1.HookSucceeded)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 10}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 10}}))
 		},
 	}, {
 		name: "roll back without any traffic when a pre-rollout hook failed, then run the rollback hooks",

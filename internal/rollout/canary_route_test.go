@@ -39,7 +39,7 @@ func TestCanaryRouteProblems(t *testing.T) {
 		obs.Target = deployment("v1", 0)
 		obs.Primary = deployment("v1", 3)
 		d := Next(spec, stable(), obs)
-		g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+		g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 	})
 
 	t.Run("a weight drifted in a paused step goes back to the step's weight", func(t *testing.T) {

@@ -20,13 +20,13 @@ func (m *canaryMachine) health() health {
 		return health{ready: true, reason: v1alpha1.ReasonSucceeded,
 			message: fmt.Sprintf("revision %s is stable and serves all traffic", st.StableRevision)}
 	case st.AbortedAt != nil && m.primaryTouched() && !m.trafficOffCanary():
-		return health{stalled: true, reason: abortReason(*st), message: fmt.Sprintf(
+		return health{stalled: true, reason: abortReason(&st.ReleaseStatus), message: fmt.Sprintf(
 			"revision %s was rolled back (%s); the canary keeps the traffic until the primary runs %s again, ready (%d/%d)",
-			st.CanaryRevision, abortReason(*st), st.StableRevision, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas)}
+			st.CanaryRevision, abortReason(&st.ReleaseStatus), st.StableRevision, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas)}
 	case st.AbortedAt != nil:
-		return health{stalled: true, reason: abortReason(*st), message: fmt.Sprintf(
+		return health{stalled: true, reason: abortReason(&st.ReleaseStatus), message: fmt.Sprintf(
 			"revision %s was rolled back (%s); all traffic is on %s; push a new revision or run retry",
-			st.CanaryRevision, abortReason(*st), st.StableRevision)}
+			st.CanaryRevision, abortReason(&st.ReleaseStatus), st.StableRevision)}
 	}
 	reason, msg := m.waitingFor()
 	return health{reconciling: true, reason: reason, message: msg}
@@ -38,8 +38,7 @@ func (m *canaryMachine) waitingFor() (string, string) {
 	rev, step, t := st.CanaryRevision, st.CurrentStep, m.obs.Target
 	switch {
 	case st.PausedAt != nil && verdict(m.spec.Analysis, st.Analysis) == VerdictPause:
-		return v1alpha1.ReasonProviderUnavailable, "paused: the metric provider failed; " +
-			analysisSummary(m.spec.Analysis, st.Analysis) + "; fix the provider, then resume"
+		return v1alpha1.ReasonProviderUnavailable, providerPausedText(m.spec.Analysis, st.Analysis)
 	case st.PausedAt != nil:
 		return v1alpha1.ReasonPaused, fmt.Sprintf("paused at %s since %s; resume to continue",
 			stepName(m.spec.Steps, step), st.PausedAt.UTC().Format("2006-01-02T15:04:05Z"))
@@ -89,7 +88,7 @@ func (m *canaryMachine) promotion() promotion {
 		return promotion{status: metav1.ConditionUnknown, reason: v1alpha1.ReasonInitializing,
 			message: "no revision is stable yet"}
 	case st.AbortedAt != nil && m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: abortReason(*st),
+		return promotion{status: metav1.ConditionFalse, reason: abortReason(&st.ReleaseStatus),
 			message: fmt.Sprintf("revision %s was rolled back; %s stays stable", st.CanaryRevision, st.StableRevision)}
 	case m.inFlight():
 		return promotion{status: metav1.ConditionFalse, reason: v1alpha1.ReasonProgressing,
@@ -125,13 +124,4 @@ func CanaryPhase(st v1alpha1.CanaryStatus) v1alpha1.Phase {
 		return v1alpha1.PhaseWaitingPromotion
 	}
 	return v1alpha1.PhaseProgressing
-}
-
-// abortReason is the condition reason of a rollback; status written by an
-// older operator may lack one.
-func abortReason(st v1alpha1.CanaryStatus) string {
-	if st.AbortReason == "" {
-		return v1alpha1.ReasonRolledBack
-	}
-	return st.AbortReason
 }

@@ -31,13 +31,7 @@ func (m *canaryMachine) advanceRelease() bool {
 		m.rollback(reason, msg)
 		return true
 	}
-	if m.st.PausedAt == nil && verdict(m.spec.Analysis, m.st.Analysis) == VerdictPause {
-		// Why: a provider that cannot answer says nothing about the canary, so
-		// no rollback; but a person must know, and the release must not move.
-		now := m.now
-		m.st.PausedAt = &now
-		m.record(EventWarning, EventProviderUnavailable, "paused: the metric provider failed; "+
-			analysisSummary(m.spec.Analysis, m.st.Analysis)+"; fix the provider, then resume")
+	if m.providerPause(m.spec.Analysis) {
 		return true
 	}
 	switch {
@@ -68,9 +62,8 @@ func (m *canaryMachine) rollbackCause() (string, string) {
 	// Why: pre-rollout and confirm-promotion hooks are gates; a failed gate
 	// is a verdict on the release.
 	for _, typ := range []v1alpha1.CanaryHookType{v1alpha1.HookPreRollout, v1alpha1.HookConfirmPromotion} {
-		if g := gateOf(canaryHooksOf(m.spec, typ), m.st.Hooks, m.st.CanaryRevision); g.failed != "" {
-			h := findHook(m.st.Hooks, g.failed, m.st.CanaryRevision)
-			return v1alpha1.ReasonHookFailed, fmt.Sprintf("%s hook %s failed: %s", typ, g.failed, h.Message)
+		if reason, msg := m.hookFailure(string(typ), m.st.CanaryRevision); reason != "" {
+			return reason, msg
 		}
 	}
 	return "", ""
@@ -111,13 +104,6 @@ func (m *canaryMachine) readyDeadline() (time.Time, bool) {
 	return since.Add(m.progressDeadline()), true
 }
 
-func (m *canaryMachine) progressDeadline() time.Duration {
-	if m.spec.ProgressDeadlineSeconds <= 0 {
-		return DefaultProgressDeadline
-	}
-	return time.Duration(m.spec.ProgressDeadlineSeconds) * time.Second
-}
-
 // trafficStarted reports whether the canary has carried a step's weight. Until
 // then it is held at weight 0 behind the readiness and pre-rollout gate.
 func (m *canaryMachine) trafficStarted() bool {
@@ -128,7 +114,7 @@ func (m *canaryMachine) trafficStarted() bool {
 // ready, every pre-rollout hook passed.
 func (m *canaryMachine) gateOpen() bool {
 	rev := m.st.CanaryRevision
-	g := gateOf(canaryHooksOf(m.spec, v1alpha1.HookPreRollout), m.st.Hooks, rev)
+	g := m.gate(string(v1alpha1.HookPreRollout), rev)
 	return m.obs.Target.readyAt(rev) && len(g.pending) == 0 && g.failed == ""
 }
 

@@ -23,7 +23,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 			g.Expect(d.Status.CanaryRevision).To(Equal("v2"))
 			g.Expect(d.Status.ReleaseStartedAt).To(Equal(stamp(0)))
 			g.Expect(d.Status.CurrentStep).To(BeZero())
-			g.Expect(d.Actions).To(Equal([]Action{ScaleCanary{Replicas: 3}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ScaleCanary{Replicas: 3}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventNewRevision}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForReady))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseProgressing))
@@ -58,7 +58,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 		name: "set the first step's weight once the canary is ready",
 		spec: spec, status: releasing(0, -1), obs: observed(time.Minute, 0),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 10}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 10}}))
 			g.Expect(d.Status.StepStartedAt).To(BeNil())
 			g.Expect(condition(d.Status, v1alpha1.ConditionReconciling).Reason).To(Equal(v1alpha1.ReasonWaitingForWeight))
 		},
@@ -74,7 +74,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 			g.Expect(d.Status.CurrentStep).To(BeZero())
 			g.Expect(d.Status.StepStartedAt).To(BeNil())
 			g.Expect(d.Status.ReleaseStartedAt).To(Equal(stamp(5 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 			g.Expect(d.Events[0].Message).To(ContainSubstring("replaces revision v2"))
 		},
 	}, {
@@ -86,7 +86,7 @@ func TestCanaryReleaseStart(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CanaryRevision).To(BeEmpty())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}), "the canary drains before it is scaled down")
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}), "the canary drains before it is scaled down")
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventReleaseCanceled}))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 		},
@@ -100,7 +100,7 @@ func TestCanarySteps(t *testing.T) {
 		spec: spec, status: releasing(0, -1), obs: observed(time.Minute, 0),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.StepStartedAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 10}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 10}}))
 		},
 	}, {
 		name: "start the step's clock once the router reports its weight, and go on through a step without analysis",
@@ -127,13 +127,13 @@ func TestCanarySteps(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.StepStartedAt).To(BeNil())
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 50}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 50}}))
 		},
 	}, {
 		name: "ask for the step's weight from its index, not from the weight last reported",
 		spec: spec, status: releasing(2, -1), obs: observed(3*time.Minute, 37),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 50}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 50}}))
 		},
 	}, {
 		name: "hold an untimed pause until a promote command",
@@ -166,7 +166,7 @@ func TestCanarySteps(t *testing.T) {
 		}(),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 0}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 0}}))
 		},
 	}, {
 		name: "keep a step going when only some canary pods are ready",
@@ -185,7 +185,7 @@ func TestCanarySteps(t *testing.T) {
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(time.Minute)))
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventStepAdvanced, EventPromoting}))
 		},
 	}})

@@ -62,22 +62,45 @@ func gateOf(names []string, runs []v1alpha1.HookStatus, rev string) hookGate {
 	return g
 }
 
-// canaryHook returns the spec's hook of that name, or nil.
-func canaryHook(spec v1alpha1.CanarySpec, name string) *v1alpha1.CanaryHook {
-	for i := range spec.Hooks {
-		if spec.Hooks[i].Name == name {
-			return &spec.Hooks[i]
-		}
-	}
-	return nil
+// specHook is a hook of a spec of either kind: its name and when it runs.
+type specHook struct {
+	name, typ string
 }
 
-// canaryHooksOf returns the names of the spec's hooks of one type, in order.
-func canaryHooksOf(spec v1alpha1.CanarySpec, typ v1alpha1.CanaryHookType) []string {
-	var out []string
+// canaryHooks returns the hooks of a Canary's spec, in order.
+func canaryHooks(spec v1alpha1.CanarySpec) []specHook {
+	out := make([]specHook, 0, len(spec.Hooks))
 	for _, h := range spec.Hooks {
-		if h.Type == typ {
-			out = append(out, h.Name)
+		out = append(out, specHook{name: h.Name, typ: string(h.Type)})
+	}
+	return out
+}
+
+// blueGreenHooks returns the hooks of a BlueGreen's spec, in order.
+func blueGreenHooks(spec v1alpha1.BlueGreenSpec) []specHook {
+	out := make([]specHook, 0, len(spec.Hooks))
+	for _, h := range spec.Hooks {
+		out = append(out, specHook{name: h.Name, typ: string(h.Type)})
+	}
+	return out
+}
+
+// hookKnown reports whether the spec names a hook name.
+func hookKnown(hooks []specHook, name string) bool {
+	for _, h := range hooks {
+		if h.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// hookNames returns the names of the hooks of one type, in spec order.
+func hookNames(hooks []specHook, typ string) []string {
+	var out []string
+	for _, h := range hooks {
+		if h.typ == typ {
+			out = append(out, h.name)
 		}
 	}
 	return out
