@@ -47,7 +47,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: stable(),
 		obs:    atRest(stalePrimary("v0", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 		},
 	}, {
 		name:   "a stale primary is not replaced while a promotion still sends it traffic",
@@ -55,7 +55,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: allOnCanary(),
 		obs:    withPrimary(observed(3*time.Minute, 50), stalePrimary("v1", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{SetWeight{Weight: 100}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
 		},
 	}, {
 		name:   "a stale primary is replaced once the router reports all traffic on the canary",
@@ -63,7 +63,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: allOnCanary(),
 		obs:    withPrimary(observed(3*time.Minute, 100), stalePrimary("v1", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{ReplacePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{ReplacePrimary{Revision: "v1"}}))
 			g.Expect(d.Status.CanaryWeight).To(Equal(int32(100)))
 		},
 	}, {
@@ -72,7 +72,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: allOnCanary(),
 		obs:    withPrimary(observed(3*time.Minute, 100), WorkloadState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2"}}))
 		},
 	}, {
 		name: "a rollback while the primary is re-created keeps traffic on the canary and restores the stable revision",
@@ -84,7 +84,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		}(),
 		obs: withPrimary(observed(3*time.Minute, 100), WorkloadState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 		},
 	}, {
 		name: "a stale primary is not replaced during a rollback: it is restored in place",
@@ -96,7 +96,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		}(),
 		obs: withPrimary(observed(3*time.Minute, 100), stalePrimary("v2", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]Action{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
 		},
 	}})
 }
