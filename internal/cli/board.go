@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/internal/rollout"
 )
 
 // board is the view of several releases at once: a compact block per
@@ -102,7 +101,7 @@ func canaryBlock(b *strings.Builder, cn *v1alpha1.Canary, loc *time.Location) {
 	}
 	fmt.Fprintf(b, "  weight %s  step %s\n", weightBar(st.CanaryWeight), stepOf(cn.Spec.Steps, st, started))
 	aborted(b, st.AbortedAt, st.AbortReason, loc)
-	analysisBlock(b, cn.Spec.Analysis, st.Analysis)
+	analysisBlock(b, canaryAnalysis(cn), st.Analysis)
 }
 
 // blueGreenBlock is canaryBlock for a BlueGreen: active colour and stage
@@ -117,7 +116,7 @@ func blueGreenBlock(b *strings.Builder, bg *v1alpha1.BlueGreen, loc *time.Locati
 	b.WriteString("\n")
 	fmt.Fprintf(b, "  stage %s\n", blueGreenStage(st))
 	aborted(b, st.AbortedAt, st.AbortReason, loc)
-	analysisBlock(b, rollout.BlueGreenAnalysis(bg.Spec, st), st.Analysis)
+	analysisBlock(b, blueGreenAnalysis(bg), st.Analysis)
 }
 
 func aborted(b *strings.Builder, at *metav1.Time, reason string, loc *time.Location) {
@@ -156,12 +155,12 @@ func summaryLine(r release) string {
 	if cn := r.canary; cn != nil {
 		fmt.Fprintf(&b, " %s step %s weight %d%%",
 			canaryPhase(cn.Status), canaryStepCount(len(cn.Spec.Steps), cn.Status), cn.Status.CanaryWeight)
-		spec, st = cn.Spec.Analysis, cn.Status.Analysis
+		spec, st = canaryAnalysis(cn), cn.Status.Analysis
 	} else {
 		bg := r.blueGreen
 		fmt.Fprintf(&b, " %s active %s stage %s",
 			blueGreenPhase(bg.Status), orDash(string(bg.Status.ActiveColor)), blueGreenStage(bg.Status))
-		spec, st = rollout.BlueGreenAnalysis(bg.Spec, bg.Status), bg.Status.Analysis
+		spec, st = blueGreenAnalysis(bg), bg.Status.Analysis
 	}
 	if st == nil {
 		return b.String()

@@ -141,8 +141,39 @@ func renderCanary(b *strings.Builder, cn *v1alpha1.Canary, now time.Time) {
 	if st.AbortedAt != nil {
 		fmt.Fprintf(b, "Aborted:    %s (%s)\n", ago(st.AbortedAt, now), st.AbortReason)
 	}
-	renderAnalysis(b, cn.Spec.Analysis, st.Analysis, now)
+	renderAnalysis(b, canaryAnalysis(cn), st.Analysis, now)
 	renderTail(b, st.Conditions, st.LastCommand, st.History, now)
+}
+
+// canaryAnalysis is the analysis a view shows a Canary's results against:
+// the one pinned in status for the revision in flight (a template's, with
+// its thresholds and judge), else the Canary's own.
+func canaryAnalysis(cn *v1alpha1.Canary) *v1alpha1.Analysis {
+	return pinnedOr(cn.Spec.Analysis, cn.Status.PinnedAnalyses, "analysis", cn.Status.CanaryRevision)
+}
+
+// blueGreenAnalysis is canaryAnalysis for the BlueGreen phase whose checks
+// run now (rollout.BlueGreenAnalysis).
+func blueGreenAnalysis(bg *v1alpha1.BlueGreen) *v1alpha1.Analysis {
+	field := "prePromotionAnalysis"
+	if bg.Status.SwitchedAt != nil {
+		field = "postPromotionAnalysis"
+	}
+	return pinnedOr(rollout.BlueGreenAnalysis(bg.Spec, bg.Status), bg.Status.PinnedAnalyses, field, bg.Status.PreviewRevision)
+}
+
+// pinnedOr returns the analysis pinned for field and revision when own
+// refers to a template, else own.
+func pinnedOr(own *v1alpha1.Analysis, pins []v1alpha1.PinnedAnalysis, field, revision string) *v1alpha1.Analysis {
+	if own == nil || own.TemplateRef == nil {
+		return own
+	}
+	for i := range pins {
+		if pins[i].Field == field && pins[i].Revision == revision {
+			return &pins[i].Analysis
+		}
+	}
+	return own
 }
 
 // stepOf describes the current step: its index, what it does, and started
@@ -180,7 +211,7 @@ func renderBlueGreen(b *strings.Builder, bg *v1alpha1.BlueGreen, now time.Time) 
 	if st.AbortedAt != nil {
 		fmt.Fprintf(b, "Aborted:    %s (%s)\n", ago(st.AbortedAt, now), st.AbortReason)
 	}
-	renderAnalysis(b, rollout.BlueGreenAnalysis(bg.Spec, st), st.Analysis, now)
+	renderAnalysis(b, blueGreenAnalysis(bg), st.Analysis, now)
 	renderTail(b, st.Conditions, st.LastCommand, st.History, now)
 }
 

@@ -284,12 +284,30 @@ func TestSummaryLine(t *testing.T) {
 			c.Status.Analysis.Results[0] = v1alpha1.MetricResult{Name: "error-rate", Outcome: v1alpha1.OutcomeNoData}
 			c.Status.Analysis.Judge = nil
 		}), "canary shop/podinfo Progressing step 2/3 weight 10% error-rate=- (<= 0.05) NoData"},
+		{"a canary whose analysis comes from a template, against the thresholds pinned for its revision",
+			podinfo(fromTemplate("6c4b8d2a1")),
+			"canary shop/podinfo Progressing step 2/3 weight 10% error-rate=0.002 (<= 0.01) judge continue e=1.3/20"},
+		{"a canary whose pin is for another revision, which no threshold is known for",
+			podinfo(fromTemplate("5d8f7c9b4")),
+			"canary shop/podinfo Progressing step 2/3 weight 10% error-rate=0.002 (-) judge continue e=1.3/20"},
 		{"a blue-green with its colour and stage", checkout(), "bluegreen shop/checkout Stable active green stage -"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			g.Expect(summaryLine(tc.r)).To(Equal(tc.want))
 		})
+	}
+}
+
+// fromTemplate makes the Canary's analysis a reference to a template, with
+// the template's analysis (error-rate at most 0.01) pinned for revision.
+func fromTemplate(revision string) func(*v1alpha1.Canary) {
+	return func(c *v1alpha1.Canary) {
+		pinned := *c.Spec.Analysis.DeepCopy()
+		pinned.Metrics[0].ThresholdRange.Max = ptr.To(0.01)
+		c.Spec.Analysis = &v1alpha1.Analysis{TemplateRef: &v1alpha1.AnalysisTemplateRef{Name: "istio"}}
+		c.Status.PinnedAnalyses = []v1alpha1.PinnedAnalysis{{Field: "analysis", Revision: revision,
+			Template: "ClusterAnalysisTemplate/istio", Analysis: pinned}}
 	}
 }
 
