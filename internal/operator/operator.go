@@ -103,6 +103,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	canaries := &canary.Reconciler{
 		Client:    c,
 		APIReader: mgr.GetAPIReader(),
+		Reads:     release.NewFreshReader(c, mgr.GetAPIReader()),
 		Recorder:  mgr.GetEventRecorder("sluice"),
 		Routers:   routers,
 		Analysis:  runner,

@@ -33,6 +33,11 @@ type CanaryDecision struct {
 	// RequeueAfter is when to reconcile again at the latest; zero means wait
 	// for a watch event.
 	RequeueAfter time.Duration
+	// Poll is true when RequeueAfter is only a poll: nothing falls due
+	// then, and the look is taken in case the watch event that should move
+	// the release (a weight read back, a Deployment ready) never comes. The
+	// shell queues it behind the work events and due moments bring.
+	Poll bool
 }
 
 // canaryMachine is one evaluation of Next: the inputs and the status and
@@ -67,7 +72,7 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 	d := CanaryDecision{Events: m.events}
 	if blocked.reason == "" {
 		d.Actions = m.actions()
-		d.RequeueAfter = m.requeue()
+		d.RequeueAfter, d.Poll = m.requeue()
 		m.st.CanaryWeight = m.reportedWeight()
 		setConditions(&m.st.Conditions, obs.Generation, m.now, m.health(), m.promotion())
 	} else {

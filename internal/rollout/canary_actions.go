@@ -204,54 +204,64 @@ func (m *canaryMachine) hookStage() (v1alpha1.CanaryHookType, bool) {
 
 // requeue is when to look again at the latest: the nearest of the next
 // analysis check, the end of a timed pause, a progress deadline, or a short
-// poll while waiting on something read without a watch. Zero when only a
-// person or a watched object can move the release.
-func (m *canaryMachine) requeue() time.Duration {
+// poll while waiting on something a watch should report (a weight read back,
+// a Deployment becoming ready). Zero when only a person or a watched object
+// can move the release. poll is true when that look is only the poll: nothing
+// falls due then (see CanaryDecision.Poll).
+func (m *canaryMachine) requeue() (after time.Duration, poll bool) {
 	var at []time.Time
-	poll := m.now.Add(PollInterval)
+	polling := false
 	if m.hookRunning() {
-		// Why: the shell progresses Running hook runs on each reconcile.
-		at = append(at, poll)
+		// Why: the shell progresses Running hook runs on each reconcile, and
+		// a webhook's answer comes by no watch: this look is due, not a poll.
+		at = append(at, m.now.Add(PollInterval))
 	}
 	switch {
 	case m.st.StableRevision == "":
-		at = append(at, poll)
+		polling = true
 	case !m.inFlight(), m.st.AbortedAt != nil:
-		at = append(at, m.drainTimers(poll)...)
+		var d []time.Time
+		d, polling = m.drainTimers()
+		at = append(at, d...)
 	case m.st.PausedAt != nil:
 	case m.st.DrainStartedAt != nil:
 		at = append(at, m.drainEnd())
 	case m.st.PromotingAt != nil:
-		at = append(at, poll, m.st.PromotingAt.Add(m.progressDeadline()))
+		polling = true
+		at = append(at, m.st.PromotingAt.Add(m.progressDeadline()))
 	default:
-		at = m.releaseTimers(poll)
+		var r []time.Time
+		r, polling = m.releaseTimers()
+		at = append(at, r...)
 	}
-	return soonest(m.obs.Now, at)
+	return wake(m.obs.Now, at, polling, m.now.Add(PollInterval))
 }
 
-// drainTimers are the moments a release at rest or rolled back may move: a
-// poll while the router has yet to report 0% (or a changed primary to be
-// restored), the end of the drain delay.
-func (m *canaryMachine) drainTimers(poll time.Time) []time.Time {
+// drainTimers are the moments a release at rest or rolled back may move (the
+// end of the drain delay), and whether it polls meanwhile: while the router
+// has yet to report 0% (or a changed primary to be restored).
+func (m *canaryMachine) drainTimers() ([]time.Time, bool) {
 	switch d := m.st.DrainStartedAt; {
 	case m.obs.Target.DesiredReplicas == 0:
-		return nil
+		return nil, false
 	case d == nil:
-		return []time.Time{poll}
+		return nil, true
 	case !m.drained():
-		return []time.Time{m.drainEnd()}
+		return []time.Time{m.drainEnd()}, false
 	}
-	return nil
+	return nil, false
 }
 
-// releaseTimers are the moments a running release may move on its own.
-func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
+// releaseTimers are the moments a running release may move on its own, and
+// whether it polls meanwhile (its step's weight not read back yet, or its
+// canary without a ready pod).
+func (m *canaryMachine) releaseTimers() ([]time.Time, bool) {
 	at := []time.Time{}
 	if deadline, ok := m.readyDeadline(); ok {
 		at = append(at, deadline)
 	}
 	if m.st.StepStartedAt == nil || m.obs.Target.ReadyReplicas == 0 {
-		return append(at, poll)
+		return at, true
 	}
 	if m.spec.Analysis != nil {
 		at = append(at, nextCheckAt(m.spec.Analysis, m.st.Analysis, m.st.StepStartedAt.Time))
@@ -261,7 +271,7 @@ func (m *canaryMachine) releaseTimers(poll time.Time) []time.Time {
 			at = append(at, m.st.StepStartedAt.Add(p.Duration.Duration))
 		}
 	}
-	return at
+	return at, false
 }
 
 // startHooks starts the hooks whose turn it is (see release.startHookRuns).

@@ -21,3 +21,21 @@ func soonest(now time.Time, at []time.Time) time.Duration {
 	}
 	return out
 }
+
+// wake is how long from now until the earliest of the due moments at and,
+// when polling, the poll; and whether that earliest look is only the poll.
+// Why the difference matters: a due moment (a pause's end, a check, a
+// deadline) is late if it waits, while a poll only guards against a watch
+// event that never came, and may wait behind work that events and due
+// moments bring.
+func wake(now time.Time, at []time.Time, polling bool, poll time.Time) (time.Duration, bool) {
+	due := soonest(now, at)
+	if !polling {
+		return due, false
+	}
+	p := soonest(now, []time.Time{poll})
+	if due != 0 && due <= p {
+		return due, false
+	}
+	return p, true
+}

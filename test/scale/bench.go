@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,12 @@ type Options struct {
 	Rest time.Duration
 	// Log receives progress lines.
 	Log io.Writer
+	// OperatorLog, when set, is where the operator's log is kept (appended
+	// to); empty: a temporary file removed with the run.
+	OperatorLog string
+	// LogLevel is the operator's --zap-log-level; "5" logs every reconcile
+	// with controller-runtime's own lines, for tracing. Empty: error.
+	LogLevel string
 }
 
 // Result is what one run measured.
@@ -51,6 +58,18 @@ type Result struct {
 	Lateness                               []time.Duration
 	AbortIdle, AbortWave                   []time.Duration
 	PeakMiB                                float64
+	// Load is the machine's 1-minute load average over the run, WaveLoad
+	// during the wave.
+	Load, WaveLoad string
+	// WaveCPU is the CPU time of the control plane's processes and the
+	// operator during the wave.
+	WaveCPU CPU
+	// WaveReconciles and WaveRequests count the operator's reconciles and
+	// API requests (by method) during the wave; WaveRTT50 and WaveRTT99 are
+	// the requests' latency quantiles in seconds.
+	WaveReconciles       float64
+	WaveRequests         Writes
+	WaveRTT50, WaveRTT99 float64
 }
 
 // bench holds what the phases share.
@@ -62,6 +81,7 @@ type bench struct {
 	rec     *recorder
 	op      *operator
 	images  int
+	load    loadSampler
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -86,6 +106,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	b := &bench{o: o, ns: "scale"}
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	go b.load.run(lctx, 5*time.Second)
 	b.logf("building the operator and starting the control plane")
 	bin, err := buildOperator(ctx, root, dir)
 	if err != nil {
@@ -102,9 +125,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if b.k8s, err = client.New(b.cluster.Config(), client.Options{Scheme: rig.NewScheme()}); err != nil {
 		return res, err
 	}
-	b.op = &operator{bin: bin, kubeconfig: b.cluster.KubeconfigPath(), log: filepath.Join(dir, "operator.log"), workers: o.Workers}
+	logPath := cmp.Or(o.OperatorLog, filepath.Join(dir, "operator.log"))
+	b.op = &operator{bin: bin, kubeconfig: b.cluster.KubeconfigPath(), log: logPath, workers: o.Workers, logLevel: o.LogLevel}
 	defer b.op.stop()
 	err = b.phases(ctx, &res)
+	res.Load = b.load.since(0)
 	if err != nil {
 		if tail, rerr := os.ReadFile(b.op.log); rerr == nil && len(tail) > 0 {
 			lines := strings.Split(strings.TrimSpace(string(tail)), "\n")
@@ -316,7 +341,8 @@ func (b *bench) wave(ctx context.Context, res *Result) error {
 	}
 	time.Sleep(2 * time.Second)
 	b.rec.lateness()
-	r := b.reconciles(ctx)
+	r, load, cpu := b.reconciles(ctx), b.load.mark(), childrenCPU()
+	reqs, _ := operatorRequests(ctx, b.op.metricsURL)
 	t0 := time.Now()
 	if err := b.bump(ctx, append(append([]int{}, wave...), during...)); err != nil {
 		return err
@@ -347,6 +373,11 @@ func (b *bench) wave(ctx context.Context, res *Result) error {
 	after := b.reconciles(ctx)
 	res.WaveP50, res.WaveP99 = after.Quantile(r, 0.5), after.Quantile(r, 0.99)
 	res.Lateness = b.rec.lateness()
+	res.WaveLoad, res.WaveCPU, res.WaveReconciles = b.load.since(load), childrenCPU().Minus(cpu), after.Total-r.Total
+	if now, err := operatorRequests(ctx, b.op.metricsURL); err == nil {
+		res.WaveRequests = now.ByMethod.Minus(reqs.ByMethod)
+		res.WaveRTT50, res.WaveRTT99 = now.Latency.Quantile(reqs.Latency, 0.5), now.Latency.Quantile(reqs.Latency, 0.99)
+	}
 	return nil
 }
 

@@ -184,3 +184,29 @@ func labels(m *dto.Metric) map[string]string {
 	}
 	return out
 }
+
+// Requests is a snapshot of the operator's API requests: counts by method,
+// and their latency histogram (rest_client_request_duration_seconds).
+type Requests struct {
+	ByMethod Writes
+	Latency  Reconciles
+}
+
+// operatorRequests reads the operator's client metrics.
+func operatorRequests(ctx context.Context, url string) (Requests, error) {
+	fams, err := scrape(ctx, http.DefaultClient, url)
+	if err != nil {
+		return Requests{}, err
+	}
+	out := Requests{ByMethod: Writes{}, Latency: Reconciles{Buckets: map[float64]float64{}}}
+	for _, m := range fams["rest_client_requests_total"].GetMetric() {
+		out.ByMethod[labels(m)["method"]] += m.GetCounter().GetValue()
+	}
+	for _, m := range fams["rest_client_request_duration_seconds"].GetMetric() {
+		out.Latency.Total += float64(m.GetHistogram().GetSampleCount())
+		for _, b := range m.GetHistogram().GetBucket() {
+			out.Latency.Buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+		}
+	}
+	return out, nil
+}

@@ -29,10 +29,12 @@ func buildOperator(ctx context.Context, root, dir string) (string, error) {
 type operator struct {
 	bin, kubeconfig, log string
 	workers              int
-	metricsURL           string
-	cmd                  *exec.Cmd
-	exited               chan struct{}
-	peakMiB              float64
+	// logLevel is the operator's --zap-log-level ("error" when empty).
+	logLevel   string
+	metricsURL string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	peakMiB    float64
 }
 
 // start runs the operator and waits until its metrics endpoint answers.
@@ -47,8 +49,13 @@ func (o *operator) start(ctx context.Context) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	o.metricsURL = "http://" + addr + "/metrics"
-	cmd := exec.Command(o.bin, "--kubeconfig="+o.kubeconfig, "--metrics-bind-address="+addr,
-		"--health-probe-bind-address=0", "--zap-log-level=error", "--workers="+strconv.Itoa(o.workers))
+	args := []string{"--kubeconfig=" + o.kubeconfig, "--metrics-bind-address=" + addr,
+		"--health-probe-bind-address=0", "--workers=" + strconv.Itoa(o.workers), "--zap-log-level=error"}
+	if o.logLevel != "" {
+		// A trace needs each line's time to the microsecond.
+		args = append(args, "--zap-log-level="+o.logLevel, "--zap-time-encoding=rfc3339nano")
+	}
+	cmd := exec.Command(o.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()

@@ -65,7 +65,13 @@ func Table(w io.Writer, results []Result) {
 		{"wave: step start after its pause's end", func(r Result) string { return spread(r.Lateness) }},
 		{"abort → weight 0, idle", func(r Result) string { return spread(r.AbortIdle) }},
 		{"abort → weight 0, during the wave", func(r Result) string { return spread(r.AbortWave) }},
+		{"wave: operator API requests", func(r Result) string {
+			return fmt.Sprintf("%.0f in %.0f reconciles (%.1f per reconcile): %s; latency p50 %s, p99 %s", r.WaveRequests.Total(),
+				r.WaveReconciles, r.WaveRequests.Total()/max(r.WaveReconciles, 1), r.WaveRequests, ms(r.WaveRTT50), ms(r.WaveRTT99))
+		}},
+		{"wave: CPU seconds by process", func(r Result) string { return r.WaveCPU.String() }},
 		{"peak RSS", func(r Result) string { return fmt.Sprintf("%.0f MiB", r.PeakMiB) }},
+		{"load average (1 min): run; wave", func(r Result) string { return r.Load + "; " + r.WaveLoad }},
 	}
 	head := []string{"phase"}
 	for _, r := range results {

@@ -108,7 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.execute(ctx, bg, obs, d); err != nil {
 		return ctrl.Result{}, err
 	}
-	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait)), nil
+	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
 }
 
 // decide runs NextBlueGreen and persists its status before anything acts on

@@ -8,6 +8,7 @@ import (
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -36,6 +37,11 @@ type Reconciler struct {
 	// decision must never be taken on a status older than the last one
 	// written, which a cache may still hold.
 	APIReader client.Reader
+	// Reads, when set, serves the Canary from the cache once the cache
+	// holds the newest version this process wrote or read, and from the API
+	// server otherwise (see release.FreshReader); nil reads every Canary
+	// through APIReader.
+	Reads *release.FreshReader
 	// Recorder emits Kubernetes Events.
 	Recorder events.EventRecorder
 	// Routers are the traffic routers by name.
@@ -71,12 +77,17 @@ type Reconciler struct {
 // call for.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	c := &v1alpha1.Canary{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, c); err != nil {
+	if err := r.get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.Namespace, req.Name)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get Canary %s: %w", req.NamespacedName, err)
+	}
+	if r.Reads != nil {
+		// Why at the end: c then holds the version the last write of this
+		// reconcile returned, or the one read (see release.FreshReader).
+		defer r.Reads.Saw(c)
 	}
 	if !c.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, c)
@@ -141,7 +152,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.execute(ctx, c, router, obs, d); err != nil {
 		return ctrl.Result{}, err
 	}
-	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait)), nil
+	after, poll := d.RequeueAfter, d.Poll
+	if obs.hookWait > 0 && (after == 0 || obs.hookWait < after) {
+		// Why not a poll: a webhook's answer comes by no watch.
+		after, poll = obs.hookWait, false
+	}
+	return release.Requeue(after, poll, r.now().Sub(obs.Now)), nil
 }
 
 // invalid records a spec the API server accepted but Sluice cannot act on
@@ -157,6 +173,15 @@ func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause erro
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("canary %s/%s: %w", c.Namespace, c.Name, cause))
+}
+
+// get reads the Canary a decision is taken on: never older than a version
+// this process wrote.
+func (r *Reconciler) get(ctx context.Context, key types.NamespacedName, c *v1alpha1.Canary) error {
+	if r.Reads != nil {
+		return r.Reads.Get(ctx, key, c)
+	}
+	return r.APIReader.Get(ctx, key, c)
 }
 
 func (r *Reconciler) now() time.Time {

@@ -28,16 +28,35 @@ const (
 	// routine work waiting in the queue, so that an abort reaches weight 0
 	// in a reconcile's time even while hundreds of releases step.
 	PriorityCommand = 100
-	// PriorityRoutine is the priority of a timed look again (a pause's end,
-	// a poll, the rest resync): a command's reconcile does not keep its
-	// high priority for the requeues that follow it.
+	// PriorityRoutine is the priority of a look again that falls due (a
+	// pause's end, a check, a deadline), as of a watch event: a command's
+	// reconcile does not keep its high priority for the requeues that
+	// follow it.
 	PriorityRoutine = 0
+	// PriorityPoll is the priority of a look again taken only in case a
+	// watch event was missed: a poll while a weight is read back or a
+	// Deployment becomes ready, and the rest resync. Why below routine
+	// work: when many releases step at once, their polls would otherwise
+	// outnumber the reconciles the queue can serve, and every pause end
+	// would wait behind them; a poll waits instead, and the watch event it
+	// guards against usually comes first and runs at routine priority.
+	PriorityPoll = -50
 )
 
 // Requeue is the result of a reconcile that succeeded: look again after
-// (RestResync at the latest), at routine priority.
-func Requeue(after time.Duration) ctrl.Result {
-	return ctrl.Result{RequeueAfter: AtRest(after), Priority: ptr.To(PriorityRoutine)}
+// (RestResync at the latest), counted from the observation the decision was
+// taken on, elapsed ago, so that the reconcile's own time does not make a
+// pause's end late. A poll, and the rest resync, wait at PriorityPoll,
+// anything else at PriorityRoutine.
+func Requeue(after time.Duration, poll bool, elapsed time.Duration) ctrl.Result {
+	priority := PriorityRoutine
+	if poll || after == 0 || after >= RestResync {
+		priority = PriorityPoll
+	}
+	after = AtRest(after)
+	// Why not zero: a RequeueAfter of zero means no requeue at all.
+	after = max(after-max(elapsed, 0), time.Millisecond)
+	return ctrl.Result{RequeueAfter: after, Priority: ptr.To(priority)}
 }
 
 // commandAnnotations are the command annotations of obj.

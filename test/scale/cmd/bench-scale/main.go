@@ -27,6 +27,8 @@ func main() {
 	aborts := flag.Int("aborts", 20, "Canaries aborted: half idle, half during the wave.")
 	pause := flag.Duration("pause", 10*time.Second, "Length of each of the two timed pauses of a release.")
 	rest := flag.Duration("rest", 30*time.Second, "How long the operator is watched at rest.")
+	opLog := flag.String("operator-log", "", "Keep the operator's log in this file (appended to); empty: discarded with the run.")
+	level := flag.String("log-level", "", "The operator's --zap-log-level (5 traces every reconcile); empty: error.")
 	flag.Parse()
 	// The control plane's helpers log through controller-runtime; the
 	// benchmark reports through its own lines and the table.
@@ -42,7 +44,7 @@ func main() {
 			os.Exit(2)
 		}
 		res, err := scale.Run(ctx, scale.Options{N: n, Workers: *workers, Wave: *wave, Aborts: *aborts,
-			Pause: *pause, Rest: *rest, Log: os.Stderr})
+			Pause: *pause, Rest: *rest, Log: os.Stderr, OperatorLog: *opLog, LogLevel: *level})
 		if err != nil {
 			// What was measured before the error is still worth a look.
 			scale.Table(os.Stderr, append(results, res))
