@@ -266,10 +266,17 @@ func autoscaledRelease(onPrimary bool) func() {
 					w.manager, w.sent, w.found, primary, w.autoscaledBy)
 			}
 		}
-		canaryWrites := len(writesOf(types.NamespacedName{Namespace: ns, Name: name}))
+		canaryWrites, changes := 0, []string{}
+		for _, w := range writesOf(types.NamespacedName{Namespace: ns, Name: name}) {
+			canaryWrites++
+			if w.sent != w.found {
+				changes = append(changes, fmt.Sprintf("%d→%d", w.found, w.sent))
+			}
+		}
 		Expect(canaryWrites).To(BeNumerically(">", 0), "the recorder saw Sluice scale the canary")
 		scenario := "Canary: a real HPA on the " + where + " through a release (primary 2→5→(max 5)→6→8→9)"
-		detail := fmt.Sprintf("Sluice's writes of replicas: primary under its HPA %d changing it, canary %d", underHPA, canaryWrites)
+		detail := fmt.Sprintf("Sluice's writes of replicas: primary under its HPA %d changing it, canary %d (changing it: %s)",
+			underHPA, canaryWrites, strings.Join(changes, ", "))
 		if onPrimary {
 			report(scenario, finish(m, name, scenario)+"; "+detail)
 			return
@@ -281,7 +288,7 @@ func autoscaledRelease(onPrimary bool) func() {
 		gone(c, ns, primary.Name)
 		target := types.NamespacedName{Namespace: ns, Name: name}
 		Expect(workload.DesiredReplicas(getDeployment(ns, name))).To(BeNumerically(">=", 9), "handed back at the primary's size")
-		setLoad(ns, name, 500)
+		setLoad(ns, name, 550) // 61m a pod on 9: above the HPA's 10% tolerance
 		expectScaledTo(target, userKey, 10)
 		expectActive(userKey)
 		scenario += ", then the Canary deleted (target 9→10 by the user's HPA)"

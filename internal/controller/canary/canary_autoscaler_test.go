@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -93,6 +94,39 @@ var _ = Describe("A Canary on an autoscaled Deployment", func() {
 		Eventually(func() error { _, err := getAutoscaler(ns, primaryName); return err }).Should(Satisfy(func(err error) bool {
 			return err != nil && client.IgnoreNotFound(err) == nil
 		}))
+	})
+})
+
+var _ = Describe("An autoscaler on the target created and deleted mid-release", func() {
+	It("is copied onto the primary, whose replicas Sluice then leaves alone, and the copy goes with it", func() {
+		ns := newNamespace()
+		newTarget(ns, "podinfo:v1", 2)
+		newCanary(ns, func(c *v1alpha1.Canary) {
+			c.Spec.Steps = []v1alpha1.CanaryStep{{SetWeight: ptr.To[int32](10)}, {Pause: &v1alpha1.Pause{}}}
+		})
+		waitStable(ns)
+		primaryName := workload.PrimaryName(target)
+		setImage(ns, "podinfo:v2")
+		Eventually(func() int32 { return routedWeight(ns, target) }).Should(Equal(int32(10)))
+
+		By("creating the user's autoscaler while the canary carries 10%")
+		user := newAutoscaler(ns)
+		Eventually(func() error { _, err := getAutoscaler(ns, primaryName); return err }).Should(Succeed())
+		scaleAsAutoscaler(ns, primaryName, 4)
+		Consistently(func() int32 { return workload.DesiredReplicas(getDeployment(ns, primaryName)) }, "2s", "200ms").
+			Should(Equal(int32(4)), "Sluice leaves the count the autoscaler set")
+
+		By("deleting it, still mid-release: the copy goes and the release goes on")
+		Expect(k8s.Delete(ctx, user)).To(Succeed())
+		Eventually(func() error { _, err := getAutoscaler(ns, primaryName); return err }).Should(Satisfy(func(err error) bool {
+			return err != nil && client.IgnoreNotFound(err) == nil
+		}))
+		Expect(routedWeight(ns, target)).To(Equal(int32(10)))
+		command(ns, v1alpha1.CommandPromote)
+		Eventually(func(g Gomega) {
+			g.Expect(getCanary(ns).Status.CanaryRevision).To(BeEmpty())
+			g.Expect(getDeployment(ns, primaryName).Spec.Template.Spec.Containers[0].Image).To(Equal("podinfo:v2"))
+		}).Should(Succeed())
 	})
 })
 

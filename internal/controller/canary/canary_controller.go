@@ -61,7 +61,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=canaries/finalizers,verbs=update
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
