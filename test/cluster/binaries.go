@@ -97,7 +97,9 @@ func DefaultCRDs() ([]string, error) {
 		filepath.Join(root, "config", "crd", "bases"),
 		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
 	}
-	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
+	// GRPCRoutes and BackendTLSPolicies are not written by Sluice, but a
+	// Gateway API implementation such as Traefik watches them.
+	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants", "grpcroutes", "backendtlspolicies"} {
 		paths = append(paths, filepath.Join(gateway, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
 	}
 	return paths, nil
