@@ -157,7 +157,7 @@ func (k *kube) waitProgrammed(ctx context.Context, namespace string, exited func
 		case c == nil:
 			return false, errors.New("no Programmed condition yet")
 		case c.ObservedGeneration != gw.Generation || c.Status != metav1.ConditionTrue:
-			return false, fmt.Errorf("Programmed %s at generation %d of %d: %s: %s",
+			return false, fmt.Errorf("condition Programmed %s at generation %d of %d: %s: %s",
 				c.Status, c.ObservedGeneration, gw.Generation, c.Reason, c.Message)
 		}
 		return true, nil
