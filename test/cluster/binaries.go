@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -77,8 +78,8 @@ func checkExecutable(path string) error {
 }
 
 // DefaultCRDs lists the CRDs a cluster for Sluice needs: Sluice's own
-// (config/crd/bases), Istio's, and the standard Gateway API kinds
-// (GatewayAPICRDs). The third-party ones are read from the Go module cache at
+// (config/crd/bases), Istio's, and the standard Gateway API kinds the Gateway
+// API router writes. The third-party ones are read from the Go module cache at
 // the versions go.mod pins. test/rig installs the same into envtest.
 func DefaultCRDs() ([]string, error) {
 	root, err := repoRoot()
@@ -89,7 +90,7 @@ func DefaultCRDs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	gateway, err := GatewayAPICRDs()
+	gateway, err := gatewayAPICRDs(root, routerKinds)
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +121,21 @@ func GatewayAPICRDs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return gatewayAPICRDs(root, append(slices.Clone(routerKinds), "grpcroutes", "backendtlspolicies"))
+}
+
+// routerKinds are the Gateway API kinds the Gateway API router writes.
+var routerKinds = []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}
+
+// gatewayAPICRDs lists the standard CRD files of the given kinds (plural
+// resource names).
+func gatewayAPICRDs(root string, kinds []string) ([]string, error) {
 	gateway, err := moduleDir(root, "sigs.k8s.io/gateway-api")
 	if err != nil {
 		return nil, err
 	}
 	var paths []string
-	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants", "grpcroutes", "backendtlspolicies"} {
+	for _, kind := range kinds {
 		paths = append(paths, filepath.Join(gateway, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
 	}
 	return paths, nil

@@ -193,7 +193,9 @@ func (c *Cluster) installCRDs(paths []string) error {
 		return nil
 	}
 	began := time.Now()
-	opts := envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}
+	// envtest waits 10 s for the CRDs to be served by default; a machine
+	// at load 40 takes longer.
+	opts := envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true, MaxTime: time.Minute}
 	crds, err := envtest.InstallCRDs(c.Config(), opts)
 	if err != nil {
 		return fmt.Errorf("install the CRDs: %w", err)
