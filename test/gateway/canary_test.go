@@ -87,7 +87,7 @@ func TestCanaryThroughTraefik(t *testing.T) {
 	t.Run("a healthy v2 is promoted step by step, with no failed request, and then serves all traffic", func(t *testing.T) {
 		g := NewWithT(t)
 		got, samples, steps := release(ctx, t, w, env, "v2")
-		g.Expect(got.outcome).To(Equal("promoted"), "status: %+v", got.status)
+		g.Expect(got.outcome).To(Equal("promoted"), "%s", explain(got.status))
 		printTable(t, "v1 → v2 through Traefik (healthy)", steps)
 		g.Expect(weightsOf(steps)).To(Equal([]int32{0, 20, 50, 100, 0}),
 			"each step in turn, all on the canary while the primary takes v2, then the primary takes over")
@@ -105,7 +105,7 @@ func TestCanaryThroughTraefik(t *testing.T) {
 	t.Run("a bad v3 is rolled back on Traefik's metrics, and v2 keeps serving", func(t *testing.T) {
 		g := NewWithT(t)
 		got, samples, steps := release(ctx, t, w, env, "v3-bad")
-		g.Expect(got.outcome).To(Equal("rolled back"), "status: %+v", got.status)
+		g.Expect(got.outcome).To(Equal("rolled back"), "%s", explain(got.status))
 		g.Expect(got.status.AbortReason).To(Equal(v1alpha1.ReasonAnalysisFailed))
 		printTable(t, "v2 → v3-bad through Traefik (30% errors)", steps)
 		g.Expect(weightsOf(steps)).To(Equal([]int32{0, 20, 0}), "rolled back at the first step")
@@ -196,6 +196,21 @@ func weightsOf(steps []step) []int32 {
 // tail is the traffic sent from two seconds after the outcome on.
 func tail(samples []sample, outcome time.Time) []sample {
 	return between(samples, outcome.Add(2*time.Second), outcome.Add(time.Hour))
+}
+
+// explain says why a release ended as it did: its abort reason and its
+// last analysis results.
+func explain(st v1alpha1.CanaryStatus) string {
+	out := fmt.Sprintf("phase %s, abort reason %q, step %d, weight %d", st.Phase, st.AbortReason, st.CurrentStep, st.CanaryWeight)
+	if st.Analysis != nil {
+		for _, r := range st.Analysis.Results {
+			out += fmt.Sprintf("; %s %s (value %s: %s)", r.Name, r.Outcome, r.Value, r.Message)
+		}
+		if j := st.Analysis.Judge; j != nil {
+			out += fmt.Sprintf("; judge %+v", *j)
+		}
+	}
+	return out
 }
 
 // tally counts answers by image tag and status code.

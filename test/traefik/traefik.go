@@ -145,6 +145,10 @@ func (t *Traefik) args(host, dir string, throttle time.Duration) []string {
 		"--log.level=INFO",
 		"--entrypoints.web.address=" + t.webAddr,
 		"--entrypoints.metrics.address=" + t.metricsAddr,
+		// On SIGTERM Traefik waits this long for open connections (10 s
+		// by default): a test's keep-alive connections need not drain.
+		"--entrypoints.web.transport.lifecycle.gracetimeout=1s",
+		"--entrypoints.metrics.transport.lifecycle.gracetimeout=1s",
 		"--ping=true",
 		"--ping.entrypoint=metrics",
 		"--metrics.prometheus=true",
