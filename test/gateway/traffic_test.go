@@ -183,6 +183,9 @@ func splitTable(samples []sample, weights []int32, seen []time.Time, end time.Ti
 			to = seen[i+1]
 		}
 		st := step{weight: w, from: seen[i].Add(settle), to: to}
+		if st.to.Before(st.from) { // held for less than settle: not measured
+			st.to = st.from
+		}
 		for _, s := range between(samples, st.from, st.to) {
 			st.requests++
 			if s.failed() {
@@ -202,8 +205,12 @@ func printTable(t *testing.T, title string, steps []step) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n| weight (HTTPRoute) | measured for | requests | to canary pods | measured share | difference | failed |\n|---|---|---|---|---|---|---|\n", title)
 	for _, s := range steps {
-		fmt.Fprintf(&b, "| %d%% | %s | %d | %d | %.1f%% | %+.1f | %d |\n", s.weight, s.to.Sub(s.from).Round(100*time.Millisecond),
-			s.requests, s.canary, s.measured(), s.measured()-float64(s.weight), s.failed)
+		share, diff := "n/a", "n/a"
+		if s.requests > 0 {
+			share, diff = fmt.Sprintf("%.1f%%", s.measured()), fmt.Sprintf("%+.1f", s.measured()-float64(s.weight))
+		}
+		fmt.Fprintf(&b, "| %d%% | %s | %d | %d | %s | %s | %d |\n", s.weight, s.to.Sub(s.from).Round(100*time.Millisecond),
+			s.requests, s.canary, share, diff, s.failed)
 	}
 	t.Log(b.String())
 }
