@@ -77,10 +77,13 @@ verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from wha
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, ...) when missing.
+tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, Traefik) when missing.
 	hack/rig.sh cluster >/dev/null
 	hack/rig.sh prometheus >/dev/null
 	hack/rig.sh helm >/dev/null
+	@# Traefik, the Gateway API data plane of test/gateway: about 10 minutes
+	@# on a quiet 2-core machine, once; tests never build it themselves.
+	hack/rig.sh traefik >/dev/null
 
 .PHONY: test
 test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserver + etcd).

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -77,9 +78,9 @@ func checkExecutable(path string) error {
 }
 
 // DefaultCRDs lists the CRDs a cluster for Sluice needs: Sluice's own
-// (config/crd/bases), Istio's, and the standard Gateway API kinds the
-// Gateway API router writes. The third-party ones are read from the Go module
-// cache at the versions go.mod pins. test/rig installs the same into envtest.
+// (config/crd/bases), Istio's, and the standard Gateway API kinds the Gateway
+// API router writes. The third-party ones are read from the Go module cache at
+// the versions go.mod pins. test/rig installs the same into envtest.
 func DefaultCRDs() ([]string, error) {
 	root, err := repoRoot()
 	if err != nil {
@@ -89,7 +90,7 @@ func DefaultCRDs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	gateway, err := moduleDir(root, "sigs.k8s.io/gateway-api")
+	gateway, err := gatewayAPICRDs(root, routerKinds)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,44 @@ func DefaultCRDs() ([]string, error) {
 		filepath.Join(root, "config", "crd", "bases"),
 		filepath.Join(istio, "kubernetes", "customresourcedefinitions.gen.yaml"),
 	}
-	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
+	return append(paths, gateway...), nil
+}
+
+// SluiceCRDs is the directory of Sluice's own CRDs (config/crd/bases): with
+// GatewayAPICRDs, what a cluster needs when it routes through the Gateway API
+// only (Istio's CRDs are large and slow to install).
+func SluiceCRDs() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "config", "crd", "bases"), nil
+}
+
+// GatewayAPICRDs lists the standard Gateway API CRDs that the Gateway API
+// router writes (GatewayClass, Gateway, HTTPRoute, ReferenceGrant) and that
+// an implementation such as Traefik watches besides (GRPCRoute,
+// BackendTLSPolicy), from the module go.mod pins.
+func GatewayAPICRDs() ([]string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	return gatewayAPICRDs(root, append(slices.Clone(routerKinds), "grpcroutes", "backendtlspolicies"))
+}
+
+// routerKinds are the Gateway API kinds the Gateway API router writes.
+var routerKinds = []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}
+
+// gatewayAPICRDs lists the standard CRD files of the given kinds (plural
+// resource names).
+func gatewayAPICRDs(root string, kinds []string) ([]string, error) {
+	gateway, err := moduleDir(root, "sigs.k8s.io/gateway-api")
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, kind := range kinds {
 		paths = append(paths, filepath.Join(gateway, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
 	}
 	return paths, nil

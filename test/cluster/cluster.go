@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,7 +44,19 @@ type Options struct {
 	// HorizontalPodAutoscaler controller looks at each autoscaler (zero:
 	// its default, 15 s). Tests of autoscaling shorten it.
 	AutoscalerSyncPeriod time.Duration
+	// PodCIDR is the range kwok gives pods their addresses from (empty:
+	// 10.244.0.0/16, where nothing listens). A range inside 127.0.0.0/8
+	// (LoopbackPodCIDR) gives every pod an address this machine answers
+	// on, so that a test can serve each pod on its own address and a real
+	// proxy can reach it. The API server refuses loopback addresses in
+	// EndpointSlices and Endpoints, so with such a range
+	// kube-controller-manager runs without its endpoints controllers and
+	// the test writes the slices itself (test/podnet does).
+	PodCIDR string
 }
+
+// LoopbackPodCIDR is a pod range inside 127.0.0.0/8 for Options.PodCIDR.
+const LoopbackPodCIDR = "127.244.0.0/16"
 
 // Cluster is a running control plane with fake nodes. Its methods are safe
 // for concurrent use.
@@ -58,6 +72,7 @@ type Cluster struct {
 	procs      []*process // in the order they started
 	stages     []byte     // kwok's stages, with the delays asked for
 	hpaSync    time.Duration
+	podCIDR    *net.IPNet
 
 	stopOnce sync.Once
 	stopErr  error
@@ -134,8 +149,12 @@ func newCluster(o Options) (_ *Cluster, err error) {
 	if o.PodReadyDelay < 0 || o.PodDeleteDelay < 0 || o.AutoscalerSyncPeriod < 0 {
 		return nil, errors.New("options: pod delays and the autoscaler sync period must not be negative")
 	}
+	_, cidr, err := net.ParseCIDR(cmp.Or(o.PodCIDR, defaultPodCIDR))
+	if err != nil || cidr.IP.To4() == nil {
+		return nil, fmt.Errorf("options: pod CIDR %q is not an IPv4 range such as %s", o.PodCIDR, LoopbackPodCIDR)
+	}
 	c := &Cluster{dir: o.Dir, kubeconfig: o.Kubeconfig, log: o.Log, hpaSync: o.AutoscalerSyncPeriod,
-		stages: stagesWithDelays(kwokStages, o.PodReadyDelay, o.PodDeleteDelay)}
+		stages: stagesWithDelays(kwokStages, o.PodReadyDelay, o.PodDeleteDelay), podCIDR: cidr}
 	for i := range nodes {
 		c.nodes = append(c.nodes, fmt.Sprintf("kwok-node-%d", i))
 	}
@@ -174,7 +193,9 @@ func (c *Cluster) installCRDs(paths []string) error {
 		return nil
 	}
 	began := time.Now()
-	opts := envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}
+	// envtest waits 10 s for the CRDs to be served by default; a machine
+	// at load 40 takes longer.
+	opts := envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true, MaxTime: time.Minute}
 	crds, err := envtest.InstallCRDs(c.Config(), opts)
 	if err != nil {
 		return fmt.Errorf("install the CRDs: %w", err)
@@ -198,6 +219,17 @@ func (c *Cluster) KubeconfigPath() string {
 // logs (Dir/logs/NAME.log).
 func (c *Cluster) Dir() string {
 	return c.dir
+}
+
+// PodCIDR is the range pods get their addresses from.
+func (c *Cluster) PodCIDR() string {
+	return c.podCIDR.String()
+}
+
+// LoopbackPods reports whether pods get addresses in 127.0.0.0/8, which
+// this machine answers on (Options.PodCIDR).
+func (c *Cluster) LoopbackPods() bool {
+	return c.podCIDR.IP.IsLoopback()
 }
 
 // Nodes are the names of the fake nodes, where pods are scheduled.

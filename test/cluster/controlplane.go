@@ -16,8 +16,8 @@ import (
 // Addresses inside the cluster. They only need to differ from each other:
 // nothing routes to them.
 const (
-	serviceCIDR = "10.96.0.0/16"
-	podCIDR     = "10.244.0.0/16"
+	serviceCIDR    = "10.96.0.0/16"
+	defaultPodCIDR = "10.244.0.0/16"
 )
 
 // serviceIP is the address of the `kubernetes` Service, the first of
@@ -155,6 +155,11 @@ func (c *Cluster) startAgents(bins binaries) error {
 		"--service-account-private-key-file=" + c.path("pki", saKeyFile),
 		"--root-ca-file=" + c.path("pki", caCertFile),
 	}
+	if c.LoopbackPods() {
+		// The API server refuses loopback addresses in EndpointSlices and
+		// Endpoints: these controllers would only retry failed writes.
+		kcm = append(kcm, "--controllers=*,-endpointslice-controller,-endpoints-controller,-endpointslice-mirroring-controller")
+	}
 	if c.hpaSync > 0 {
 		kcm = append(kcm, "--horizontal-pod-autoscaler-sync-period="+c.hpaSync.String())
 	}
@@ -173,7 +178,7 @@ func (c *Cluster) startAgents(bins binaries) error {
 		"--config="+stages,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector="+nodeAnnotation+"="+nodeAnnotationValue,
-		"--cidr="+podCIDR,
+		"--cidr="+c.PodCIDR(),
 		// Without leases the nodes' heartbeat is their status, which the
 		// stages update every ten minutes: kube-controller-manager would
 		// find the nodes unreachable after 50s and evict their pods.

@@ -57,4 +57,22 @@ func TestOptions(t *testing.T) {
 		g.Expect(err).To(MatchError(ContainSubstring("-1 nodes")))
 		g.Expect(os.ReadDir(tmp)).To(BeEmpty())
 	})
+	t.Run("pods get addresses from 10.244.0.0/16 unless a range is given", func(t *testing.T) {
+		g := NewWithT(t)
+		c, err := newCluster(Options{Dir: t.TempDir()})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(c.PodCIDR()).To(Equal("10.244.0.0/16"))
+		g.Expect(c.LoopbackPods()).To(BeFalse())
+		c, err = newCluster(Options{Dir: t.TempDir(), PodCIDR: LoopbackPodCIDR})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(c.PodCIDR()).To(Equal(LoopbackPodCIDR))
+		g.Expect(c.LoopbackPods()).To(BeTrue())
+	})
+	t.Run("a pod range that is not an IPv4 CIDR is refused", func(t *testing.T) {
+		g := NewWithT(t)
+		for _, cidr := range []string{"127.0.0.1", "fd00::/64", "loopback"} {
+			_, err := newCluster(Options{Dir: t.TempDir(), PodCIDR: cidr})
+			g.Expect(err).To(MatchError(ContainSubstring("pod CIDR")), cidr)
+		}
+	})
 }
