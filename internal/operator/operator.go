@@ -125,6 +125,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Analysis:  runner,
 		Templates: templates,
 		Hooks:     hookRunner,
+		Routers:   routers,
 		Metrics:   col,
 		Now:       o.Now,
 	}
