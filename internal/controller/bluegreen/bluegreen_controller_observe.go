@@ -33,8 +33,8 @@ type observation struct {
 	previewColor v1alpha1.Color
 	// route is what the route was read back carrying (trafficRouting only).
 	route *v1alpha1.BlueGreenRouteStatus
-	// routed is the colour the route sends the traffic to, read back or
-	// just written by a flip; "" when unknown (trafficRouting only).
+	// routed is the colour the route was read back sending all the
+	// traffic to; "" when none (trafficRouting only).
 	routed v1alpha1.Color
 }
 

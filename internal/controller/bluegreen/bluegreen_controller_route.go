@@ -101,15 +101,16 @@ func (r *Reconciler) flipRoute(ctx context.Context, bg *v1alpha1.BlueGreen, rout
 	if _, err := router.SetSplit(ctx, traffic.BlueGreenSplit(bg), traffic.ColorWeight(color)); err != nil {
 		return fmt.Errorf("flip the route to %s: %w", color, err)
 	}
-	obs.routed = color
 	return nil
 }
 
-// followRoute points the active Service at the colour the route sends the
-// traffic to, and the preview Service at the other, once the route's colour
-// is known (read back, or just written by a flip): in-cluster clients that
-// call the active Service without the mesh then reach the same colour as
-// the route. A colour not ready at full size is not followed (the state
+// followRoute points the active Service at the colour the route was read
+// back sending the traffic to, and the preview Service at the other:
+// in-cluster clients that call the active Service without the mesh then
+// reach the same colour as the route. Why only once read back: a route its
+// implementation refused has moved no traffic, and neither should the
+// Service (the route watch brings the next reconcile as soon as it is
+// accepted). A colour not ready at full size is not followed (the state
 // machine flips the route back first).
 func (r *Reconciler) followRoute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation) error {
 	if obs.routed == "" || obs.target == nil || (obs.apex.Color == obs.routed && obs.previewColor == obs.routed.Other()) {
