@@ -32,6 +32,18 @@ func routeKind(spec v1alpha1.TrafficRouting) string {
 	return "VirtualService"
 }
 
+// generated reports whether Sluice generates the route of spec (no name
+// given), as opposed to writing weights into one the user owns.
+func generated(spec v1alpha1.TrafficRouting) bool {
+	switch {
+	case spec.Istio != nil:
+		return spec.Istio.VirtualService.Name == ""
+	case spec.GatewayAPI != nil:
+		return spec.GatewayAPI.HTTPRoute.Name == ""
+	}
+	return false
+}
+
 // routeState reads the colour the route sends all the traffic to, as the
 // state machine's view of what serves, and the same for status.route. The
 // router's typed errors are observations, classified here: a route that
@@ -51,7 +63,7 @@ func routeState(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Rout
 		notAccepted  *traffic.RouteNotAcceptedError
 	)
 	switch {
-	case errors.As(err, &missing) && split.Target == st.Name:
+	case errors.As(err, &missing) && generated(split.Routing):
 		st.Message = "not created yet: the first flip creates it"
 		return rollout.ServiceState{}, st, nil
 	case errors.As(err, &missing):
