@@ -24,9 +24,7 @@ var _ = Describe("A BlueGreen through an Istio VirtualService", func() {
 	It("flips the route 0/100 in one write and reads it back, re-asserts a drift at rest, holds the route on a failed pre-promotion check, and hands the route back on deletion", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 2)
-		newBlueGreen(ns, throughIstio(""), func(bg *v1alpha1.BlueGreen) {
-			bg.Spec.PrePromotionAnalysis = phaseAnalysis("vector(0)", 1)
-		})
+		newBlueGreen(ns, throughIstio(""))
 		history, err := suite.WatchHistory(ctx, ns, &networkingv1.VirtualServiceList{})
 		Expect(err).NotTo(HaveOccurred())
 
