@@ -69,7 +69,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	case !d.Release:
 		return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
 	}
-	if router, err := r.routerFor(bg); err == nil && router != nil {
+	if router, known := r.knownRouter(bg); known {
 		if err := router.FinalizeSplit(ctx, traffic.BlueGreenSplit(bg)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("finalize route: %w", err)
 		}
@@ -91,8 +91,8 @@ func (r *Reconciler) moveTraffic(ctx context.Context, bg *v1alpha1.BlueGreen) (b
 	if err != nil {
 		return false, err
 	}
-	router, err := r.routerFor(bg)
-	if err != nil || router == nil {
+	router, known := r.knownRouter(bg)
+	if !known {
 		return moved, nil
 	}
 	changed, err := router.HandBackSplit(ctx, traffic.BlueGreenSplit(bg))
@@ -100,4 +100,12 @@ func (r *Reconciler) moveTraffic(ctx context.Context, bg *v1alpha1.BlueGreen) (b
 		return moved, fmt.Errorf("hand back route: %w", err)
 	}
 	return moved || changed, nil
+}
+
+// knownRouter is the BlueGreen's router, and false without trafficRouting
+// or for a router this operator does not serve (which wrote nothing that
+// could need handing back).
+func (r *Reconciler) knownRouter(bg *v1alpha1.BlueGreen) (traffic.Router, bool) {
+	router, err := r.routerFor(bg)
+	return router, err == nil && router != nil
 }
