@@ -82,6 +82,18 @@ type BlueGreenSpec struct {
 	// +required
 	Service ServicePort `json:"service"`
 
+	// TrafficRouting, when set, flips the traffic on a route instead of the
+	// active Service's selector: an Istio VirtualService or a Gateway API
+	// HTTPRoute (the same shape as a Canary's trafficRouting) whose managed
+	// routes send 100 to one colour's Service (<name>-blue or <name>-green,
+	// which Sluice creates) and 0 to the other. The flip is one write of
+	// the weights, read back (for an HTTPRoute, accepted by its
+	// implementation at the route's generation) before the release moves
+	// on; the active and preview Services follow the route. No default:
+	// without it, the active Service's selector flips.
+	// +optional
+	TrafficRouting *TrafficRouting `json:"trafficRouting,omitempty"`
+
 	// AutoPromotion flips traffic as soon as the pre-promotion checks pass.
 	// With false, the release waits for a manual promote (or for
 	// autoPromotionSeconds). Defaults to true.
@@ -170,6 +182,12 @@ type BlueGreenStatus struct {
 	// +optional
 	PrePromotionPassedAt *metav1.Time `json:"prePromotionPassedAt,omitempty"`
 
+	// Route says which route object carries the traffic (only with
+	// spec.trafficRouting) and the colour it was read back sending all the
+	// traffic to; empty liveColor with a message while it was not.
+	// +optional
+	Route *BlueGreenRouteStatus `json:"route,omitempty"`
+
 	// SwitchedAt is when the active Service flipped to the new colour.
 	// +optional
 	SwitchedAt *metav1.Time `json:"switchedAt,omitempty"`
@@ -177,6 +195,30 @@ type BlueGreenStatus struct {
 	// ScaleDownAt is when the old colour is scaled down.
 	// +optional
 	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
+}
+
+// BlueGreenRouteStatus is what the route of a BlueGreen with trafficRouting
+// was read back carrying.
+type BlueGreenRouteStatus struct {
+	// Kind of the route object: VirtualService or HTTPRoute.
+	// +optional
+	Kind string `json:"kind,omitempty"`
+
+	// Name of the route object, in the BlueGreen's namespace.
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// LiveColor is the colour every managed route was read back sending all
+	// the traffic to (for an HTTPRoute, accepted by its implementation at
+	// the route's current generation); empty when the route is missing,
+	// splits the traffic, or was not accepted.
+	// +optional
+	LiveColor Color `json:"liveColor,omitempty"`
+
+	// Message says why no colour was read back, quoting the route's
+	// implementation when it refused the route.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // BlueGreen releases a new version on an idle copy of a Deployment, tests it

@@ -126,6 +126,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Analysis:  runner,
 		Templates: templates,
 		Hooks:     hookRunner,
+		Routers:   routers,
 		Metrics:   col,
 		Now:       o.Now,
 	}

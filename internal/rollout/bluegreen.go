@@ -22,6 +22,15 @@ type ServiceState struct {
 	Exists bool
 	// Color is the colour its selector names, "" when it names none yet.
 	Color v1alpha1.Color
+	// NotAccepted, with trafficRouting, quotes the implementation that
+	// serves the route (a Gateway controller) when it has not accepted, or
+	// refused, the weights the route carries; Color is "" then: no flip
+	// counts as read back, and the release holds (see routeHealth).
+	NotAccepted string
+	// Unmanageable, with trafficRouting, says why the router cannot manage
+	// the route (a named route missing, or with no managed route; a route
+	// of the generated name someone else owns): Stalled until it changes.
+	Unmanageable string
 }
 
 // BlueGreenObserved is everything the shell read for one reconcile of a

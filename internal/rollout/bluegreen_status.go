@@ -12,6 +12,9 @@ import (
 
 // health summarizes the decided status for Ready, Reconciling and Stalled.
 func (m *blueGreenMachine) health() health {
+	if h, ok := m.routeHealth(); ok {
+		return h
+	}
 	st := &m.st
 	switch {
 	case st.ActiveRevision == "":

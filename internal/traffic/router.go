@@ -12,8 +12,12 @@ import (
 
 // Router shifts a Canary's traffic between its primary and canary Services.
 // Weights are the canary's percentage, 0 to 100; the primary receives the
-// rest, so the two always sum to 100.
+// rest, so the two always sum to 100. Its SplitRouter form does the same
+// for any release object (a BlueGreen flips 0/100 between its colours); the
+// Canary methods are that form on CanarySplit.
 type Router interface {
+	SplitRouter
+
 	// EnsureRoute makes sure the route exists: it creates or updates the
 	// route Sluice generates (keeping its current weights; a new one sends
 	// everything to the primary), or checks that a named, user-owned route
@@ -113,13 +117,4 @@ func Name(spec v1alpha1.TrafficRouting) (string, error) {
 
 // RouteName is the name of the route object c's weights are written to: the
 // one its spec names, or the one Sluice generates, named after the target.
-func RouteName(c *v1alpha1.Canary) string {
-	r := c.Spec.TrafficRouting
-	switch {
-	case r.Istio != nil && r.Istio.VirtualService.Name != "":
-		return r.Istio.VirtualService.Name
-	case r.GatewayAPI != nil && r.GatewayAPI.HTTPRoute.Name != "":
-		return r.GatewayAPI.HTTPRoute.Name
-	}
-	return c.Spec.TargetRef.Name
-}
+func RouteName(c *v1alpha1.Canary) string { return SplitRouteName(CanarySplit(c)) }

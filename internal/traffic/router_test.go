@@ -23,6 +23,15 @@ func (fakeRouter) Finalize(context.Context, *v1alpha1.Canary) error        { ret
 func (fakeRouter) HandBack(context.Context, *v1alpha1.Canary) (bool, error) {
 	return false, nil
 }
+func (fakeRouter) EnsureSplit(context.Context, traffic.Split) error { return nil }
+func (fakeRouter) SetSplit(context.Context, traffic.Split, int32) (bool, error) {
+	return false, nil
+}
+func (fakeRouter) SplitWeight(context.Context, traffic.Split) (int32, error) { return 0, nil }
+func (fakeRouter) HandBackSplit(context.Context, traffic.Split) (bool, error) {
+	return false, nil
+}
+func (fakeRouter) FinalizeSplit(context.Context, traffic.Split) error { return nil }
 
 func TestRegistry(t *testing.T) {
 	istio := fakeRouter{name: "istio"}

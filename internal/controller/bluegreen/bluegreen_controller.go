@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
@@ -20,6 +22,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
 // Kind is the kind this reconciler serves, for events and metrics.
@@ -41,6 +44,9 @@ type Reconciler struct {
 	Templates release.Resolver
 	// Hooks runs webhooks and Jobs.
 	Hooks *hooks.Runner
+	// Routers are the traffic routers by name, for BlueGreens with
+	// trafficRouting.
+	Routers traffic.Registry
 	// Metrics are the operator's collectors; nil turns them off.
 	Metrics *metrics.Collectors
 	// Now is the clock; nil means time.Now.
@@ -83,6 +89,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
+	router, err := r.routerFor(bg)
+	if err != nil {
+		return r.invalid(ctx, bg, err)
+	}
 	// Why before observe: a targetPort naming no container port would send
 	// every request through Sluice's Services to a port no pod serves; no
 	// release starts on such a template, and nothing is called or checked.
@@ -93,7 +103,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.CheckTargetPort(bg.Spec.Service, target); err != nil {
 		return r.invalid(ctx, bg, err)
 	}
-	obs, err := r.observe(ctx, bg, spec)
+	obs, err := r.observe(ctx, bg, spec, router)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -105,7 +115,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	release.Emit(r.Recorder, bg, d.Events)
-	if err := r.execute(ctx, bg, obs, d); err != nil {
+	if err := r.execute(ctx, bg, router, obs, d); err != nil {
 		return ctrl.Result{}, err
 	}
 	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
@@ -124,6 +134,7 @@ func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1
 		obs.Commands = release.PendingCommands(bg)
 		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
 		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.PreviewRevision)
+		d.Status.Route = obs.route
 		return equality.Semantic.DeepEqual(bg.Status, d.Status), func() { bg.Status = d.Status }
 	})
 	if err == nil {
@@ -172,6 +183,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		Object:  &v1alpha1.BlueGreen{},
 		NewList: func() client.ObjectList { return &v1alpha1.BlueGreenList{} },
 		Target:  func(o client.Object) string { return o.(*v1alpha1.BlueGreen).Spec.TargetRef.Name },
+		Routes:  []client.Object{&istionetworking.VirtualService{}, &gatewayv1.HTTPRoute{}},
+		Route:   routeName,
 	}, r, append([]func(*builder.Builder){
 		release.WatchTemplates(mgr.GetClient(), func() client.ObjectList { return &v1alpha1.BlueGreenList{} })}, opts...)...)
 }
@@ -198,4 +211,15 @@ func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.
 	if prev.ActiveRevision != next.ActiveRevision && prev.ActiveRevision != "" {
 		r.Metrics.Promotions.WithLabelValues(Kind, namespace, name).Inc()
 	}
+}
+
+// routeName is the name of the route object a BlueGreen writes to, or ""
+// without trafficRouting: the route watch maps a change of it (a weight
+// written, a status from its implementation, a drift) to the BlueGreen.
+func routeName(o client.Object) string {
+	bg := o.(*v1alpha1.BlueGreen)
+	if bg.Spec.TrafficRouting == nil {
+		return ""
+	}
+	return traffic.SplitRouteName(traffic.BlueGreenSplit(bg))
 }

@@ -12,13 +12,14 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/service"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // execute carries out the decision's actions in order, each an idempotent
 // write, and stops at the first error.
-func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, d rollout.BlueGreenDecision) error {
+func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Router, obs *observation, d rollout.BlueGreenDecision) error {
 	log := ctrllog.FromContext(ctx)
 	if err := r.ensureServices(ctx, bg, obs, d.Status); err != nil {
 		return err
@@ -35,6 +36,10 @@ func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *o
 		case rollout.ScaleTarget:
 			err = r.scale(ctx, bg.Namespace, name, a.Replicas, obs.target != nil)
 		case rollout.SwitchService:
+			if router != nil {
+				err = r.flipRoute(ctx, bg, router, obs, a.Color)
+				break
+			}
 			_, err = service.Switch(ctx, r.Client, bg, a.Color)
 		default:
 			err = fmt.Errorf("unknown action %T", a)
@@ -42,6 +47,9 @@ func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *o
 		if err != nil {
 			return fmt.Errorf("%s: %w", a, err)
 		}
+	}
+	if router != nil {
+		return r.followRoute(ctx, bg, obs)
 	}
 	return nil
 }
@@ -69,7 +77,7 @@ func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen,
 	if live != "" {
 		apex.Spec.Selector = workload.ColorSelector(base, live)
 	}
-	if err := workload.EnsureApexService(ctx, r.Client, bg, apex, obs.ActiveService.Exists); err != nil {
+	if err := workload.EnsureApexService(ctx, r.Client, bg, apex, obs.apex.Exists); err != nil {
 		return err
 	}
 	if live == "" {
@@ -77,7 +85,13 @@ func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen,
 	}
 	preview := workload.ServiceFor(bg.Namespace, workload.PreviewName(name), bg.Spec.Service,
 		workload.ColorSelector(base, live.Other()))
-	return workload.EnsureServices(ctx, r.Client, bg, []*corev1.Service{preview})
+	svcs := []*corev1.Service{preview}
+	if bg.Spec.TrafficRouting != nil {
+		// Why: the route's backends, one per colour; the route, not their
+		// selectors, decides which one serves.
+		svcs = append(svcs, colorServices(bg, base)...)
+	}
+	return workload.EnsureServices(ctx, r.Client, bg, svcs)
 }
 
 // ensureColour makes a colour's Deployment run revision: the target's

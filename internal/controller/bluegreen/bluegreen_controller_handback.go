@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -19,10 +20,13 @@ import (
 // (see rollout.HandBack): the user's Deployment is scaled to the active
 // colour's size and waited for until every pod is ready; then the active
 // Service is kept (Sluice's owner reference dropped, its selector back to
-// the one it had when Sluice adopted it, or to the user's pods); after a
-// drain the finalizer is removed. The colours and the preview Service, which
-// Sluice created and owns, are then garbage-collected; nothing else is. The
-// HandedBack condition says what the finalizer waits for.
+// the one it had when Sluice adopted it, or to the user's pods) and, with
+// trafficRouting, every managed route sends its traffic to the active
+// Service; after a drain the route Sluice generated is deleted if this
+// BlueGreen controls it (a named route is the user's and stays), and the
+// finalizer is removed. The colours and the preview and colour Services,
+// which Sluice created and owns, are then garbage-collected; nothing else
+// is. The HandedBack condition says what the finalizer waits for.
 func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(bg, release.Finalizer) {
 		return ctrl.Result{}, nil
@@ -54,8 +58,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	}
 	moved := false
 	if d.MoveTraffic {
-		key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ApexName(name)}
-		if moved, err = workload.HandBackService(ctx, r.Client, bg, key, nil); err != nil {
+		if moved, err = r.moveTraffic(ctx, bg); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -66,9 +69,43 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	case !d.Release:
 		return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
 	}
+	if router, known := r.knownRouter(bg); known {
+		if err := router.FinalizeSplit(ctx, traffic.BlueGreenSplit(bg)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("finalize route: %w", err)
+		}
+	}
 	if err := release.RemoveFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.forget(bg.Namespace, bg.Name)
 	return ctrl.Result{}, nil
+}
+
+// moveTraffic points the active Service at the target's pods and, with
+// trafficRouting, every managed route at the active Service, and reports
+// whether it wrote anything. An unknown router wrote nothing that could
+// need handing back.
+func (r *Reconciler) moveTraffic(ctx context.Context, bg *v1alpha1.BlueGreen) (bool, error) {
+	key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ApexName(bg.Spec.TargetRef.Name)}
+	moved, err := workload.HandBackService(ctx, r.Client, bg, key, nil)
+	if err != nil {
+		return false, err
+	}
+	router, known := r.knownRouter(bg)
+	if !known {
+		return moved, nil
+	}
+	changed, err := router.HandBackSplit(ctx, traffic.BlueGreenSplit(bg))
+	if err != nil {
+		return moved, fmt.Errorf("hand back route: %w", err)
+	}
+	return moved || changed, nil
+}
+
+// knownRouter is the BlueGreen's router, and false without trafficRouting
+// or for a router this operator does not serve (which wrote nothing that
+// could need handing back).
+func (r *Reconciler) knownRouter(bg *v1alpha1.BlueGreen) (traffic.Router, bool) {
+	router, err := r.routerFor(bg)
+	return router, err == nil && router != nil
 }

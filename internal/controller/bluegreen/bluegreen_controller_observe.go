@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/rollout"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -25,12 +26,22 @@ type observation struct {
 	colours  map[v1alpha1.Color]*appsv1.Deployment
 	services bool // the active and preview Services exist
 	hookWait time.Duration
+	// apex is what the active Service selects; without trafficRouting it
+	// is also ActiveService, the state machine's view of what serves.
+	apex rollout.ServiceState
+	// previewColor is the colour the preview Service selects.
+	previewColor v1alpha1.Color
+	// route is what the route was read back carrying (trafficRouting only).
+	route *v1alpha1.BlueGreenRouteStatus
+	// routed is the colour the route was read back sending all the
+	// traffic to; "" when none (trafficRouting only).
+	routed v1alpha1.Color
 }
 
 // observe reads the world for NextBlueGreen, with spec (the BlueGreen's, its
 // analyses resolved) deciding whether a check is due. Only transient API
 // errors come back as errors; a missing object is an observation.
-func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec) (*observation, error) {
+func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec, router traffic.Router) (*observation, error) {
 	now := r.now()
 	obs := &observation{colours: map[v1alpha1.Color]*appsv1.Deployment{}}
 	obs.Now, obs.Generation = now, bg.Generation
@@ -52,8 +63,15 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 			obs.Green = st
 		}
 	}
-	if obs.ActiveService, obs.services, err = r.activeService(ctx, bg); err != nil {
+	if obs.apex, obs.previewColor, obs.services, err = r.activeService(ctx, bg); err != nil {
 		return nil, err
+	}
+	obs.ActiveService = obs.apex
+	if router != nil {
+		if obs.ActiveService, obs.route, err = routeState(ctx, bg, router); err != nil {
+			return nil, err
+		}
+		obs.routed = obs.ActiveService.Color
 	}
 	obs.Commands = release.PendingCommands(bg)
 	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
@@ -74,12 +92,13 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 	return obs, nil
 }
 
-// activeService reads the colour the active Service selects, and whether
-// both Services exist.
-func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) (rollout.ServiceState, bool, error) {
+// activeService reads the colour the active Service selects, the one the
+// preview Service selects, and whether both Services exist.
+func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) (rollout.ServiceState, v1alpha1.Color, bool, error) {
 	name := bg.Spec.TargetRef.Name
 	both := true
 	var active corev1.Service
+	var preview v1alpha1.Color
 	for _, n := range []string{workload.ApexName(name), workload.PreviewName(name)} {
 		svc := &corev1.Service{}
 		err := r.Client.Get(ctx, types.NamespacedName{Namespace: bg.Namespace, Name: n}, svc)
@@ -88,16 +107,18 @@ func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) 
 			both = false
 			continue
 		case err != nil:
-			return rollout.ServiceState{}, false, fmt.Errorf("get Service %s/%s: %w", bg.Namespace, n, err)
+			return rollout.ServiceState{}, "", false, fmt.Errorf("get Service %s/%s: %w", bg.Namespace, n, err)
 		}
 		if n == workload.ApexName(name) {
 			active = *svc
+		} else {
+			preview = v1alpha1.Color(svc.Spec.Selector[workload.LabelColor])
 		}
 	}
 	if active.Name == "" {
-		return rollout.ServiceState{}, both, nil
+		return rollout.ServiceState{}, preview, both, nil
 	}
-	return rollout.ServiceState{Exists: true, Color: v1alpha1.Color(active.Spec.Selector[workload.LabelColor])}, both, nil
+	return rollout.ServiceState{Exists: true, Color: v1alpha1.Color(active.Spec.Selector[workload.LabelColor])}, preview, both, nil
 }
 
 // check runs the due analysis check (pre- or post-promotion) with the new

@@ -22,27 +22,28 @@ const LabelManagedBy = "app.kubernetes.io/managed-by"
 // ensureGenerated creates the generated HTTPRoute with all traffic to the
 // primary, or brings an existing one in line with the spec while keeping the
 // canary weight it carries. It writes nothing when the HTTPRoute is already
-// as wanted, and refuses one of that name the Canary does not own.
-func (r *Router) ensureGenerated(ctx context.Context, c *v1alpha1.Canary, t target) error {
+// as wanted, and refuses one of that name the owner does not control.
+func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target) error {
 	existing, err := r.read(ctx, t.key)
 	if err != nil {
 		return err
 	}
 	weight := int32(0)
 	if existing != nil {
-		if !controlledBy(existing, c) {
+		if !controlledBy(existing, s) {
 			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
-				"it exists and was not generated for this Canary; name it in trafficRouting.gatewayAPI.httpRoute.name to let Sluice manage its weights",
+				"it exists and was not generated for this " + s.OwnerKind.Kind +
+					"; name it in trafficRouting.gatewayAPI.httpRoute.name to let Sluice manage its weights",
 			}}
 		}
 		weight = currentWeight(existing, t)
 	}
-	desired := generatedSpec(c, weight)
+	desired := generatedSpec(s, weight)
 	if existing != nil && equality.Semantic.DeepEqual(desired, existing.Spec) &&
 		existing.Labels[LabelManagedBy] == workload.FieldManager {
 		return nil
 	}
-	u, err := generatedObject(c, t, desired)
+	u, err := generatedObject(s, t, desired)
 	if err != nil {
 		return fmt.Errorf("build HTTPRoute %s: %w", t.key, err)
 	}
@@ -64,15 +65,14 @@ func currentWeight(hr *gatewayv1.HTTPRoute, t target) int32 {
 	return canaryWeights(&hr.Spec, rules)[rules[0].name]
 }
 
-// generatedSpec is the spec of the HTTPRoute Sluice generates for c, with
-// canaryWeight to the canary. It spells out every default the API server
+// generatedSpec is the spec of the HTTPRoute Sluice generates for s, with
+// canaryWeight to s.Canary. It spells out every default the API server
 // would fill in (parent and backend group and kind, the match on every
 // path), so that it compares equal to the stored object when nothing
 // changed.
-func generatedSpec(c *v1alpha1.Canary, canaryWeight int32) gatewayv1.HTTPRouteSpec {
-	name := c.Spec.TargetRef.Name
-	spec := c.Spec.TrafficRouting.GatewayAPI.HTTPRoute
-	port := c.Spec.Service.Port
+func generatedSpec(s traffic.Split, canaryWeight int32) gatewayv1.HTTPRouteSpec {
+	spec := s.Routing.GatewayAPI.HTTPRoute
+	port := s.Port
 	out := gatewayv1.HTTPRouteSpec{}
 	for _, p := range spec.ParentRefs {
 		out.ParentRefs = append(out.ParentRefs, parentRef(p))
@@ -90,8 +90,8 @@ func generatedSpec(c *v1alpha1.Canary, canaryWeight int32) gatewayv1.HTTPRouteSp
 		Matches: []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{
 			Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}},
 		BackendRefs: []gatewayv1.HTTPBackendRef{
-			backend(workload.PrimaryName(name), 100-canaryWeight),
-			backend(workload.CanaryName(name), canaryWeight),
+			backend(s.Primary, 100-canaryWeight),
+			backend(s.Canary, canaryWeight),
 		},
 	}}
 	return out
@@ -124,7 +124,7 @@ func parentRef(p v1alpha1.GatewayParentRef) gatewayv1.ParentReference {
 
 // generatedObject is the HTTPRoute to apply, as an unstructured object with
 // only what Sluice owns: no status, no empty fields.
-func generatedObject(c *v1alpha1.Canary, t target, spec gatewayv1.HTTPRouteSpec) (*unstructured.Unstructured, error) {
+func generatedObject(s traffic.Split, t target, spec gatewayv1.HTTPRouteSpec) (*unstructured.Unstructured, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -140,16 +140,16 @@ func generatedObject(c *v1alpha1.Canary, t target, spec gatewayv1.HTTPRouteSpec)
 	u.SetName(t.key.Name)
 	u.SetLabels(map[string]string{LabelManagedBy: workload.FieldManager})
 	u.SetOwnerReferences([]metav1.OwnerReference{
-		*metav1.NewControllerRef(c, v1alpha1.GroupVersion.WithKind("Canary")),
+		*metav1.NewControllerRef(s.Owner, s.OwnerKind),
 	})
 	return u, nil
 }
 
-// controlledBy reports whether the Canary is hr's controller, by UID: a
-// Canary deleted and created again under the same name is another owner.
-func controlledBy(hr *gatewayv1.HTTPRoute, c *v1alpha1.Canary) bool {
+// controlledBy reports whether s's owner is hr's controller, by UID: an
+// owner deleted and created again under the same name is another owner.
+func controlledBy(hr *gatewayv1.HTTPRoute, s traffic.Split) bool {
 	ref := metav1.GetControllerOf(hr)
-	return ref != nil && ref.UID == c.UID
+	return ref != nil && ref.UID == s.Owner.GetUID()
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -8,26 +8,26 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// HandBack sends all the traffic of every managed rule to the apex Service
+// HandBackSplit sends all the traffic of every managed rule to the apex Service
 // in one patch: each rule that splits between the primary and the canary
 // gets a single backendRef, the apex, on the port the primary had. A rule
 // already handed back is left as it is, so a replay writes nothing. A
-// generated HTTPRoute the Canary does not control, and a missing one, are
+// generated HTTPRoute the owner does not control, and a missing one, are
 // left alone.
-func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
-	t := targetOf(c)
+func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, error) {
+	t := targetOf(s)
 	hr, err := r.read(ctx, t.key)
 	if hr == nil || err != nil {
 		return false, err
 	}
-	if t.generated && !controlledBy(hr, c) {
+	if t.generated && !controlledBy(hr, s) {
 		return false, nil
 	}
-	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(c.Spec.TargetRef.Name))
+	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))
 	if len(ops) <= 1 {
 		return false, nil
 	}
@@ -42,18 +42,18 @@ func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error)
 	return true, nil
 }
 
-// Finalize deletes the generated HTTPRoute when the Canary controls it. A
+// FinalizeSplit deletes the generated HTTPRoute when the owner controls it. A
 // named HTTPRoute is the user's and is never deleted; neither is one of the
 // generated name that Sluice refused to manage. The delete is preconditioned
 // on the UID and resourceVersion read, so an HTTPRoute replaced in between
 // is not deleted either.
-func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	t := targetOf(c)
+func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
+	t := targetOf(s)
 	if !t.generated {
 		return nil
 	}
 	hr, err := r.read(ctx, t.key)
-	if hr == nil || err != nil || !controlledBy(hr, c) {
+	if hr == nil || err != nil || !controlledBy(hr, s) {
 		return err
 	}
 	err = r.Client.Delete(ctx, hr, client.Preconditions{UID: &hr.UID, ResourceVersion: &hr.ResourceVersion})

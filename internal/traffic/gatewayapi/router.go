@@ -31,7 +31,7 @@ var _ traffic.Router = (*Router)(nil)
 // New returns a Router on c.
 func New(c client.Client) *Router { return &Router{Client: c} }
 
-// target is what a Canary says about its HTTPRoute.
+// target is what a Split says about its HTTPRoute.
 type target struct {
 	key       types.NamespacedName
 	generated bool
@@ -39,48 +39,72 @@ type target struct {
 	backends  backends
 }
 
-// targetOf reads the HTTPRoute's name and the rules to manage from a Canary.
-func targetOf(c *v1alpha1.Canary) target {
+// targetOf reads the HTTPRoute's name and the rules to manage from a Split.
+func targetOf(s traffic.Split) target {
 	var spec v1alpha1.GatewayAPIHTTPRoute
-	if c.Spec.TrafficRouting.GatewayAPI != nil {
-		spec = c.Spec.TrafficRouting.GatewayAPI.HTTPRoute
+	if s.Routing.GatewayAPI != nil {
+		spec = s.Routing.GatewayAPI.HTTPRoute
 	}
-	name := c.Spec.TargetRef.Name
+	ns := s.Owner.GetNamespace()
 	t := target{
-		key:   types.NamespacedName{Namespace: c.Namespace, Name: spec.Name},
-		rules: spec.Rules,
-		backends: backends{namespace: c.Namespace,
-			primary: workload.PrimaryName(name), canary: workload.CanaryName(name)},
+		key:      types.NamespacedName{Namespace: ns, Name: spec.Name},
+		rules:    spec.Rules,
+		backends: backends{namespace: ns, primary: s.Primary, canary: s.Canary},
 	}
 	if spec.Name == "" {
-		t.key.Name, t.generated, t.rules = name, true, nil
+		t.key.Name, t.generated, t.rules = s.Target, true, nil
 	}
 	return t
 }
 
-// EnsureRoute creates or updates the generated HTTPRoute, keeping the
-// weights it carries, or checks that a named one exists and has rules Sluice
-// can manage.
+// EnsureRoute is EnsureSplit for a Canary.
 func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
-	t := targetOf(c)
+	return r.EnsureSplit(ctx, traffic.CanarySplit(c))
+}
+
+// SetWeight is SetSplit for a Canary.
+func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+	return r.SetSplit(ctx, traffic.CanarySplit(c), weight)
+}
+
+// Weight is SplitWeight for a Canary.
+func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
+	return r.SplitWeight(ctx, traffic.CanarySplit(c))
+}
+
+// HandBack is HandBackSplit for a Canary.
+func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
+	return r.HandBackSplit(ctx, traffic.CanarySplit(c))
+}
+
+// Finalize is FinalizeSplit for a Canary.
+func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
+	return r.FinalizeSplit(ctx, traffic.CanarySplit(c))
+}
+
+// EnsureSplit creates or updates the generated HTTPRoute, keeping the
+// weights it carries, or checks that a named one exists and has rules
+// Sluice can manage.
+func (r *Router) EnsureSplit(ctx context.Context, s traffic.Split) error {
+	t := targetOf(s)
 	if !t.generated {
 		_, _, err := r.managed(ctx, t)
 		return err
 	}
-	return r.ensureGenerated(ctx, c, t)
+	return r.ensureGenerated(ctx, s, t)
 }
 
-// SetWeight writes weight to the canary and 100-weight to the primary in
+// SetSplit writes weight to the canary and 100-weight to the primary in
 // every managed rule, in one patch; it writes nothing when they are already
 // in place. A generated HTTPRoute is ensured first, so it is created when
 // missing.
-func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+func (r *Router) SetSplit(ctx context.Context, s traffic.Split, weight int32) (bool, error) {
 	if weight < 0 || weight > 100 {
 		return false, fmt.Errorf("set weight on HTTPRoute: weight %d is outside 0-100", weight)
 	}
-	t := targetOf(c)
+	t := targetOf(s)
 	if t.generated {
-		if err := r.ensureGenerated(ctx, c, t); err != nil {
+		if err := r.ensureGenerated(ctx, s, t); err != nil {
 			return false, err
 		}
 	}
@@ -102,13 +126,13 @@ func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32
 	return true, nil
 }
 
-// Weight reads the canary weight of the managed rules, as a percentage of
-// the two backends' weights. Rules that disagree are a
+// SplitWeight reads the canary weight of the managed rules, as a
+// percentage of the two backends' weights. Rules that disagree are a
 // *traffic.InconsistentWeightsError; weights the implementation has not
 // accepted at the route's current generation are a
 // *traffic.RouteNotAcceptedError that carries the weight.
-func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
-	t := targetOf(c)
+func (r *Router) SplitWeight(ctx context.Context, s traffic.Split) (int32, error) {
+	t := targetOf(s)
 	hr, rules, err := r.managed(ctx, t)
 	if err != nil {
 		return 0, err

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
@@ -23,8 +22,9 @@ const LabelManagedBy = "app.kubernetes.io/managed-by"
 // ensureGenerated creates the generated VirtualService with all traffic to
 // the primary, or brings an existing one in line with the spec while keeping
 // the canary weight it carries. It writes nothing when the VirtualService is
-// already as wanted, and refuses one of that name the Canary does not own.
-func (r *Router) ensureGenerated(ctx context.Context, c *v1alpha1.Canary, t target) error {
+// already as wanted, and refuses one of that name the owner does not
+// control.
+func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target) error {
 	existing := &networkingv1.VirtualService{}
 	weight := int32(0)
 	switch err := r.get(ctx, t.key, existing); {
@@ -33,18 +33,19 @@ func (r *Router) ensureGenerated(ctx context.Context, c *v1alpha1.Canary, t targ
 	case err != nil:
 		return fmt.Errorf("read VirtualService %s: %w", t.key, err)
 	default:
-		if ref := metav1.GetControllerOf(existing); ref == nil || ref.UID != c.UID {
+		if !controlledBy(existing, s) {
 			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
-				"it exists and was not generated for this Canary; name it in trafficRouting.istio.virtualService.name to let Sluice manage its weights",
+				"it exists and was not generated for this " + s.OwnerKind.Kind +
+					"; name it in trafficRouting.istio.virtualService.name to let Sluice manage its weights",
 			}}
 		}
 		weight = currentWeight(existing, t)
 	}
-	desired := generatedSpec(c, weight)
+	desired := generatedSpec(s, weight)
 	if existing != nil && proto.Equal(desired, &existing.Spec) && existing.Labels[LabelManagedBy] == workload.FieldManager {
 		return nil
 	}
-	u, err := generatedObject(c, t, desired)
+	u, err := generatedObject(s, t, desired)
 	if err != nil {
 		return fmt.Errorf("build VirtualService %s: %w", t.key, err)
 	}
@@ -68,7 +69,7 @@ func currentWeight(vs *networkingv1.VirtualService, t target) int32 {
 
 // generatedObject is the VirtualService to apply, as an unstructured object:
 // the spec is encoded with Istio's own JSON encoding.
-func generatedObject(c *v1alpha1.Canary, t target, spec proto.Message) (*unstructured.Unstructured, error) {
+func generatedObject(s traffic.Split, t target, spec proto.Message) (*unstructured.Unstructured, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func generatedObject(c *v1alpha1.Canary, t target, spec proto.Message) (*unstruc
 	u.SetName(t.key.Name)
 	u.SetLabels(map[string]string{LabelManagedBy: workload.FieldManager})
 	u.SetOwnerReferences([]metav1.OwnerReference{
-		*metav1.NewControllerRef(c, v1alpha1.GroupVersion.WithKind("Canary")),
+		*metav1.NewControllerRef(s.Owner, s.OwnerKind),
 	})
 	return u, nil
 }

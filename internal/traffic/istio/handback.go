@@ -13,26 +13,26 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// HandBack sends all the traffic of every managed route to the apex Service
+// HandBackSplit sends all the traffic of every managed route to the apex Service
 // in one patch: each route that splits between the primary and the canary
 // gets a single destination, the apex, on the port the primary had. A route
 // already handed back is left as it is, so a replay writes nothing. A
-// generated VirtualService the Canary does not control, and a missing one,
+// generated VirtualService the owner does not control, and a missing one,
 // are left alone.
-func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
-	t := targetOf(c)
+func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, error) {
+	t := targetOf(s)
 	vs, err := r.read(ctx, t.key)
 	if vs == nil || err != nil {
 		return false, err
 	}
-	if t.generated && !controlledBy(vs, c) {
+	if t.generated && !controlledBy(vs, s) {
 		return false, nil
 	}
-	ops := handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(c.Spec.TargetRef.Name))
+	ops := handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(s.Target))
 	if len(ops) <= 1 {
 		return false, nil
 	}
@@ -47,18 +47,18 @@ func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error)
 	return true, nil
 }
 
-// Finalize deletes the generated VirtualService when the Canary controls
-// it. A named VirtualService is the user's and is never deleted; neither is
+// FinalizeSplit deletes the generated VirtualService when the owner
+// controls it. A named VirtualService is the user's and is never deleted; neither is
 // one of the generated name that Sluice refused to manage. The delete is
 // preconditioned on the UID read, so a VirtualService replaced in between
 // is not deleted either.
-func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	t := targetOf(c)
+func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
+	t := targetOf(s)
 	if !t.generated {
 		return nil
 	}
 	vs, err := r.read(ctx, t.key)
-	if vs == nil || err != nil || !controlledBy(vs, c) {
+	if vs == nil || err != nil || !controlledBy(vs, s) {
 		return err
 	}
 	err = r.Client.Delete(ctx, vs, client.Preconditions{UID: &vs.UID, ResourceVersion: &vs.ResourceVersion})
@@ -80,11 +80,11 @@ func (r *Router) read(ctx context.Context, key types.NamespacedName) (*networkin
 	return vs, nil
 }
 
-// controlledBy reports whether the Canary is vs's controller, by UID: a
-// Canary deleted and created again under the same name is another owner.
-func controlledBy(vs *networkingv1.VirtualService, c *v1alpha1.Canary) bool {
+// controlledBy reports whether s's owner is vs's controller, by UID: an
+// owner deleted and created again under the same name is another owner.
+func controlledBy(vs *networkingv1.VirtualService, s traffic.Split) bool {
 	ref := metav1.GetControllerOf(vs)
-	return ref != nil && ref.UID == c.UID
+	return ref != nil && ref.UID == s.Owner.GetUID()
 }
 
 // handBackPatch replaces the destinations of each route Sluice manages (the

@@ -53,7 +53,7 @@ func (r *Router) get(ctx context.Context, key types.NamespacedName, vs *networki
 	return err
 }
 
-// target is what a Canary says about its VirtualService.
+// target is what a Split says about its VirtualService.
 type target struct {
 	key       types.NamespacedName
 	generated bool
@@ -62,47 +62,71 @@ type target struct {
 }
 
 // targetOf reads the VirtualService's name and the routes to manage from a
-// Canary.
-func targetOf(c *v1alpha1.Canary) target {
+// Split.
+func targetOf(s traffic.Split) target {
 	var spec v1alpha1.IstioVirtualService
-	if c.Spec.TrafficRouting.Istio != nil {
-		spec = c.Spec.TrafficRouting.Istio.VirtualService
+	if s.Routing.Istio != nil {
+		spec = s.Routing.Istio.VirtualService
 	}
-	name := c.Spec.TargetRef.Name
 	t := target{
-		key:    types.NamespacedName{Namespace: c.Namespace, Name: spec.Name},
+		key:    types.NamespacedName{Namespace: s.Owner.GetNamespace(), Name: spec.Name},
 		routes: spec.Routes,
-		hosts:  hosts{namespace: c.Namespace, primary: workload.PrimaryName(name), canary: workload.CanaryName(name)},
+		hosts:  hosts{namespace: s.Owner.GetNamespace(), primary: s.Primary, canary: s.Canary},
 	}
 	if spec.Name == "" {
-		t.key.Name, t.generated, t.routes = name, true, []string{GeneratedRouteName}
+		t.key.Name, t.generated, t.routes = s.Target, true, []string{GeneratedRouteName}
 	}
 	return t
 }
 
-// EnsureRoute creates or updates the generated VirtualService, keeping the
+// EnsureRoute is EnsureSplit for a Canary.
+func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
+	return r.EnsureSplit(ctx, traffic.CanarySplit(c))
+}
+
+// SetWeight is SetSplit for a Canary.
+func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+	return r.SetSplit(ctx, traffic.CanarySplit(c), weight)
+}
+
+// Weight is SplitWeight for a Canary.
+func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
+	return r.SplitWeight(ctx, traffic.CanarySplit(c))
+}
+
+// HandBack is HandBackSplit for a Canary.
+func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
+	return r.HandBackSplit(ctx, traffic.CanarySplit(c))
+}
+
+// Finalize is FinalizeSplit for a Canary.
+func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
+	return r.FinalizeSplit(ctx, traffic.CanarySplit(c))
+}
+
+// EnsureSplit creates or updates the generated VirtualService, keeping the
 // weights it carries, or checks that a named one exists and has routes
 // Sluice can manage.
-func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
-	t := targetOf(c)
+func (r *Router) EnsureSplit(ctx context.Context, s traffic.Split) error {
+	t := targetOf(s)
 	if !t.generated {
 		_, _, err := r.managed(ctx, t)
 		return err
 	}
-	return r.ensureGenerated(ctx, c, t)
+	return r.ensureGenerated(ctx, s, t)
 }
 
-// SetWeight writes weight to the canary and 100-weight to the primary in
+// SetSplit writes weight to the canary and 100-weight to the primary in
 // every managed route, in one patch; it writes nothing when they are already
 // in place. A generated VirtualService is ensured first, so it is created
 // when missing.
-func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
+func (r *Router) SetSplit(ctx context.Context, s traffic.Split, weight int32) (bool, error) {
 	if weight < 0 || weight > 100 {
 		return false, fmt.Errorf("set weight on VirtualService: weight %d is outside 0-100", weight)
 	}
-	t := targetOf(c)
+	t := targetOf(s)
 	if t.generated {
-		if err := r.ensureGenerated(ctx, c, t); err != nil {
+		if err := r.ensureGenerated(ctx, s, t); err != nil {
 			return false, err
 		}
 	}
@@ -124,10 +148,10 @@ func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32
 	return true, nil
 }
 
-// Weight reads the canary weight of the managed routes. Routes that disagree
-// are a *traffic.InconsistentWeightsError.
-func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
-	t := targetOf(c)
+// SplitWeight reads the canary weight of the managed routes. Routes that
+// disagree are a *traffic.InconsistentWeightsError.
+func (r *Router) SplitWeight(ctx context.Context, s traffic.Split) (int32, error) {
+	t := targetOf(s)
 	vs, routes, err := r.managed(ctx, t)
 	if err != nil {
 		return 0, err
@@ -158,27 +182,26 @@ func (r *Router) managed(ctx context.Context, t target) (*networkingv1.VirtualSe
 	return vs, routes, nil
 }
 
-// generatedSpec is the spec of the VirtualService Sluice generates for c,
-// with canaryWeight to the canary.
-func generatedSpec(c *v1alpha1.Canary, canaryWeight int32) *istioapi.VirtualService {
-	name := c.Spec.TargetRef.Name
+// generatedSpec is the spec of the VirtualService Sluice generates for s,
+// with canaryWeight to s.Canary.
+func generatedSpec(s traffic.Split, canaryWeight int32) *istioapi.VirtualService {
 	var spec v1alpha1.IstioVirtualService
-	if c.Spec.TrafficRouting.Istio != nil {
-		spec = c.Spec.TrafficRouting.Istio.VirtualService
+	if s.Routing.Istio != nil {
+		spec = s.Routing.Istio.VirtualService
 	}
 	vsHosts := spec.Hosts
 	if len(vsHosts) == 0 {
-		vsHosts = []string{workload.ApexName(name)}
+		vsHosts = []string{workload.ApexName(s.Target)}
 	}
-	port := &istioapi.PortSelector{Number: uint32(c.Spec.Service.Port)}
+	port := &istioapi.PortSelector{Number: uint32(s.Port)}
 	return &istioapi.VirtualService{
 		Hosts:    append([]string(nil), vsHosts...),
 		Gateways: append([]string(nil), spec.Gateways...),
 		Http: []*istioapi.HTTPRoute{{
 			Name: GeneratedRouteName,
 			Route: []*istioapi.HTTPRouteDestination{
-				{Destination: &istioapi.Destination{Host: workload.PrimaryName(name), Port: port}, Weight: 100 - canaryWeight},
-				{Destination: &istioapi.Destination{Host: workload.CanaryName(name), Port: port}, Weight: canaryWeight},
+				{Destination: &istioapi.Destination{Host: s.Primary, Port: port}, Weight: 100 - canaryWeight},
+				{Destination: &istioapi.Destination{Host: s.Canary, Port: port}, Weight: canaryWeight},
 			},
 		}},
 	}
