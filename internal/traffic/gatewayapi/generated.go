@@ -30,7 +30,7 @@ func (r *Router) ensureGenerated(ctx context.Context, c *v1alpha1.Canary, t targ
 	}
 	weight := int32(0)
 	if existing != nil {
-		if !controlledBy(existing, c) {
+		if !traffic.ControlledBy(existing, c) {
 			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
 				"it exists and was not generated for this Canary; name it in trafficRouting.gatewayAPI.httpRoute.name to let Sluice manage its weights",
 			}}
@@ -143,13 +143,6 @@ func generatedObject(c *v1alpha1.Canary, t target, spec gatewayv1.HTTPRouteSpec)
 		*metav1.NewControllerRef(c, v1alpha1.GroupVersion.WithKind("Canary")),
 	})
 	return u, nil
-}
-
-// controlledBy reports whether the Canary is hr's controller, by UID: a
-// Canary deleted and created again under the same name is another owner.
-func controlledBy(hr *gatewayv1.HTTPRoute, c *v1alpha1.Canary) bool {
-	ref := metav1.GetControllerOf(hr)
-	return ref != nil && ref.UID == c.UID
 }
 
 func ptr[T any](v T) *T { return &v }

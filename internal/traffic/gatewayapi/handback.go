@@ -2,13 +2,10 @@ package gatewayapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -24,20 +21,15 @@ func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error)
 	if hr == nil || err != nil {
 		return false, err
 	}
-	if t.generated && !controlledBy(hr, c) {
+	if t.generated && !traffic.ControlledBy(hr, c) {
 		return false, nil
 	}
 	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(c.Spec.TargetRef.Name))
 	if len(ops) <= 1 {
 		return false, nil
 	}
-	patch, err := json.Marshal(ops)
-	if err != nil {
-		return false, fmt.Errorf("encode hand-back patch for HTTPRoute %s: %w", t.key, err)
-	}
-	err = r.Client.Patch(ctx, hr, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
-	if err != nil {
-		return false, fmt.Errorf("hand back HTTPRoute %s to the apex Service: %w", t.key, err)
+	if err := traffic.SendPatch(ctx, r.Client, hr, ops, fmt.Sprintf("hand back HTTPRoute %s to the apex Service", t.key)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -53,12 +45,8 @@ func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
 		return nil
 	}
 	hr, err := r.read(ctx, t.key)
-	if hr == nil || err != nil || !controlledBy(hr, c) {
+	if hr == nil || err != nil || !traffic.ControlledBy(hr, c) {
 		return err
 	}
-	err = r.Client.Delete(ctx, hr, client.Preconditions{UID: &hr.UID, ResourceVersion: &hr.ResourceVersion})
-	if client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete HTTPRoute %s: %w", t.key, err)
-	}
-	return nil
+	return traffic.DeleteRead(ctx, r.Client, "HTTPRoute", hr)
 }
