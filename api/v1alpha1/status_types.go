@@ -53,7 +53,11 @@ const (
 	// ReasonRouteNotAccepted: the implementation serving a Gateway API
 	// route has not confirmed its current generation (Accepted and
 	// ResolvedRefs for every parent), or refused it; the message quotes it.
-	ReasonRouteNotAccepted  = "RouteNotAccepted"
+	ReasonRouteNotAccepted = "RouteNotAccepted"
+	// ReasonObjectNotOwned: an object Sluice would create (a Deployment,
+	// a Service, a route) already exists and is not Sluice's; Sluice does
+	// not adopt it. Stalled until it is renamed or deleted.
+	ReasonObjectNotOwned    = "ObjectNotOwned"
 	ReasonHandingBack       = "HandingBack"
 	ReasonTrafficHandedBack = "TrafficHandedBack"
 )

@@ -2,7 +2,6 @@ package bluegreen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -63,7 +61,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	bg := &v1alpha1.BlueGreen{}
 	if err := r.APIReader.Get(ctx, req.NamespacedName, bg); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.Namespace, req.Name)
+			release.Forget(r.Metrics, Kind, req.Namespace, req.Name)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get BlueGreen %s: %w", req.NamespacedName, err)
@@ -76,22 +74,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	// Why resolve first: see the Canary reconciler.
 	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
-	var specErr *release.SpecError
-	switch {
-	case errors.As(err, &specErr):
-		return r.invalid(ctx, bg, err)
-	case err != nil:
-		return ctrl.Result{}, err
+	if err != nil {
+		return r.fail(ctx, bg, err)
 	}
 	if err := release.CheckBlueGreen(&spec); err != nil {
-		return r.invalid(ctx, bg, err)
+		return r.fail(ctx, bg, err)
 	}
 	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
-		return r.invalid(ctx, bg, err)
+		return r.fail(ctx, bg, err)
 	}
 	router, err := r.routerFor(bg)
 	if err != nil {
-		return r.invalid(ctx, bg, err)
+		return r.fail(ctx, bg, err)
 	}
 	// Why before observe: a targetPort naming no container port would send
 	// every request through Sluice's Services to a port no pod serves; no
@@ -101,11 +95,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if err := release.CheckTargetPort(bg.Spec.Service, target); err != nil {
-		return r.invalid(ctx, bg, err)
+		return r.fail(ctx, bg, err)
 	}
 	obs, err := r.observe(ctx, bg, spec, router)
 	if err != nil {
-		return ctrl.Result{}, err
+		return r.fail(ctx, bg, err)
 	}
 	// Why status first: see the Canary reconciler; a flip or a flip-back
 	// is persisted before the Services change, so a refused write changes
@@ -116,7 +110,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	release.Emit(r.Recorder, bg, d.Events)
 	if err := r.execute(ctx, bg, router, obs, d); err != nil {
-		return ctrl.Result{}, err
+		return r.fail(ctx, bg, err)
 	}
 	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
 }
@@ -154,26 +148,26 @@ func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d 
 	return err
 }
 
-// invalid records a spec the API server accepted but Sluice cannot act on (a
-// query template that does not parse, a hook template that did not decode, a
-// Job hook the hook policy forbids): Stalled until the spec changes, and no retry. Nothing else is touched.
-func (r *Reconciler) invalid(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+// fail ends a reconcile on cause, classified in one place (see the Canary
+// reconciler's fail and release.Classify): Stalled with no retry, Reconciling
+// with a requeue, or a transient error retried with backoff that leaves
+// status alone.
+func (r *Reconciler) fail(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
+	f := release.Classify(cause)
+	if f.Class == release.Transient {
+		return f.Result(cause)
+	}
 	st := *bg.Status.DeepCopy()
-	st.ObservedGeneration, st.Phase = bg.Generation, v1alpha1.PhaseInvalid
-	release.InvalidConditions(&st.Conditions, bg.Generation, r.now(), cause.Error())
-	st.Message = rollout.DisplayMessage(st.Conditions)
+	st.ObservedGeneration = bg.Generation
+	f.SetConditions(&st.Conditions, bg.Generation, r.now())
+	st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
 	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("bluegreen %s/%s: %w", bg.Namespace, bg.Name, cause))
+	return f.Result(fmt.Errorf("bluegreen %s/%s: %w", bg.Namespace, bg.Name, cause))
 }
 
-func (r *Reconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *Reconciler) now() time.Time { return release.Now(r.Now) }
 
 // SetupWithManager registers the reconciler and what it watches: its
 // BlueGreens, the objects they own, and the target Deployments they name.
@@ -189,28 +183,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		release.WatchTemplates(mgr.GetClient(), func() client.ObjectList { return &v1alpha1.BlueGreenList{} })}, opts...)...)
 }
 
-func (r *Reconciler) forget(namespace, name string) {
-	if r.Metrics != nil {
-		r.Metrics.Forget(Kind, namespace, name)
-	}
-}
-
-// observeRelease updates the operator's metrics from a status just written;
-// promotions and rollbacks count on the transition from prev.
+// observeRelease updates the operator's metrics from a status just written
+// (see release.ObserveRelease).
 func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.BlueGreenStatus) {
-	if r.Metrics == nil {
-		return
+	released := func(st *v1alpha1.BlueGreenStatus) release.Released {
+		return release.Released{Phase: st.Phase, Stable: st.ActiveRevision, Status: &st.ReleaseStatus}
 	}
-	r.Metrics.ObserveRelease(Kind, namespace, name, next.Phase, 0)
-	if next.Analysis != nil {
-		r.Metrics.ObserveJudge(Kind, namespace, name, next.Analysis.Judge)
-	}
-	if prev.AbortedAt == nil && next.AbortedAt != nil {
-		r.Metrics.Rollbacks.WithLabelValues(Kind, namespace, name, next.AbortReason).Inc()
-	}
-	if prev.ActiveRevision != next.ActiveRevision && prev.ActiveRevision != "" {
-		r.Metrics.Promotions.WithLabelValues(Kind, namespace, name).Inc()
-	}
+	release.ObserveRelease(r.Metrics, Kind, namespace, name, released(&prev), released(&next))
 }
 
 // routeName is the name of the route object a BlueGreen writes to, or ""

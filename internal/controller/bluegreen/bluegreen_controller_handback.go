@@ -77,7 +77,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	if err := release.RemoveFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.forget(bg.Namespace, bg.Name)
+	release.Forget(r.Metrics, Kind, bg.Namespace, bg.Name)
 	return ctrl.Result{}, nil
 }
 

@@ -75,14 +75,7 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 	}
 	obs.Commands = release.PendingCommands(bg)
 	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
-		func(n string) (hooks.Hook, bool) {
-			for _, h := range bg.Spec.Hooks {
-				if h.Name == n {
-					return hooks.FromBlueGreen(h), true
-				}
-			}
-			return hooks.Hook{}, false
-		})
+		hooks.OfBlueGreen(bg))
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +131,7 @@ func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1a
 		Namespace: bg.Namespace, Name: name,
 		Canary: workload.ColorName(name, fresh), Primary: workload.ColorName(name, fresh.Other()),
 	}, prev, now)
-	if r.Metrics != nil {
-		for _, res := range out.Results {
-			r.Metrics.AnalysisResults.WithLabelValues(Kind, bg.Namespace, bg.Name, res.Name, string(res.Outcome)).Inc()
-		}
-	}
+	release.ObserveCheck(r.Metrics, Kind, bg.Namespace, bg.Name, out.Results)
 	return &rollout.Check{Results: out.Results, Judge: out.Judge}
 }
 

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -79,7 +77,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	c := &v1alpha1.Canary{}
 	if err := r.get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.Namespace, req.Name)
+			release.Forget(r.Metrics, Kind, req.Namespace, req.Name)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get Canary %s: %w", req.NamespacedName, err)
@@ -98,25 +96,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	router, err := r.Routers.For(c.Spec.TrafficRouting)
 	if err != nil {
-		return r.invalid(ctx, c, err)
+		return r.fail(ctx, c, err)
 	}
 	// Why resolve before anything: a template that is missing or an
 	// argument that does not fit stalls the Canary before a release can
 	// start on it; a release in flight runs the analysis pinned when it
 	// started, whatever happened to the template since.
 	spec, pins, err := r.Templates.ResolveCanary(ctx, c)
-	var specErr *release.SpecError
-	switch {
-	case errors.As(err, &specErr):
-		return r.invalid(ctx, c, err)
-	case err != nil:
-		return ctrl.Result{}, err
+	if err != nil {
+		return r.fail(ctx, c, err)
 	}
 	if err := release.CheckCanary(&spec); err != nil {
-		return r.invalid(ctx, c, err)
+		return r.fail(ctx, c, err)
 	}
 	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
-		return r.invalid(ctx, c, err)
+		return r.fail(ctx, c, err)
 	}
 	// Why before observe: a targetPort naming no container port would send
 	// every request through Sluice's Services to a port no pod serves; no
@@ -126,19 +120,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if err := release.CheckTargetPort(c.Spec.Service, target); err != nil {
-		return r.invalid(ctx, c, err)
+		return r.fail(ctx, c, err)
 	}
 	if target != nil {
 		// Why: the primary's pods carry the target's matchLabels renamed; a
 		// target with none, or with a value too long to rename, cannot be
 		// told apart from its primary, and only a spec change fixes that.
 		if _, err := workload.PrimaryPodLabels(target); err != nil {
-			return r.invalid(ctx, c, err)
+			return r.fail(ctx, c, err)
 		}
 	}
 	obs, err := r.observe(ctx, c, spec, router)
 	if err != nil {
-		return ctrl.Result{}, err
+		return r.fail(ctx, c, err)
 	}
 	// Why status first: the decision is persisted before anything acts on
 	// it. A refused write (a conflict, the operator dying) leaves the world
@@ -150,7 +144,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	release.Emit(r.Recorder, c, d.Events)
 	if err := r.execute(ctx, c, router, obs, d); err != nil {
-		return ctrl.Result{}, err
+		return r.fail(ctx, c, err)
 	}
 	after, poll := d.RequeueAfter, d.Poll
 	if obs.hookWait > 0 && (after == 0 || obs.hookWait < after) {
@@ -160,19 +154,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return release.Requeue(after, poll, r.now().Sub(obs.Now)), nil
 }
 
-// invalid records a spec the API server accepted but Sluice cannot act on
-// (an unknown router, a query template that does not parse, a hook template
-// that did not decode, a Job hook the hook policy forbids): Stalled until the
-// spec changes, and no retry.
-func (r *Reconciler) invalid(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
+// fail ends a reconcile on cause, classified in one place
+// (release.Classify): a spec the API server accepted but Sluice cannot act
+// on (an unknown router, a query template that does not parse, a Job hook
+// the hook policy forbids), a route it cannot manage or an object of its
+// name that is not its own is Stalled, with no retry; something to wait for
+// is Reconciling, with a requeue; anything else is retried with backoff and
+// leaves status alone.
+func (r *Reconciler) fail(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
+	f := release.Classify(cause)
+	if f.Class == release.Transient {
+		return f.Result(cause)
+	}
 	st := *c.Status.DeepCopy()
-	st.ObservedGeneration, st.Phase = c.Generation, v1alpha1.PhaseInvalid
-	release.InvalidConditions(&st.Conditions, c.Generation, r.now(), cause.Error())
-	st.Message = rollout.DisplayMessage(st.Conditions)
+	st.ObservedGeneration = c.Generation
+	f.SetConditions(&st.Conditions, c.Generation, r.now())
+	st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
 	if err := r.writeStatus(ctx, c, rollout.CanaryDecision{Status: st}); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("canary %s/%s: %w", c.Namespace, c.Name, cause))
+	return f.Result(fmt.Errorf("canary %s/%s: %w", c.Namespace, c.Name, cause))
 }
 
 // get reads the Canary a decision is taken on: never older than a version
@@ -184,12 +185,7 @@ func (r *Reconciler) get(ctx context.Context, key types.NamespacedName, c *v1alp
 	return r.APIReader.Get(ctx, key, c)
 }
 
-func (r *Reconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *Reconciler) now() time.Time { return release.Now(r.Now) }
 
 // SetupWithManager registers the reconciler and what it watches: its
 // Canarys, the objects they own, and the target Deployments they name.

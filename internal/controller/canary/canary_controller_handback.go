@@ -76,7 +76,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) (ctrl.Res
 	if err := release.RemoveFinalizer(ctx, r.Client, c); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.forget(c.Namespace, c.Name)
+	release.Forget(r.Metrics, Kind, c.Namespace, c.Name)
 	return ctrl.Result{}, nil
 }
 

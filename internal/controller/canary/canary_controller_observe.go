@@ -68,12 +68,7 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alp
 	}
 	obs.Commands = release.PendingCommands(c)
 	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
-		func(name string) (hooks.Hook, bool) {
-			if h := specHook(c, name); h != nil {
-				return hooks.FromCanary(*h), true
-			}
-			return hooks.Hook{}, false
-		})
+		hooks.OfCanary(c))
 	if err != nil {
 		return nil, err
 	}
@@ -131,16 +126,6 @@ func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, a *v1alpha1.
 	out := r.Analysis.Run(ctx, a, analysis.Workloads{
 		Namespace: c.Namespace, Name: name, Canary: name, Primary: workload.PrimaryName(name),
 	}, prev, now)
-	r.observeCheck(c, out)
+	release.ObserveCheck(r.Metrics, Kind, c.Namespace, c.Name, out.Results)
 	return &rollout.Check{Results: out.Results, Judge: out.Judge}
-}
-
-// specHook returns the spec's hook of that name, or nil.
-func specHook(c *v1alpha1.Canary, name string) *v1alpha1.CanaryHook {
-	for i := range c.Spec.Hooks {
-		if c.Spec.Hooks[i].Name == name {
-			return &c.Spec.Hooks[i]
-		}
-	}
-	return nil
 }

@@ -43,36 +43,11 @@ func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.Canary, d roll
 	return err
 }
 
-// observeRelease updates the operator's metrics from a status just written;
-// promotions and rollbacks count on the transition from prev.
+// observeRelease updates the operator's metrics from a status just written
+// (see release.ObserveRelease).
 func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.CanaryStatus) {
-	if r.Metrics == nil {
-		return
+	released := func(st *v1alpha1.CanaryStatus) release.Released {
+		return release.Released{Phase: st.Phase, Weight: st.CanaryWeight, Stable: st.StableRevision, Status: &st.ReleaseStatus}
 	}
-	r.Metrics.ObserveRelease(Kind, namespace, name, next.Phase, next.CanaryWeight)
-	if next.Analysis != nil {
-		r.Metrics.ObserveJudge(Kind, namespace, name, next.Analysis.Judge)
-	}
-	if prev.AbortedAt == nil && next.AbortedAt != nil {
-		r.Metrics.Rollbacks.WithLabelValues(Kind, namespace, name, next.AbortReason).Inc()
-	}
-	if prev.StableRevision != next.StableRevision && prev.StableRevision != "" {
-		r.Metrics.Promotions.WithLabelValues(Kind, namespace, name).Inc()
-	}
-}
-
-// observeCheck counts a check's outcomes.
-func (r *Reconciler) observeCheck(c *v1alpha1.Canary, out analysis.CheckResult) {
-	if r.Metrics == nil {
-		return
-	}
-	for _, res := range out.Results {
-		r.Metrics.AnalysisResults.WithLabelValues(Kind, c.Namespace, c.Name, res.Name, string(res.Outcome)).Inc()
-	}
-}
-
-func (r *Reconciler) forget(namespace, name string) {
-	if r.Metrics != nil {
-		r.Metrics.Forget(Kind, namespace, name)
-	}
+	release.ObserveRelease(r.Metrics, Kind, namespace, name, released(&prev), released(&next))
 }

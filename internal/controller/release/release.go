@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -58,10 +57,12 @@ func HandBackTarget(ctx context.Context, c client.Reader, ns, name string) (roll
 
 // ProgressHooks makes progress on the Running hook runs of revision, so that
 // the state machine sees where they stand: it starts a webhook attempt when
-// one is due, creates or reads a Job. It returns the runs and how soon one of
-// them wants another look (zero when none does).
+// one is due, creates or reads a Job. specHooks are the hooks of the
+// object's spec; a run of a hook the spec no longer names is left alone. It
+// returns the runs and how soon one of them wants another look (zero when
+// none does).
 func ProgressHooks(ctx context.Context, r *hooks.Runner, owner client.Object, runs []v1alpha1.HookStatus,
-	revision string, spec func(name string) (hooks.Hook, bool)) ([]v1alpha1.HookStatus, time.Duration, error) {
+	revision string, specHooks []hooks.Hook) ([]v1alpha1.HookStatus, time.Duration, error) {
 	var out []v1alpha1.HookStatus
 	var wait time.Duration
 	for i := range runs {
@@ -69,7 +70,7 @@ func ProgressHooks(ctx context.Context, r *hooks.Runner, owner client.Object, ru
 		if prev.Revision != revision || prev.Phase != v1alpha1.HookRunning {
 			continue
 		}
-		h, ok := spec(prev.Name)
+		h, ok := hookNamed(specHooks, prev.Name)
 		if !ok {
 			continue
 		}
@@ -81,6 +82,16 @@ func ProgressHooks(ctx context.Context, r *hooks.Runner, owner client.Object, ru
 		wait = Sooner(wait, r.RequeueAfter(h, run))
 	}
 	return out, wait, nil
+}
+
+// hookNamed returns the hook of that name.
+func hookNamed(specHooks []hooks.Hook, name string) (hooks.Hook, bool) {
+	for _, h := range specHooks {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return hooks.Hook{}, false
 }
 
 // Sooner returns the shorter of two requeue delays, zero meaning "none".
@@ -113,20 +124,5 @@ func Emit(rec events.EventRecorder, obj client.Object, evs []rollout.Event) {
 	}
 	for _, e := range evs {
 		rec.Eventf(obj, nil, e.Type, e.Reason, e.Reason, "%s", e.Message)
-	}
-}
-
-// InvalidConditions marks a spec Sluice cannot act on: Stalled with reason
-// InvalidSpec, not Ready, not Reconciling. An unchanged condition keeps its
-// lastTransitionTime.
-func InvalidConditions(conds *[]metav1.Condition, generation int64, now time.Time, msg string) {
-	at := metav1.NewTime(now.Truncate(time.Second))
-	for _, c := range []metav1.Condition{
-		{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-		{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonInvalidSpec, Message: msg},
-	} {
-		c.ObservedGeneration, c.LastTransitionTime = generation, at
-		meta.SetStatusCondition(conds, c)
 	}
 }

@@ -30,7 +30,7 @@ func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target)
 	}
 	weight := int32(0)
 	if existing != nil {
-		if !controlledBy(existing, s) {
+		if !traffic.ControlledBy(existing, s.Owner) {
 			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
 				"it exists and was not generated for this " + s.OwnerKind.Kind +
 					"; name it in trafficRouting.gatewayAPI.httpRoute.name to let Sluice manage its weights",
@@ -143,13 +143,6 @@ func generatedObject(s traffic.Split, t target, spec gatewayv1.HTTPRouteSpec) (*
 		*metav1.NewControllerRef(s.Owner, s.OwnerKind),
 	})
 	return u, nil
-}
-
-// controlledBy reports whether s's owner is hr's controller, by UID: an
-// owner deleted and created again under the same name is another owner.
-func controlledBy(hr *gatewayv1.HTTPRoute, s traffic.Split) bool {
-	ref := metav1.GetControllerOf(hr)
-	return ref != nil && ref.UID == s.Owner.GetUID()
 }
 
 func ptr[T any](v T) *T { return &v }

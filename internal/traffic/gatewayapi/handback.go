@@ -2,11 +2,7 @@ package gatewayapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
@@ -24,20 +20,15 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 	if hr == nil || err != nil {
 		return false, err
 	}
-	if t.generated && !controlledBy(hr, s) {
+	if t.generated && !traffic.ControlledBy(hr, s.Owner) {
 		return false, nil
 	}
 	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))
 	if len(ops) <= 1 {
 		return false, nil
 	}
-	patch, err := json.Marshal(ops)
-	if err != nil {
-		return false, fmt.Errorf("encode hand-back patch for HTTPRoute %s: %w", t.key, err)
-	}
-	err = r.Client.Patch(ctx, hr, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
-	if err != nil {
-		return false, fmt.Errorf("hand back HTTPRoute %s to the apex Service: %w", t.key, err)
+	if err := traffic.SendPatch(ctx, r.Client, hr, ops, fmt.Sprintf("hand back HTTPRoute %s to the apex Service", t.key)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -53,12 +44,8 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 		return nil
 	}
 	hr, err := r.read(ctx, t.key)
-	if hr == nil || err != nil || !controlledBy(hr, s) {
+	if hr == nil || err != nil || !traffic.ControlledBy(hr, s.Owner) {
 		return err
 	}
-	err = r.Client.Delete(ctx, hr, client.Preconditions{UID: &hr.UID, ResourceVersion: &hr.ResourceVersion})
-	if client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete HTTPRoute %s: %w", t.key, err)
-	}
-	return nil
+	return traffic.DeleteRead(ctx, r.Client, "HTTPRoute", hr)
 }

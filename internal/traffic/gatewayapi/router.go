@@ -2,17 +2,14 @@ package gatewayapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/traffic"
-	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 const kind = "HTTPRoute"
@@ -115,13 +112,9 @@ func (r *Router) SetSplit(ctx context.Context, s traffic.Split, weight int32) (b
 	if inPlace(&hr.Spec, rules, weight) {
 		return false, nil
 	}
-	patch, err := json.Marshal(weightPatch(&hr.Spec, hr.ResourceVersion, rules, weight))
-	if err != nil {
-		return false, fmt.Errorf("encode weight patch for HTTPRoute %s: %w", t.key, err)
-	}
-	err = r.Client.Patch(ctx, hr, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
-	if err != nil {
-		return false, fmt.Errorf("set weight %d on HTTPRoute %s: %w", weight, t.key, err)
+	ops := weightPatch(&hr.Spec, hr.ResourceVersion, rules, weight)
+	if err := traffic.SendPatch(ctx, r.Client, hr, ops, fmt.Sprintf("set weight %d on HTTPRoute %s", weight, t.key)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -173,11 +166,8 @@ func (r *Router) managed(ctx context.Context, t target) (*gatewayv1.HTTPRoute, [
 // read gets an HTTPRoute; a missing one is nil with no error.
 func (r *Router) read(ctx context.Context, key types.NamespacedName) (*gatewayv1.HTTPRoute, error) {
 	hr := &gatewayv1.HTTPRoute{}
-	if err := r.Client.Get(ctx, key, hr); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read HTTPRoute %s: %w", key, err)
+	if ok, err := traffic.Read(ctx, r.Client, "HTTPRoute", key, hr); !ok {
+		return nil, err
 	}
 	return hr, nil
 }

@@ -33,7 +33,7 @@ func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target)
 	case err != nil:
 		return fmt.Errorf("read VirtualService %s: %w", t.key, err)
 	default:
-		if !controlledBy(existing, s) {
+		if !traffic.ControlledBy(existing, s.Owner) {
 			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
 				"it exists and was not generated for this " + s.OwnerKind.Kind +
 					"; name it in trafficRouting.istio.virtualService.name to let Sluice manage its weights",

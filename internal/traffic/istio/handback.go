@@ -2,16 +2,12 @@ package istio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
@@ -29,20 +25,15 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 	if vs == nil || err != nil {
 		return false, err
 	}
-	if t.generated && !controlledBy(vs, s) {
+	if t.generated && !traffic.ControlledBy(vs, s.Owner) {
 		return false, nil
 	}
 	ops := handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(s.Target))
 	if len(ops) <= 1 {
 		return false, nil
 	}
-	patch, err := json.Marshal(ops)
-	if err != nil {
-		return false, fmt.Errorf("encode hand-back patch for VirtualService %s: %w", t.key, err)
-	}
-	err = r.Client.Patch(ctx, vs, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
-	if err != nil {
-		return false, fmt.Errorf("hand back VirtualService %s to the apex Service: %w", t.key, err)
+	if err := traffic.SendPatch(ctx, r.Client, vs, ops, fmt.Sprintf("hand back VirtualService %s to the apex Service", t.key)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -58,33 +49,19 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 		return nil
 	}
 	vs, err := r.read(ctx, t.key)
-	if vs == nil || err != nil || !controlledBy(vs, s) {
+	if vs == nil || err != nil || !traffic.ControlledBy(vs, s.Owner) {
 		return err
 	}
-	err = r.Client.Delete(ctx, vs, client.Preconditions{UID: &vs.UID, ResourceVersion: &vs.ResourceVersion})
-	if client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete VirtualService %s: %w", t.key, err)
-	}
-	return nil
+	return traffic.DeleteRead(ctx, r.Client, "VirtualService", vs)
 }
 
 // read gets a VirtualService; a missing one is nil with no error.
 func (r *Router) read(ctx context.Context, key types.NamespacedName) (*networkingv1.VirtualService, error) {
 	vs := &networkingv1.VirtualService{}
-	if err := r.Client.Get(ctx, key, vs); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read VirtualService %s: %w", key, err)
+	if ok, err := traffic.Read(ctx, r.Client, "VirtualService", key, vs); !ok {
+		return nil, err
 	}
 	return vs, nil
-}
-
-// controlledBy reports whether s's owner is vs's controller, by UID: an
-// owner deleted and created again under the same name is another owner.
-func controlledBy(vs *networkingv1.VirtualService, s traffic.Split) bool {
-	ref := metav1.GetControllerOf(vs)
-	return ref != nil && ref.UID == s.Owner.GetUID()
 }
 
 // handBackPatch replaces the destinations of each route Sluice manages (the

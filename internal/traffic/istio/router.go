@@ -2,7 +2,6 @@ package istio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	istioapi "istio.io/api/networking/v1alpha3"
@@ -137,13 +136,9 @@ func (r *Router) SetSplit(ctx context.Context, s traffic.Split, weight int32) (b
 	if inPlace(&vs.Spec, routes, weight) {
 		return false, nil
 	}
-	patch, err := json.Marshal(weightPatch(&vs.Spec, vs.ResourceVersion, routes, weight))
-	if err != nil {
-		return false, fmt.Errorf("encode weight patch for VirtualService %s: %w", t.key, err)
-	}
-	err = r.Client.Patch(ctx, vs, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(workload.FieldManager))
-	if err != nil {
-		return false, fmt.Errorf("set weight %d on VirtualService %s: %w", weight, t.key, err)
+	ops := weightPatch(&vs.Spec, vs.ResourceVersion, routes, weight)
+	if err := traffic.SendPatch(ctx, r.Client, vs, ops, fmt.Sprintf("set weight %d on VirtualService %s", weight, t.key)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
