@@ -15,10 +15,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
-// defaultStartTimeout bounds Start when its context has no deadline.
-const defaultStartTimeout = 2 * time.Minute
+// defaultStartTimeout bounds Start when its context has no deadline: a hang
+// bound, stretched on a loaded machine like every test deadline.
+var defaultStartTimeout = deadline.Scale(2 * time.Minute)
 
 // Options configure a cluster started by Start.
 type Options struct {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sluice-dev/sluice/internal/operator"
 	"github.com/sluice-dev/sluice/test/cluster"
+	"github.com/sluice-dev/sluice/test/deadline"
 )
 
 // Env is a running control plane.
@@ -57,12 +59,18 @@ func Start() (*Env, error) {
 		return nil, err
 	}
 	scheme := NewScheme()
+	// envtest gives each process 20 s to start and the CRDs 10 s to be
+	// served: on a loaded 2-core machine kube-apiserver alone can take
+	// longer. These deadlines bound a hang; they stretch with the load.
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
+		BinaryAssetsDirectory:    assets,
+		ControlPlaneStartTimeout: deadline.Scale(time.Minute),
+		ControlPlaneStopTimeout:  deadline.Scale(20 * time.Second),
 		CRDInstallOptions: envtest.CRDInstallOptions{
 			Paths:              crds,
 			ErrorIfPathMissing: true,
 			Scheme:             scheme,
+			MaxTime:            deadline.Scale(30 * time.Second),
 		},
 	}
 	cfg, err := env.Start()
