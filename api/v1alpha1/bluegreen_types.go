@@ -8,13 +8,13 @@ import (
 // +kubebuilder:validation:Enum=blue;green
 type Color string
 
-// The two colours.
+// The two colors.
 const (
 	ColorBlue  Color = "blue"
 	ColorGreen Color = "green"
 )
 
-// Other returns the other colour.
+// Other returns the other color.
 func (c Color) Other() Color {
 	if c == ColorBlue {
 		return ColorGreen
@@ -33,7 +33,7 @@ const (
 	HookBlueGreenBack BlueGreenHookType = "rollback"
 )
 
-// BlueGreenHook is a test run against the new colour.
+// BlueGreenHook is a test run against the new color.
 type BlueGreenHook struct {
 	// Name of the hook, a DNS label of 1 to 63 characters, unique within the
 	// BlueGreen. No default.
@@ -78,14 +78,14 @@ type BlueGreenSpec struct {
 	TargetRef TargetRef `json:"targetRef"`
 
 	// Service describes the Services Sluice manages: <name> (active, the one
-	// clients call) and <name>-preview (the new colour, for tests).
+	// clients call) and <name>-preview (the new color, for tests).
 	// +required
 	Service ServicePort `json:"service"`
 
 	// TrafficRouting, when set, flips the traffic on a route instead of the
 	// active Service's selector: an Istio VirtualService or a Gateway API
 	// HTTPRoute (the same shape as a Canary's trafficRouting) whose managed
-	// routes send 100 to one colour's Service (<name>-blue or <name>-green,
+	// routes send 100 to one color's Service (<name>-blue or <name>-green,
 	// which Sluice creates) and 0 to the other. The flip is one write of
 	// the weights, read back (for an HTTPRoute, accepted by its
 	// implementation at the route's generation) before the release moves
@@ -110,7 +110,7 @@ type BlueGreenSpec struct {
 	// +optional
 	AutoPromotionSeconds *int32 `json:"autoPromotionSeconds,omitempty"`
 
-	// PrePromotionAnalysis runs against the new colour before the flip. No
+	// PrePromotionAnalysis runs against the new color before the flip. No
 	// default: without it (and without pre-promotion hooks) the flip follows
 	// readiness.
 	// +optional
@@ -129,7 +129,7 @@ type BlueGreenSpec struct {
 	// +optional
 	Hooks []BlueGreenHook `json:"hooks,omitempty"`
 
-	// ScaleDownDelay is how long the old colour keeps running after a
+	// ScaleDownDelay is how long the old color keeps running after a
 	// successful flip, so that reverting is one more flip. A duration from
 	// 0s to 168h; defaults to 30s.
 	// +kubebuilder:validation:Type=string
@@ -139,7 +139,7 @@ type BlueGreenSpec struct {
 	// +optional
 	ScaleDownDelay *metav1.Duration `json:"scaleDownDelay,omitempty"`
 
-	// ProgressDeadlineSeconds bounds how long the new colour may take to
+	// ProgressDeadlineSeconds bounds how long the new color may take to
 	// become ready before the release fails. 30 to 86400; defaults to 600.
 	// +kubebuilder:validation:Minimum=30
 	// +kubebuilder:validation:Maximum=86400
@@ -161,20 +161,20 @@ type BlueGreenStatus struct {
 	// ReleaseStatus is the status block every release keeps.
 	ReleaseStatus `json:",inline"`
 
-	// ActiveColor is the colour the active Service selects.
+	// ActiveColor is the color the active Service selects.
 	// +optional
 	ActiveColor Color `json:"activeColor,omitempty"`
 
-	// ActiveRevision is the pod template hash of the active colour.
+	// ActiveRevision is the pod template hash of the active color.
 	// +optional
 	ActiveRevision string `json:"activeRevision,omitempty"`
 
 	// PreviewRevision is the pod template hash being released on the idle
-	// colour; empty when nothing is in flight.
+	// color; empty when nothing is in flight.
 	// +optional
 	PreviewRevision string `json:"previewRevision,omitempty"`
 
-	// PreviewReadyAt is when the new colour became ready.
+	// PreviewReadyAt is when the new color became ready.
 	// +optional
 	PreviewReadyAt *metav1.Time `json:"previewReadyAt,omitempty"`
 
@@ -183,16 +183,16 @@ type BlueGreenStatus struct {
 	PrePromotionPassedAt *metav1.Time `json:"prePromotionPassedAt,omitempty"`
 
 	// Route says which route object carries the traffic (only with
-	// spec.trafficRouting) and the colour it was read back sending all the
+	// spec.trafficRouting) and the color it was read back sending all the
 	// traffic to; empty liveColor with a message while it was not.
 	// +optional
 	Route *BlueGreenRouteStatus `json:"route,omitempty"`
 
-	// SwitchedAt is when the active Service flipped to the new colour.
+	// SwitchedAt is when the active Service flipped to the new color.
 	// +optional
 	SwitchedAt *metav1.Time `json:"switchedAt,omitempty"`
 
-	// ScaleDownAt is when the old colour is scaled down.
+	// ScaleDownAt is when the old color is scaled down.
 	// +optional
 	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
 }
@@ -208,14 +208,14 @@ type BlueGreenRouteStatus struct {
 	// +optional
 	Name string `json:"name,omitempty"`
 
-	// LiveColor is the colour every managed route was read back sending all
+	// LiveColor is the color every managed route was read back sending all
 	// the traffic to (for an HTTPRoute, accepted by its implementation at
 	// the route's current generation); empty when the route is missing,
 	// splits the traffic, or was not accepted.
 	// +optional
 	LiveColor Color `json:"liveColor,omitempty"`
 
-	// Message says why no colour was read back, quoting the route's
+	// Message says why no color was read back, quoting the route's
 	// implementation when it refused the route.
 	// +optional
 	Message string `json:"message,omitempty"`
@@ -227,10 +227,10 @@ type BlueGreenRouteStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=bg,categories=sluice;all
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`,description="One-word summary of the release"
-// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeColor`,description="Colour the active Service selects"
-// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.previewRevision`,description="Revision under test on the idle colour (the pod template hash)"
+// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeColor`,description="Color the active Service selects"
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.previewRevision`,description="Revision under test on the idle color (the pod template hash)"
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.message`,description="What the release does or waits for, or why it stopped"
-// +kubebuilder:printcolumn:name="Stable",type=string,JSONPath=`.status.activeRevision`,priority=1,description="Revision the active colour runs"
+// +kubebuilder:printcolumn:name="Stable",type=string,JSONPath=`.status.activeRevision`,priority=1,description="Revision the active color runs"
 // +kubebuilder:printcolumn:name="Since",type=date,JSONPath=`.status.conditions[?(@.type=="Ready")].lastTransitionTime`,priority=1,description="Last change of the Ready condition"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type BlueGreen struct {

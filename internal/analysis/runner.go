@@ -59,7 +59,7 @@ type Workloads struct {
 	Namespace string
 	// Name of the target.
 	Name string
-	// Canary is the workload being released (the canary, or the new colour).
+	// Canary is the workload being released (the canary, or the new color).
 	Canary string
 	// Primary is the stable workload it is compared with.
 	Primary string

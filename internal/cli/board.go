@@ -104,7 +104,7 @@ func canaryBlock(b *strings.Builder, cn *v1alpha1.Canary, loc *time.Location) {
 	analysisBlock(b, canaryAnalysis(cn), st.Analysis)
 }
 
-// blueGreenBlock is canaryBlock for a BlueGreen: active colour and stage
+// blueGreenBlock is canaryBlock for a BlueGreen: active color and stage
 // instead of weight and step.
 func blueGreenBlock(b *strings.Builder, bg *v1alpha1.BlueGreen, loc *time.Location) {
 	st := bg.Status

@@ -33,7 +33,7 @@ type row struct {
 }
 
 // Get writes a table of the Canaries and BlueGreens in a namespace (or all):
-// name, kind, phase, canary weight or active colour, step, Ready and age.
+// name, kind, phase, canary weight or active color, step, Ready and age.
 func Get(ctx context.Context, w io.Writer, c client.Client, o GetOptions) error {
 	var opts []client.ListOption
 	if !o.AllNamespaces {

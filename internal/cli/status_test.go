@@ -98,7 +98,7 @@ var _ = Describe("status", func() {
 		Expect(s).To(MatchRegexp(`(?m)^  0s ago\s+StepAdvanced\s+revision 6c4b8d2a1\s+step 3\s+weight 25\s+error-rate 0.0042 passed$`))
 	})
 
-	It("shows a blue-green's active colour instead of a weight", func() {
+	It("shows a blue-green's active color instead of a weight", func() {
 		ns := newNamespace()
 		bg := newBlueGreen(ns, "checkout")
 		patch := client.MergeFrom(bg.DeepCopy())

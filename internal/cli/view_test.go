@@ -95,7 +95,7 @@ func TestBoardFrameShowsEachReleaseCompactlyThenTheirEventsByTime(t *testing.T) 
 		releases: []release{bg, cn},
 		events: []event{
 			ev(cn, -45, "Normal", "StepAdvanced", "step 1 at weight 5"),
-			ev(bg, -42, "Normal", "ServiceSwitched", "active colour green"),
+			ev(bg, -42, "Normal", "ServiceSwitched", "active color green"),
 			ev(cn, -40, "Normal", "StepAdvanced", "step 2 at weight 10"),
 		},
 	}
@@ -113,7 +113,7 @@ canary shop/podinfo  Progressing  revision 5d8f7c9b4 -> 6c4b8d2a1
 
 Events:
   17:19:15  Normal  StepAdvanced     canary shop/podinfo      step 1 at weight 5
-  17:19:18  Normal  ServiceSwitched  bluegreen shop/checkout  active colour green
+  17:19:18  Normal  ServiceSwitched  bluegreen shop/checkout  active color green
   17:19:20  Normal  StepAdvanced     canary shop/podinfo      step 2 at weight 10
 `))
 }
@@ -290,7 +290,7 @@ func TestSummaryLine(t *testing.T) {
 		{"a canary whose pin is for another revision, which no threshold is known for",
 			podinfo(fromTemplate("5d8f7c9b4")),
 			"canary shop/podinfo Progressing step 2/3 weight 10% error-rate=0.002 (-) judge continue e=1.3/20"},
-		{"a blue-green with its colour and stage", checkout(), "bluegreen shop/checkout Stable active green stage -"},
+		{"a blue-green with its color and stage", checkout(), "bluegreen shop/checkout Stable active green stage -"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -39,7 +39,7 @@ type WatchOptions struct {
 }
 
 // Watch renders a board of releases until ctx ends: per release its phase,
-// weight bar or active colour, step, metrics against their thresholds and
+// weight bar or active color, step, metrics against their thresholds and
 // the judge's evidence, then the latest Events about them, merged by time.
 // On a terminal the board is redrawn in place whenever it changed; otherwise
 // each change of a release's summary is one line and each new Event is one

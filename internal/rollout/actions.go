@@ -99,24 +99,24 @@ func (a ScaleCanary) String() string {
 	return fmt.Sprintf("scale canary to %d replicas", a.Replicas)
 }
 
-// EnsureColor asks for the Deployment of one colour (<name>-blue or
+// EnsureColor asks for the Deployment of one color (<name>-blue or
 // <name>-green) to run Revision with Replicas, creating it when missing. When
 // the target Deployment is at Revision its pod template is copied; otherwise
-// the colour keeps its current template (it already runs Revision, and only
-// its size changes). NextBlueGreen never asks it for the colour the active
-// Service selects, except to create the first colour.
+// the color keeps its current template (it already runs Revision, and only
+// its size changes). NextBlueGreen never asks it for the color the active
+// Service selects, except to create the first color.
 type EnsureColor struct {
 	// Color whose Deployment is meant.
 	Color v1alpha1.Color
-	// Revision the colour must run.
+	// Revision the color must run.
 	Revision string
 	// Replicas wanted.
 	Replicas int32
 }
 
-// ScaleColor asks for the Deployment of one colour to be scaled to Replicas;
+// ScaleColor asks for the Deployment of one color to be scaled to Replicas;
 // nothing else in it changes. NextBlueGreen only scales to zero, and never
-// the colour the active Service selects.
+// the color the active Service selects.
 type ScaleColor struct {
 	// Color whose Deployment is meant.
 	Color v1alpha1.Color
@@ -125,7 +125,7 @@ type ScaleColor struct {
 }
 
 // SwitchService asks for the active Service (<name>) to select Color, in one
-// write, and the preview Service (<name>-preview) the other colour. The shell
+// write, and the preview Service (<name>-preview) the other color. The shell
 // skips the write when the Service already selects Color, and refuses,
 // writing nothing, when Color has no ready pod. NextBlueGreen asks for it
 // only when it observed Color ready at the revision it must run.
@@ -136,7 +136,7 @@ type SwitchService struct {
 
 // ScaleTarget asks for the user's Deployment (spec.targetRef) to be scaled to
 // Replicas. For a BlueGreen the user's Deployment is only the template of
-// each version: once the first colour serves, it is held at zero replicas, so
+// each version: once the first color serves, it is held at zero replicas, so
 // that a new template never runs beside the live version before its turn.
 // Its replicas are the only field Sluice changes on it.
 type ScaleTarget struct {

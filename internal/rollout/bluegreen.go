@@ -20,7 +20,7 @@ const (
 type ServiceState struct {
 	// Exists is false when the Service was not found.
 	Exists bool
-	// Color is the colour its selector names, "" when it names none yet.
+	// Color is the color its selector names, "" when it names none yet.
 	Color v1alpha1.Color
 	// NotAccepted, with trafficRouting, quotes the implementation that
 	// serves the route (a Gateway controller) when it has not accepted, or
@@ -41,7 +41,7 @@ type BlueGreenObserved struct {
 	// Generation is the BlueGreen's metadata.generation.
 	Generation int64
 	// Target is the user's Deployment: its template (Revision) is the
-	// version to run. It runs no pods once the first colour serves.
+	// version to run. It runs no pods once the first color serves.
 	Target WorkloadState
 	// Blue and Green are the <name>-blue and <name>-green Deployments
 	// (Exists false when missing).
@@ -88,14 +88,14 @@ type blueGreenMachine struct {
 // the clock or the API, and given its own Status back with the same
 // Observed it returns the same Status, the same Actions and no Events.
 //
-// A release: the target's new revision goes to the idle colour with the
-// active colour's size; once ready, pre-promotion hooks and analysis run
+// A release: the target's new revision goes to the idle color with the
+// active color's size; once ready, pre-promotion hooks and analysis run
 // against the preview Service; then the release promotes (automatically, or
 // on a promote command, or autoPromotionSeconds later); the active Service
 // flips in one write; post-promotion hooks and analysis run on live traffic;
-// on success the new colour becomes active and the old one scales to zero
-// scaleDownDelay later. A failure before the flip scales the idle colour
-// down; after it, the Service flips back at once to the old colour, which
+// on success the new color becomes active and the old one scales to zero
+// scaleDownDelay later. A failure before the flip scales the idle color
+// down; after it, the Service flips back at once to the old color, which
 // is still scaled up.
 func NextBlueGreen(spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, obs BlueGreenObserved) BlueGreenDecision {
 	m := &blueGreenMachine{spec: spec, cur: cur, obs: obs, st: *cur.DeepCopy()}
@@ -163,18 +163,18 @@ func blueGreenInFlight(st v1alpha1.BlueGreenStatus) bool {
 	return st.PreviewRevision != "" && st.PreviewRevision != st.ActiveRevision
 }
 
-// releaseColor is the colour a release goes to: the one that is not active.
+// releaseColor is the color a release goes to: the one that is not active.
 func (m *blueGreenMachine) releaseColor() v1alpha1.Color { return m.st.ActiveColor.Other() }
 
-// colour is the observed Deployment of c.
-func (m *blueGreenMachine) colour(c v1alpha1.Color) WorkloadState {
+// color is the observed Deployment of c.
+func (m *blueGreenMachine) color(c v1alpha1.Color) WorkloadState {
 	if c == v1alpha1.ColorGreen {
 		return m.obs.Green
 	}
 	return m.obs.Blue
 }
 
-// serving is the colour the active Service selects, "" when none.
+// serving is the color the active Service selects, "" when none.
 func (m *blueGreenMachine) serving() v1alpha1.Color {
 	if !m.obs.ActiveService.Exists {
 		return ""
@@ -184,7 +184,7 @@ func (m *blueGreenMachine) serving() v1alpha1.Color {
 
 // recordAt is where an audit record says a BlueGreen stands: the revision
 // in flight (else the active one), no step, and a weight of 100 while the
-// release's colour takes the traffic.
+// release's color takes the traffic.
 func (m *blueGreenMachine) recordAt() (string, int32, int32) {
 	rev, weight := m.st.ActiveRevision, int32(0)
 	if m.inFlight() {
@@ -207,16 +207,16 @@ func (m *blueGreenMachine) followTarget() {
 	case target == active && m.st.PreviewRevision != "":
 		// Why: the user went back to the active template (a Git revert):
 		// the release is over and traffic stays on, or returns to, the
-		// active colour.
+		// active color.
 		prev := m.st.PreviewRevision
 		m.resetRelease("")
 		m.record(EventNormal, EventReleaseCanceled, fmt.Sprintf(
 			"target is back at active revision %s; release of %s canceled, traffic stays on %s",
 			active, prev, m.st.ActiveColor))
 	case target != active && target != m.st.PreviewRevision:
-		// Why: a new template starts over on the idle colour: checks of
+		// Why: a new template starts over on the idle color: checks of
 		// another version say nothing about it. A release already switched
-		// first returns traffic to the active colour (it never succeeded).
+		// first returns traffic to the active color (it never succeeded).
 		msg := fmt.Sprintf("new revision %s detected (active %s on %s); deploying it to %s",
 			target, active, m.st.ActiveColor, m.releaseColor())
 		if m.inFlight() {
@@ -228,7 +228,7 @@ func (m *blueGreenMachine) followTarget() {
 }
 
 // resetRelease starts a fresh release of rev ("" for none): no clocks, no
-// analysis, no hook runs, no pending scale-down (the idle colour is about
+// analysis, no hook runs, no pending scale-down (the idle color is about
 // to run rev, or returns to zero at once).
 func (m *blueGreenMachine) resetRelease(rev string) {
 	st := &m.st
@@ -292,7 +292,7 @@ func BlueGreenAnalysis(spec v1alpha1.BlueGreenSpec, st v1alpha1.BlueGreenStatus)
 
 // BlueGreenAnalysisDue reports whether the shell should run a check now.
 // Pre-promotion checks run against the preview from the moment the new
-// colour is ready until they pass (not while waiting for a promotion or for
+// color is ready until they pass (not while waiting for a promotion or for
 // the flip); post-promotion checks run from the flip until the release
 // succeeds. None run while paused or after a rollback. The first check of a
 // phase comes a full interval after its clock started.

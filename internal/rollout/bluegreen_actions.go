@@ -9,16 +9,16 @@ import (
 // actions derives the writes from the decided status and what was observed:
 // each closes a gap between the two, so a replay asks for the same writes
 // and a converged world asks for none. Order: traffic first (a flip back
-// before anything else), then the colours, then the target. Two rules hold
-// for every action: the colour the active Service selects is never changed
-// or scaled down, and the Service is only switched to a colour observed
+// before anything else), then the colors, then the target. Two rules hold
+// for every action: the color the active Service selects is never changed
+// or scaled down, and the Service is only switched to a color observed
 // ready at the revision it must run.
 func (m *blueGreenMachine) actions() []BlueGreenAction {
 	var out []BlueGreenAction
 	if c, ok := m.switchTo(); ok {
 		out = append(out, SwitchService{Color: c})
 	}
-	out = append(out, m.colourActions()...)
+	out = append(out, m.colorActions()...)
 	if m.st.ActiveRevision != "" && m.obs.Target.DesiredReplicas != 0 {
 		// Why: the user's Deployment is only the template; its own pods
 		// would run every new version beside the live one.
@@ -27,8 +27,8 @@ func (m *blueGreenMachine) actions() []BlueGreenAction {
 	return out
 }
 
-// wantedService is the colour the active Service must select and the
-// revision that colour must run.
+// wantedService is the color the active Service must select and the
+// revision that color must run.
 func (m *blueGreenMachine) wantedService() (c v1alpha1.Color, rev string) {
 	switch {
 	case m.st.ActiveRevision == "":
@@ -39,8 +39,8 @@ func (m *blueGreenMachine) wantedService() (c v1alpha1.Color, rev string) {
 	return m.st.ActiveColor, m.st.ActiveRevision
 }
 
-// switchTo returns the colour to switch the active Service to, and false
-// when it selects the wanted colour already or that colour cannot serve yet
+// switchTo returns the color to switch the active Service to, and false
+// when it selects the wanted color already or that color cannot serve yet
 // (then the release holds, and the conditions say so).
 func (m *blueGreenMachine) switchTo() (v1alpha1.Color, bool) {
 	c, rev := m.wantedService()
@@ -50,17 +50,17 @@ func (m *blueGreenMachine) switchTo() (v1alpha1.Color, bool) {
 	return c, m.canServe(c, rev)
 }
 
-// canServe reports whether colour c runs rev with every wanted pod ready, so
+// canServe reports whether color c runs rev with every wanted pod ready, so
 // that it can take all the traffic. Why for a flip back too: the flip moves
-// all the traffic in one write, and a colour with one ready pod of three
-// would take three times its share (the old colour is kept scaled for
+// all the traffic in one write, and a color with one ready pod of three
+// would take three times its share (the old color is kept scaled for
 // scaleDownDelay precisely so that a flip back finds it at full size).
 func (m *blueGreenMachine) canServe(c v1alpha1.Color, rev string) bool {
-	return m.colour(c).readyAt(rev)
+	return m.color(c).readyAt(rev)
 }
 
-// colourActions are the writes to the two colour Deployments.
-func (m *blueGreenMachine) colourActions() []BlueGreenAction {
+// colorActions are the writes to the two color Deployments.
+func (m *blueGreenMachine) colorActions() []BlueGreenAction {
 	if m.st.ActiveRevision == "" {
 		// Why: the first version goes to blue with the target's size (the
 		// target is scaled to zero only after blue serves; should that
@@ -72,28 +72,28 @@ func (m *blueGreenMachine) colourActions() []BlueGreenAction {
 		return ensure(m.obs.Blue, initColor, m.obs.Target.Revision, r)
 	}
 	active, idle := m.st.ActiveColor, m.releaseColor()
-	size := max(m.colour(active).DesiredReplicas, 1)
+	size := max(m.color(active).DesiredReplicas, 1)
 	var out []BlueGreenAction
 	switch {
 	case m.serving() == idle:
-		// Why: the idle colour takes the traffic (a switched release, or a
+		// Why: the idle color takes the traffic (a switched release, or a
 		// flip back still waiting for a ready pod): leave it alone.
 	case m.inFlight() && m.st.AbortedAt == nil:
-		// Why: the release goes to the idle colour with the active colour's
+		// Why: the release goes to the idle color with the active color's
 		// size, so that the flip moves all the traffic to as many pods.
-		out = ensure(m.colour(idle), idle, m.st.PreviewRevision, size)
-	case m.colour(idle).DesiredReplicas > 0 && m.serving() == active && m.scaleDownDue():
+		out = ensure(m.color(idle), idle, m.st.PreviewRevision, size)
+	case m.color(idle).DesiredReplicas > 0 && m.serving() == active && m.scaleDownDue():
 		out = append(out, ScaleColor{Color: idle, Replicas: 0})
 	}
-	if w := m.colour(active); !w.Exists || w.Revision != m.st.ActiveRevision {
-		// Why last: restoring a deleted or edited active colour needs the
+	if w := m.color(active); !w.Exists || w.Revision != m.st.ActiveRevision {
+		// Why last: restoring a deleted or edited active color needs the
 		// target at the active revision, and must not block the rest.
 		out = append(out, EnsureColor{Color: active, Revision: m.st.ActiveRevision, Replicas: size})
 	}
 	return out
 }
 
-// ensure asks for colour c to run rev with r replicas unless it does.
+// ensure asks for color c to run rev with r replicas unless it does.
 func ensure(w WorkloadState, c v1alpha1.Color, rev string, r int32) []BlueGreenAction {
 	if w.Exists && w.Revision == rev && w.DesiredReplicas == r {
 		return nil
@@ -101,7 +101,7 @@ func ensure(w WorkloadState, c v1alpha1.Color, rev string, r int32) []BlueGreenA
 	return []BlueGreenAction{EnsureColor{Color: c, Revision: rev, Replicas: r}}
 }
 
-// scaleDownDue reports whether the idle colour may go to zero: after a
+// scaleDownDue reports whether the idle color may go to zero: after a
 // failed release at once (its traffic is gone), after a success at
 // scaleDownAt.
 func (m *blueGreenMachine) scaleDownDue() bool {
@@ -150,7 +150,7 @@ func (m *blueGreenMachine) requeue() time.Duration {
 		at = append(at, poll)
 	}
 	if c, _ := m.wantedService(); m.serving() != c {
-		// Why: waiting for a flip to be read back, or for a colour to be
+		// Why: waiting for a flip to be read back, or for a color to be
 		// able to take the traffic.
 		at = append(at, poll)
 	}
@@ -159,7 +159,7 @@ func (m *blueGreenMachine) requeue() time.Duration {
 	case st.ActiveRevision == "":
 		at = append(at, poll)
 	case !m.inFlight():
-		if st.ScaleDownAt != nil && m.colour(m.releaseColor()).DesiredReplicas > 0 {
+		if st.ScaleDownAt != nil && m.color(m.releaseColor()).DesiredReplicas > 0 {
 			at = append(at, st.ScaleDownAt.Time)
 		}
 	case st.AbortedAt != nil, st.PausedAt != nil:

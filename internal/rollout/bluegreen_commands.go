@@ -10,7 +10,7 @@ func (m *blueGreenMachine) revision() string       { return m.st.PreviewRevision
 func (m *blueGreenMachine) targetRevision() string { return m.obs.Target.Revision }
 
 // abortCommand rolls the release back. Why at any point: an abort returns
-// traffic to the old colour, which is still scaled up until the release
+// traffic to the old color, which is still scaled up until the release
 // succeeds.
 func (m *blueGreenMachine) abortCommand(c PendingCommand) string {
 	m.rollback(v1alpha1.ReasonAborted, "aborted by command "+commandText(c))
@@ -21,7 +21,7 @@ func (m *blueGreenMachine) abortCommand(c PendingCommand) string {
 // pre-promotion checks still running, or, after the flip, the remaining
 // post-promotion checks. Neither overrides a failed check (only
 // promote-override does, recorded with who gave it), and nothing switches to
-// a colour that is not ready: a click must not send traffic where no pod
+// a color that is not ready: a click must not send traffic where no pod
 // serves.
 func (m *blueGreenMachine) promote(cmd PendingCommand) (string, bool) {
 	c, full := m.releaseColor(), cmd.Name != v1alpha1.CommandPromote
@@ -33,7 +33,7 @@ func (m *blueGreenMachine) promote(cmd PendingCommand) (string, bool) {
 		return "already promoting", false
 	case m.st.PreviewReadyAt == nil:
 		return fmt.Sprintf("%s is not ready with revision %s yet", c, m.st.PreviewRevision), false
-	case !m.colour(c).readyAt(m.st.PreviewRevision):
+	case !m.color(c).readyAt(m.st.PreviewRevision):
 		return fmt.Sprintf("%s has unready pods; it cannot take all the traffic", c), false
 	}
 	why := string(cmd.Name) + " command " + commandText(cmd)

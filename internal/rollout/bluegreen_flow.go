@@ -10,7 +10,7 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// initColor is the colour the first version runs on.
+// initColor is the color the first version runs on.
 const initColor = v1alpha1.ColorBlue
 
 // finishInit makes the target's revision active once blue runs it with every
@@ -18,7 +18,7 @@ const initColor = v1alpha1.ColorBlue
 // Ready would promise a Service that cannot serve.
 func (m *blueGreenMachine) finishInit() bool {
 	rev, c := m.obs.Target.Revision, initColor
-	w := m.colour(c)
+	w := m.color(c)
 	if !w.readyAt(rev) || m.serving() != c {
 		return false
 	}
@@ -28,7 +28,7 @@ func (m *blueGreenMachine) finishInit() bool {
 	return true
 }
 
-// advancePre takes the next transition before the promotion: the new colour
+// advancePre takes the next transition before the promotion: the new color
 // becomes ready, then passes its pre-promotion checks, then promotes.
 func (m *blueGreenMachine) advancePre() bool {
 	if reason, msg := m.preFailure(); reason != "" {
@@ -49,12 +49,12 @@ func (m *blueGreenMachine) advancePre() bool {
 }
 
 // preFailure returns why the release fails before the flip, or "". A
-// failure here never touches traffic: the idle colour is scaled down.
+// failure here never touches traffic: the idle color is scaled down.
 func (m *blueGreenMachine) preFailure() (string, string) {
 	rev, c := m.st.PreviewRevision, m.releaseColor()
 	if m.st.PreviewReadyAt == nil && m.st.PausedAt == nil && m.st.ReleaseStartedAt != nil &&
 		!m.now.Time.Before(m.st.ReleaseStartedAt.Add(m.progressDeadline())) {
-		w := m.colour(c)
+		w := m.color(c)
 		return v1alpha1.ReasonProgressDeadline, fmt.Sprintf("%s not ready with revision %s (%d/%d replicas) within %s",
 			c, rev, w.ReadyReplicas, w.DesiredReplicas, m.progressDeadline())
 	}
@@ -80,12 +80,12 @@ func (m *blueGreenMachine) phaseProviderPause() bool {
 	return a != nil && m.providerPause(a)
 }
 
-// markReady starts the pre-promotion phase once the new colour runs the
+// markReady starts the pre-promotion phase once the new color runs the
 // revision with every pod ready. Why not while the Service selects it: a
-// colour still serving an earlier release's traffic is not a preview.
+// color still serving an earlier release's traffic is not a preview.
 func (m *blueGreenMachine) markReady() bool {
 	c := m.releaseColor()
-	w := m.colour(c)
+	w := m.color(c)
 	if !w.readyAt(m.st.PreviewRevision) || m.serving() == c {
 		return false
 	}
@@ -158,7 +158,7 @@ func (m *blueGreenMachine) autoPromotionAt() (time.Time, bool) {
 }
 
 // beginPromotion stamps promotingAt: from now on the active Service is asked
-// to select the new colour until it reports it.
+// to select the new color until it reports it.
 func (m *blueGreenMachine) beginPromotion(why string) {
 	now := m.now
 	m.st.PromotingAt = &now
@@ -167,7 +167,7 @@ func (m *blueGreenMachine) beginPromotion(why string) {
 }
 
 // advanceSwitch records the flip once the active Service reports the new
-// colour. Why not on asking for it: a crash between the write and the status
+// color. Why not on asking for it: a crash between the write and the status
 // patch would otherwise start post-promotion checks on traffic that never
 // moved; this way the replay asks again and waits to read it back.
 func (m *blueGreenMachine) advanceSwitch() bool {
@@ -181,10 +181,10 @@ func (m *blueGreenMachine) advanceSwitch() bool {
 			c, rev, m.st.ActiveColor, m.st.ActiveRevision))
 		return true
 	}
-	if !m.colour(c).readyAt(rev) && !m.now.Time.Before(m.st.PromotingAt.Add(m.progressDeadline())) {
-		// Why: a colour that lost its pods after the checks cannot take the
+	if !m.color(c).readyAt(rev) && !m.now.Time.Before(m.st.PromotingAt.Add(m.progressDeadline())) {
+		// Why: a color that lost its pods after the checks cannot take the
 		// traffic; give up rather than hang, traffic never moved.
-		w := m.colour(c)
+		w := m.color(c)
 		m.rollback(v1alpha1.ReasonProgressDeadline, fmt.Sprintf("%s not ready with revision %s (%d/%d replicas) within %s of promoting",
 			c, rev, w.ReadyReplicas, w.DesiredReplicas, m.progressDeadline()))
 		return true
@@ -193,7 +193,7 @@ func (m *blueGreenMachine) advanceSwitch() bool {
 }
 
 // advancePost takes the next transition after the flip: a failure flips
-// back, success makes the new colour active.
+// back, success makes the new color active.
 func (m *blueGreenMachine) advancePost() bool {
 	if reason, msg := m.phaseFailure(m.spec.PostPromotionAnalysis, v1alpha1.HookPostPromotion); reason != "" {
 		m.rollback(reason, msg)
@@ -204,7 +204,7 @@ func (m *blueGreenMachine) advancePost() bool {
 		return true
 	case m.st.PausedAt != nil, m.serving() != m.releaseColor():
 		// Why the Service: success must describe traffic that is really on
-		// the new colour; a Service changed behind Sluice's back is switched
+		// the new color; a Service changed behind Sluice's back is switched
 		// again first.
 		return false
 	}
@@ -234,7 +234,7 @@ func (m *blueGreenMachine) postPassed() string {
 	return msg
 }
 
-// succeed makes the release's colour active. The old colour keeps running
+// succeed makes the release's color active. The old color keeps running
 // until scaleDownAt, so that a revert is one more flip and connections to
 // it drain; the delay counts from success, which is never before the flip.
 func (m *blueGreenMachine) succeed(why string) {
@@ -250,8 +250,8 @@ func (m *blueGreenMachine) succeed(why string) {
 }
 
 // rollback marks the release failed. Traffic follows from abortedAt in the
-// actions: the active Service goes back to the old colour at once (when it
-// has a ready pod), and the release's colour is scaled down once the Service
+// actions: the active Service goes back to the old color at once (when it
+// has a ready pod), and the release's color is scaled down once the Service
 // no longer selects it.
 func (m *blueGreenMachine) rollback(reason, msg string) {
 	m.abort(reason)
@@ -264,7 +264,7 @@ func (m *blueGreenMachine) rollback(reason, msg string) {
 }
 
 // settleAbort records the flip back once the active Service reports the old
-// colour again, the moment the rollback hooks may run.
+// color again, the moment the rollback hooks may run.
 func (m *blueGreenMachine) settleAbort() bool {
 	if m.st.SwitchedAt == nil || m.serving() != m.st.ActiveColor {
 		return false

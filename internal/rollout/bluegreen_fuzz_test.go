@@ -52,7 +52,7 @@ func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round i
 	case s.chance(1) && st.ActiveRevision != "":
 		w.release(st.ActiveRevision)
 	}
-	for _, c := range w.colours {
+	for _, c := range w.colors {
 		switch {
 		case s.chance(60):
 			c.ReadyReplicas = c.DesiredReplicas
@@ -86,7 +86,7 @@ func fuzzPhaseCheck(s *byteSource, a *v1alpha1.Analysis, now time.Time) *Check {
 func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueGreenStatus, obs BlueGreenObserved,
 	d BlueGreenDecision) {
 	st := d.Status
-	colour := func(c v1alpha1.Color) WorkloadState {
+	color := func(c v1alpha1.Color) WorkloadState {
 		if c == v1alpha1.ColorGreen {
 			return obs.Green
 		}
@@ -96,7 +96,7 @@ func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueG
 	for _, a := range d.Actions {
 		switch a := a.(type) {
 		case SwitchService:
-			w := colour(a.Color)
+			w := color(a.Color)
 			want := st.PreviewRevision
 			switch {
 			case st.ActiveRevision == "":
@@ -107,17 +107,17 @@ func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueG
 			g.Expect(w.ReadyReplicas).To(BeNumerically(">", 0), "switch to %s with no ready pod", a.Color)
 			g.Expect(w.Revision).To(Equal(want), "switch to %s not at its revision", a.Color)
 			if st.ActiveRevision != "" && (st.AbortedAt != nil || !blueGreenInFlight(st)) {
-				g.Expect(a.Color).To(Equal(st.ActiveColor), "switch away from the old colour after a failure")
+				g.Expect(a.Color).To(Equal(st.ActiveColor), "switch away from the old color after a failure")
 			}
 		case ScaleColor:
-			g.Expect(a.Color).NotTo(Equal(live), "scaled down the colour that serves")
+			g.Expect(a.Color).NotTo(Equal(live), "scaled down the color that serves")
 			if blueGreenInFlight(st) {
-				g.Expect(a.Color).NotTo(Equal(st.ActiveColor), "old colour scaled down before the release succeeded")
+				g.Expect(a.Color).NotTo(Equal(st.ActiveColor), "old color scaled down before the release succeeded")
 			}
 		case EnsureColor:
 			if st.ActiveRevision != "" {
-				g.Expect(a.Color == live && colour(a.Color).Revision != a.Revision).To(BeFalse(),
-					"replaced the template of the colour that serves")
+				g.Expect(a.Color == live && color(a.Color).Revision != a.Revision).To(BeFalse(),
+					"replaced the template of the color that serves")
 			}
 		}
 	}
@@ -132,7 +132,7 @@ func checkBGInvariants(g Gomega, spec v1alpha1.BlueGreenSpec, cur v1alpha1.BlueG
 		}
 	}
 	if st.AbortedAt != nil && blueGreenInFlight(st) && live != st.ActiveColor &&
-		colour(st.ActiveColor).Revision == st.ActiveRevision && colour(st.ActiveColor).ReadyReplicas > 0 {
+		color(st.ActiveColor).Revision == st.ActiveRevision && color(st.ActiveColor).ReadyReplicas > 0 {
 		g.Expect(d.Actions).To(ContainElement(SwitchService{Color: st.ActiveColor}), "no flip back after a failure")
 	}
 	g.Expect(len(st.History)).To(BeNumerically("<=", v1alpha1.MaxDecisionRecords))

@@ -84,7 +84,7 @@ func TestBlueGreenRelease(t *testing.T) {
 	timed := manual
 	timed.AutoPromotionSeconds = ptrTo(int32(300))
 	runBlueGreenCases(t, []blueGreenCase{{
-		name: "deploy a new revision to the idle colour with the active colour's size",
+		name: "deploy a new revision to the idle color with the active color's size",
 		spec: bgSpec(), status: bgStable(), obs: func() BlueGreenObserved {
 			o := bgObserved(0)
 			o.Blue.DesiredReplicas, o.Blue.ReadyReplicas, o.Green = 5, 5, WorkloadState{}
@@ -255,7 +255,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 			g.Expect(d.RequeueAfter).To(Equal(PollInterval))
 		},
 	}, {
-		name: "scale the old colour down once scaleDownAt is due",
+		name: "scale the old color down once scaleDownAt is due",
 		spec: bgSpec(), status: v1alpha1.BlueGreenStatus{ObservedGeneration: 1, ActiveColor: v1alpha1.ColorGreen,
 			ActiveRevision: "v2", ScaleDownAt: stamp(time.Minute)},
 		obs: serving(bgObserved(time.Minute), v1alpha1.ColorGreen),
@@ -264,7 +264,7 @@ func TestBlueGreenSwitch(t *testing.T) {
 			g.Expect(d.Events).To(BeEmpty())
 		},
 	}, {
-		name: "restart on the idle colour when a new revision arrives before the flip",
+		name: "restart on the idle color when a new revision arrives before the flip",
 		spec: bgSpec(), status: bgReleasing(0), obs: func() BlueGreenObserved {
 			o := bgObserved(time.Minute)
 			o.Target.Revision = "v3"

@@ -11,8 +11,8 @@ import (
 // cannot manage is Stalled (the spec or the route must change); one whose
 // implementation has not accepted, or refused, the weights holds the
 // release with the implementation's words. Why ahead of everything else:
-// with no colour read back nothing moves (no flip counts, no post-promotion
-// clock starts, the idle colour is not scaled down), and the reason is the
+// with no color read back nothing moves (no flip counts, no post-promotion
+// clock starts, the idle color is not scaled down), and the reason is the
 // route, not the release. A rolled-back release keeps saying so first.
 func (m *blueGreenMachine) routeHealth() (health, bool) {
 	svc := m.obs.ActiveService

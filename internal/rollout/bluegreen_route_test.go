@@ -11,7 +11,7 @@ import (
 )
 
 // routeHeld is o with the route's implementation not accepting it: no
-// colour read back.
+// color read back.
 func routeHeld(o BlueGreenObserved, why string) BlueGreenObserved {
 	o.ActiveService = ServiceState{Exists: true, NotAccepted: why}
 	return o
@@ -38,7 +38,7 @@ func TestBlueGreenRouteNotReadBack(t *testing.T) {
 			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
 		},
 	}, {
-		name: "keep the old colour scaled while the route of a finished release is not read back",
+		name: "keep the old color scaled while the route of a finished release is not read back",
 		spec: spec, status: func() v1alpha1.BlueGreenStatus {
 			st := bgStable()
 			st.ActiveColor, st.ActiveRevision, st.ScaleDownAt = v1alpha1.ColorGreen, "v2", stamp(0)

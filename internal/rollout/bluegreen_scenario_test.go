@@ -62,7 +62,7 @@ func TestBlueGreenScenarios(t *testing.T) {
 		return w, st
 	}
 
-	t.Run("a good release is promoted, and the old colour scales down after the delay", func(t *testing.T) {
+	t.Run("a good release is promoted, and the old color scales down after the delay", func(t *testing.T) {
 		g := NewWithT(t)
 		w, st := start(g)
 		g.Expect(w.target.DesiredReplicas).To(BeZero())
@@ -70,14 +70,14 @@ func TestBlueGreenScenarios(t *testing.T) {
 		g.Expect(events).To(Equal([]string{EventNewRevision, EventPreviewReady, EventHookSucceeded,
 			EventPrePromotionPassed, EventPromoting, EventServiceSwitched, EventHookSucceeded, EventPromoted}))
 		g.Expect(w.service.Color).To(Equal(v1alpha1.ColorGreen))
-		g.Expect(w.colours[v1alpha1.ColorBlue].DesiredReplicas).To(Equal(int32(3)), "blue kept for scaleDownDelay")
+		g.Expect(w.colors[v1alpha1.ColorBlue].DesiredReplicas).To(Equal(int32(3)), "blue kept for scaleDownDelay")
 		driveBG(g, spec, st, w, passed, passed, nil, func(v1alpha1.BlueGreenStatus) bool {
-			return w.colours[v1alpha1.ColorBlue].DesiredReplicas == 0
+			return w.colors[v1alpha1.ColorBlue].DesiredReplicas == 0
 		})
 		g.Expect(w.now.Sub(st.ScaleDownAt.Time)).To(BeNumerically(">=", 0))
 	})
 
-	t.Run("a failed pre-promotion hook never flips and scales the idle colour down", func(t *testing.T) {
+	t.Run("a failed pre-promotion hook never flips and scales the idle color down", func(t *testing.T) {
 		g := NewWithT(t)
 		w, st := start(g)
 		w.hooks = v1alpha1.HookFailed
@@ -86,14 +86,14 @@ func TestBlueGreenScenarios(t *testing.T) {
 		g.Expect(events).NotTo(ContainElement(EventServiceSwitched))
 		g.Expect(st.AbortReason).To(Equal(v1alpha1.ReasonHookFailed))
 		g.Expect(w.service.Color).To(Equal(v1alpha1.ColorBlue))
-		g.Expect(w.colours[v1alpha1.ColorGreen].DesiredReplicas).To(BeZero())
+		g.Expect(w.colors[v1alpha1.ColorGreen].DesiredReplicas).To(BeZero())
 	})
 
-	t.Run("a failed post-promotion analysis flips back to the old colour", func(t *testing.T) {
+	t.Run("a failed post-promotion analysis flips back to the old color", func(t *testing.T) {
 		g := NewWithT(t)
 		w, st := start(g)
 		events := driveBG(g, spec, st, w, passed, failed, nil, func(st v1alpha1.BlueGreenStatus) bool {
-			return st.AbortedAt != nil && w.colours[v1alpha1.ColorGreen].DesiredReplicas == 0
+			return st.AbortedAt != nil && w.colors[v1alpha1.ColorGreen].DesiredReplicas == 0
 		})
 		g.Expect(events).To(ContainElements(EventServiceSwitched, EventRolledBack, EventSwitchedBack))
 		g.Expect(w.service.Color).To(Equal(v1alpha1.ColorBlue))
@@ -117,7 +117,7 @@ func TestBlueGreenScenarios(t *testing.T) {
 		g.Expect(events).To(ContainElements(EventCommandApplied, EventServiceSwitched, EventPromoted))
 	})
 
-	t.Run("an abort after the flip returns traffic to the old colour", func(t *testing.T) {
+	t.Run("an abort after the flip returns traffic to the old color", func(t *testing.T) {
 		g := NewWithT(t)
 		w, st := start(g)
 		driveBG(g, spec, st, w, passed, v1alpha1.OutcomeNoData, nil, func(st v1alpha1.BlueGreenStatus) bool {
@@ -145,7 +145,7 @@ func TestBlueGreenScenarios(t *testing.T) {
 				*st = d.Status
 			}
 			if st.PreviewRevision != "" {
-				g.Expect(w.colours[v1alpha1.ColorBlue].DesiredReplicas).To(Equal(int32(3)), "old colour scaled down mid-release")
+				g.Expect(w.colors[v1alpha1.ColorBlue].DesiredReplicas).To(Equal(int32(3)), "old color scaled down mid-release")
 			}
 			w.now = w.now.Add(max(d.RequeueAfter, time.Second))
 		}

@@ -18,7 +18,7 @@ func (m *blueGreenMachine) health() health {
 	st := &m.st
 	switch {
 	case st.ActiveRevision == "":
-		w := m.colour(initColor)
+		w := m.color(initColor)
 		return health{reconciling: true, reason: v1alpha1.ReasonInitializing, message: fmt.Sprintf(
 			"waiting for %s to run revision %s with every pod ready (%d/%d) and the active Service to select it (now %q)",
 			initColor, m.obs.Target.Revision, w.ReadyReplicas, w.DesiredReplicas, m.serving())}
@@ -35,7 +35,7 @@ func (m *blueGreenMachine) health() health {
 }
 
 // returning reports whether the active Service must go back to the active
-// colour and does not select it yet.
+// color and does not select it yet.
 func (m *blueGreenMachine) returning() bool {
 	c, _ := m.wantedService()
 	return m.st.ActiveRevision != "" && c == m.st.ActiveColor && m.serving() != c
@@ -60,13 +60,13 @@ func (m *blueGreenMachine) abortMessage() string {
 		st.ActiveColor, st.ActiveRevision)
 }
 
-// returnMessage says why traffic is not on the active colour yet.
+// returnMessage says why traffic is not on the active color yet.
 func (m *blueGreenMachine) returnMessage() string {
 	c, rev := m.st.ActiveColor, m.st.ActiveRevision
-	w := m.colour(c)
+	w := m.color(c)
 	if !m.canServe(c, rev) {
 		return fmt.Sprintf("holding traffic on %q: %s is not ready at full size with revision %s (%d/%d ready, running %q), "+
-			"and the active Service never points at a colour that cannot take all the traffic", m.serving(), c, rev,
+			"and the active Service never points at a color that cannot take all the traffic", m.serving(), c, rev,
 			w.ReadyReplicas, w.DesiredReplicas, w.Revision)
 	}
 	return fmt.Sprintf("switching the active Service back to %s (revision %s), now %q", c, rev, m.serving())
@@ -76,7 +76,7 @@ func (m *blueGreenMachine) returnMessage() string {
 func (m *blueGreenMachine) waitingFor() (string, string) {
 	st := &m.st
 	c, rev := m.releaseColor(), st.PreviewRevision
-	w := m.colour(c)
+	w := m.color(c)
 	switch {
 	case st.PausedAt != nil && verdict(BlueGreenAnalysis(m.spec, *st), st.Analysis) == VerdictPause:
 		return v1alpha1.ReasonProviderUnavailable, providerPausedText(BlueGreenAnalysis(m.spec, *st), st.Analysis)

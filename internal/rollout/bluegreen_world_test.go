@@ -10,12 +10,12 @@ import (
 )
 
 // bgWorld is a simulated cluster for multi-reconcile BlueGreen tests: the
-// target, two colours, the active Service and hook runs, obeying the
+// target, two colors, the active Service and hook runs, obeying the
 // actions NextBlueGreen returns the way the shell does.
 type bgWorld struct {
 	now     time.Time
 	target  WorkloadState
-	colours map[v1alpha1.Color]*WorkloadState
+	colors map[v1alpha1.Color]*WorkloadState
 	service ServiceState
 	hooks   v1alpha1.HookPhase // how the hook runs the shell progresses end
 	// annotations of the BlueGreen, where commands are written
@@ -26,7 +26,7 @@ type bgWorld struct {
 // and nothing of Sluice's exists yet.
 func newBGWorld(rev string) *bgWorld {
 	return &bgWorld{now: t0, target: deployment(rev, 3), hooks: v1alpha1.HookSucceeded,
-		colours: map[v1alpha1.Color]*WorkloadState{v1alpha1.ColorBlue: {}, v1alpha1.ColorGreen: {}}}
+		colors: map[v1alpha1.Color]*WorkloadState{v1alpha1.ColorBlue: {}, v1alpha1.ColorGreen: {}}}
 }
 
 func (w *bgWorld) observe(st v1alpha1.BlueGreenStatus) BlueGreenObserved {
@@ -40,7 +40,7 @@ func (w *bgWorld) observe(st v1alpha1.BlueGreenStatus) BlueGreenObserved {
 		hooks = append(hooks, h)
 	}
 	return BlueGreenObserved{Now: w.now, Generation: 1, Target: w.target,
-		Blue: *w.colours[v1alpha1.ColorBlue], Green: *w.colours[v1alpha1.ColorGreen],
+		Blue: *w.colors[v1alpha1.ColorBlue], Green: *w.colors[v1alpha1.ColorGreen],
 		ActiveService: w.service, Hooks: hooks}
 }
 
@@ -48,12 +48,12 @@ func (w *bgWorld) observe(st v1alpha1.BlueGreenStatus) BlueGreenObserved {
 var errRefused = errors.New("refused")
 
 // apply carries out one action as the shell would: the active Service is
-// created on first use (ensureServices), a flip to a colour without a ready
-// pod is refused, a colour keeps its template when the target moved on.
+// created on first use (ensureServices), a flip to a color without a ready
+// pod is refused, a color keeps its template when the target moved on.
 func (w *bgWorld) apply(a Action) error {
 	switch a := a.(type) {
 	case EnsureColor:
-		c := w.colours[a.Color]
+		c := w.colors[a.Color]
 		if c.Revision != a.Revision {
 			if w.target.Revision != a.Revision {
 				return errRefused
@@ -63,12 +63,12 @@ func (w *bgWorld) apply(a Action) error {
 		c.Exists, c.DesiredReplicas = true, a.Replicas
 		c.ReadyReplicas = min(c.ReadyReplicas, a.Replicas)
 	case ScaleColor:
-		c := w.colours[a.Color]
+		c := w.colors[a.Color]
 		c.DesiredReplicas, c.ReadyReplicas = a.Replicas, min(c.ReadyReplicas, a.Replicas)
 	case ScaleTarget:
 		w.target.DesiredReplicas, w.target.ReadyReplicas = a.Replicas, min(w.target.ReadyReplicas, a.Replicas)
 	case SwitchService:
-		if w.colours[a.Color].ReadyReplicas == 0 {
+		if w.colors[a.Color].ReadyReplicas == 0 {
 			return errRefused
 		}
 		w.service = ServiceState{Exists: true, Color: a.Color}
@@ -85,9 +85,9 @@ func (w *bgWorld) applyAll(actions []BlueGreenAction) {
 	}
 }
 
-// settle makes every colour's pods ready.
+// settle makes every color's pods ready.
 func (w *bgWorld) settle() {
-	for _, c := range w.colours {
+	for _, c := range w.colors {
 		c.ReadyReplicas = c.DesiredReplicas
 	}
 }

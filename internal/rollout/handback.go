@@ -26,7 +26,7 @@ type HandBackObserved struct {
 	// Target is the user's Deployment, which takes the traffic back.
 	Target WorkloadState
 	// Serving is the Sluice-owned Deployment that serves now: a Canary's
-	// primary, a BlueGreen's active colour (Exists false when missing).
+	// primary, a BlueGreen's active color (Exists false when missing).
 	Serving WorkloadState
 }
 

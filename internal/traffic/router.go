@@ -13,7 +13,7 @@ import (
 // Router shifts a Canary's traffic between its primary and canary Services.
 // Weights are the canary's percentage, 0 to 100; the primary receives the
 // rest, so the two always sum to 100. Its SplitRouter form does the same
-// for any release object (a BlueGreen flips 0/100 between its colours); the
+// for any release object (a BlueGreen flips 0/100 between its colors); the
 // Canary methods are that form on CanarySplit.
 type Router interface {
 	SplitRouter

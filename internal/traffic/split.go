@@ -85,7 +85,7 @@ func ColorWeight(color v1alpha1.Color) int32 {
 	return 0
 }
 
-// ColorOf is the colour a BlueGreenSplit's weight sends all the traffic to,
+// ColorOf is the color a BlueGreenSplit's weight sends all the traffic to,
 // and "" for any weight between, which sends some to each.
 func ColorOf(weight int32) v1alpha1.Color {
 	switch weight {

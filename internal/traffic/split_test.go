@@ -16,7 +16,7 @@ func TestBlueGreenSplit(t *testing.T) {
 			TrafficRouting: &v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{
 				HTTPRoute: v1alpha1.GatewayAPIHTTPRoute{Name: "shop-routes"}}}}}
 
-	t.Run("blue takes the rest of the weight and green the weight, so 0 and 100 are the two colours", func(t *testing.T) {
+	t.Run("blue takes the rest of the weight and green the weight, so 0 and 100 are the two colors", func(t *testing.T) {
 		g := NewWithT(t)
 		s := traffic.BlueGreenSplit(bg)
 		g.Expect(s.Primary).To(Equal("orders-blue"))
@@ -29,7 +29,7 @@ func TestBlueGreenSplit(t *testing.T) {
 		}
 	})
 
-	t.Run("a weight between 0 and 100 sends traffic to both colours and names none", func(t *testing.T) {
+	t.Run("a weight between 0 and 100 sends traffic to both colors and names none", func(t *testing.T) {
 		g := NewWithT(t)
 		for _, w := range []int32{1, 50, 99} {
 			g.Expect(traffic.ColorOf(w)).To(BeEmpty())

@@ -31,7 +31,7 @@ type Copy struct {
 	// API server; usually the target's spec.template.
 	Template corev1.PodTemplateSpec
 	// Selector is the copy's selector before Labels are added: the user's
-	// Deployment's for a colour, the renamed one for a primary (see
+	// Deployment's for a color, the renamed one for a primary (see
 	// PrimaryPodLabels).
 	Selector *metav1.LabelSelector
 	// Labels are added to the copy's selector and pod template, in place of
@@ -69,7 +69,7 @@ func PrimaryCopy(c *v1alpha1.Canary, target *appsv1.Deployment, replicas int32) 
 	}
 }
 
-// ColorCopy describes a BlueGreen's Deployment of one colour running the
+// ColorCopy describes a BlueGreen's Deployment of one color running the
 // target's current pod template.
 func ColorCopy(bg *v1alpha1.BlueGreen, target *appsv1.Deployment, color v1alpha1.Color, replicas int32) Copy {
 	name := ColorName(bg.Spec.TargetRef.Name, color)

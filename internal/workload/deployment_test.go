@@ -133,8 +133,8 @@ var _ = Describe("The primary Deployment", func() {
 	})
 })
 
-var _ = Describe("The colour Deployments", func() {
-	It("are cloned with the workload and colour labels, so that pods of each colour are selectable apart", func() {
+var _ = Describe("The color Deployments", func() {
+	It("are cloned with the workload and color labels, so that pods of each color are selectable apart", func() {
 		name := nextTarget()
 		target := createTarget(name)
 		bg := newBlueGreen(name)

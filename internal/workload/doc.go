@@ -31,10 +31,10 @@
 // # BlueGreen
 //
 // Sluice owns podinfo-blue and podinfo-green, copies of the user's pod
-// template with rollouts.sluice.dev/workload: podinfo-<colour> and
-// rollouts.sluice.dev/color: <colour> added, the active Service podinfo and
+// template with rollouts.sluice.dev/workload: podinfo-<color> and
+// rollouts.sluice.dev/color: <color> added, the active Service podinfo and
 // the preview Service podinfo-preview, which select the user's matchLabels
-// plus the colour label; a flip (internal/traffic/service) changes that one
+// plus the color label; a flip (internal/traffic/service) changes that one
 // value.
 //
 // # What Sluice changes on the user's Deployment

@@ -99,7 +99,7 @@ func TestCopyDeployment(t *testing.T) {
 		{"the primary renames the selector's labels and adds the workload label", workload.PrimaryCopy(canary, target, 2), "podinfo-primary",
 			map[string]string{"app": "podinfo-primary", workload.LabelWorkload: "podinfo-primary"},
 			map[string]string{workload.LabelWorkload: "podinfo-primary"}, "app"},
-		{"a colour adds the workload and colour labels", workload.ColorCopy(bg, target, v1alpha1.ColorGreen, 2), "podinfo-green",
+		{"a color adds the workload and color labels", workload.ColorCopy(bg, target, v1alpha1.ColorGreen, 2), "podinfo-green",
 			map[string]string{"app": "podinfo", workload.LabelWorkload: "podinfo-green", workload.LabelColor: "green"},
 			map[string]string{workload.LabelWorkload: "podinfo-green", workload.LabelColor: "green"}, ""},
 	}
@@ -116,7 +116,7 @@ func TestCopyDeployment(t *testing.T) {
 				g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(k, v), "the pods carry what the selector selects")
 			}
 			g.Expect(labels.SelectorFromSet(target.Spec.Selector.MatchLabels).Matches(labels.Set(d.Spec.Template.Labels))).
-				To(Equal(tt.renamed == ""), "the target's selector matches a colour's pods, never the primary's")
+				To(Equal(tt.renamed == ""), "the target's selector matches a color's pods, never the primary's")
 			if tt.renamed != "" {
 				g.Expect(d.Spec.Template.Annotations).To(HaveKeyWithValue(workload.AnnotationRenamedLabels, tt.renamed))
 			}
@@ -222,7 +222,7 @@ func TestServices(t *testing.T) {
 		}))
 	})
 
-	t.Run("a BlueGreen's active Service selects the active colour and the preview the other, on the target port by default", func(t *testing.T) {
+	t.Run("a BlueGreen's active Service selects the active color and the preview the other, on the target port by default", func(t *testing.T) {
 		g := NewWithT(t)
 		svcs, err := workload.BlueGreenServices(bg, target, v1alpha1.ColorBlue)
 		g.Expect(err).NotTo(HaveOccurred())

@@ -13,7 +13,7 @@ const (
 	// and pod template, so the copy's pods are selectable apart from the
 	// user's.
 	LabelWorkload = "rollouts.sluice.dev/workload"
-	// LabelColor is the colour (blue or green) of a BlueGreen copy's pods. The
+	// LabelColor is the color (blue or green) of a BlueGreen copy's pods. The
 	// active and preview Services select on it.
 	LabelColor = "rollouts.sluice.dev/color"
 	// LabelPodTemplateHash is the label the Deployment controller puts on the
@@ -42,5 +42,5 @@ func ApexName(target string) string { return target }
 // PreviewName is the name of a BlueGreen's preview Service.
 func PreviewName(target string) string { return target + "-preview" }
 
-// ColorName is the name of a BlueGreen's Deployment of one colour.
+// ColorName is the name of a BlueGreen's Deployment of one color.
 func ColorName(target string, color v1alpha1.Color) string { return target + "-" + string(color) }

@@ -113,7 +113,7 @@ func TestHandBackSelector(t *testing.T) {
 			map[string]string{"app": "web", "tier": "db"}},
 		{"without the target, an older primary's selector only loses Sluice's label",
 			map[string]string{"app": "web", workload.LabelWorkload: "web-primary"}, nil, map[string]string{"app": "web"}},
-		{"a colour's selector loses the colour label and keeps its values",
+		{"a color's selector loses the color label and keeps its values",
 			map[string]string{"app": "web-primary", workload.LabelColor: "blue"}, nil, map[string]string{"app": "web-primary"}},
 	}
 	for _, tt := range tests {

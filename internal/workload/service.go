@@ -63,7 +63,7 @@ func CanaryServices(c *v1alpha1.Canary, target *appsv1.Deployment, primaryPods m
 }
 
 // BlueGreenServices are a BlueGreen's active Service, selecting the active
-// colour, and its preview Service, selecting the other one.
+// color, and its preview Service, selecting the other one.
 func BlueGreenServices(bg *v1alpha1.BlueGreen, target *appsv1.Deployment, active v1alpha1.Color) ([]*corev1.Service, error) {
 	base, err := baseSelector(target)
 	if err != nil {
@@ -76,8 +76,8 @@ func BlueGreenServices(bg *v1alpha1.BlueGreen, target *appsv1.Deployment, active
 	}, nil
 }
 
-// ColorSelector is base plus the colour label: the selector of a Service that
-// sends traffic to one colour.
+// ColorSelector is base plus the color label: the selector of a Service that
+// sends traffic to one color.
 func ColorSelector(base map[string]string, color v1alpha1.Color) map[string]string {
 	return withLabels(base, map[string]string{LabelColor: string(color)})
 }

@@ -141,7 +141,7 @@ var _ = Describe("A Canary's Services", func() {
 })
 
 var _ = Describe("A BlueGreen's Services", func() {
-	It("select the active colour (active) and the idle one (preview), owned by the BlueGreen", func() {
+	It("select the active color (active) and the idle one (preview), owned by the BlueGreen", func() {
 		name := nextTarget()
 		target := createTarget(name)
 		bg := newBlueGreen(name)

@@ -90,7 +90,7 @@ var _ = Describe("The blue-green scenario", Ordered, func() {
 		res := release(ctx, sc, "v2-bad")
 		Expect(res.Got).To(Equal(sandbox.RolledBack))
 		Expect(res.Reason).To(BeElementOf(v1alpha1.ReasonHookFailed, v1alpha1.ReasonAnalysisFailed))
-		Expect(res.Colours).To(Equal([]string{"blue"}), "the live Service never left blue")
+		Expect(res.Colors).To(Equal([]string{"blue"}), "the live Service never left blue")
 		Expect(res.Stable).To(Equal("v1"))
 		expectSound(res)
 	}, NodeTimeout(sandboxTimeout))
@@ -98,7 +98,7 @@ var _ = Describe("The blue-green scenario", Ordered, func() {
 	It("flips to v2 in one write once its tests pass, and v2 then serves all live traffic", func(ctx SpecContext) {
 		res := release(ctx, sc, "v2")
 		Expect(res.Got).To(Equal(sandbox.Promoted), "reason %q", res.Reason)
-		Expect(res.Colours).To(Equal([]string{"blue", "green"}))
+		Expect(res.Colors).To(Equal([]string{"blue", "green"}))
 		expectSound(res)
 	}, NodeTimeout(sandboxTimeout))
 })

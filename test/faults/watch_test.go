@@ -32,7 +32,7 @@ type view struct {
 	aborted   bool
 	promoting bool   // a promotion was decided (Canary, BlueGreen)
 	passed    bool   // BlueGreen: the pre-promotion checks passed
-	flipped   bool   // BlueGreen: the active Service flipped to the new colour
+	flipped   bool   // BlueGreen: the active Service flipped to the new color
 	stable    string // stable (Canary) or active (BlueGreen) revision
 	checks    int32
 	errors    int32  // provider errors in a row

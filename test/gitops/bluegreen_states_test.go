@@ -18,7 +18,7 @@ type blueGreenRun struct {
 	obj         v1alpha1.BlueGreen
 	now         time.Time
 	target      rollout.WorkloadState
-	colours     map[v1alpha1.Color]*rollout.WorkloadState
+	colors     map[v1alpha1.Color]*rollout.WorkloadState
 	service     rollout.ServiceState
 	outcome     v1alpha1.MetricOutcome
 	annotations map[string]string // the object's command annotations
@@ -44,16 +44,16 @@ func newBlueGreenRun() *blueGreenRun {
 			},
 		},
 		now: t0, target: deployment("v1", 3), outcome: v1alpha1.OutcomePassed,
-		colours: map[v1alpha1.Color]*rollout.WorkloadState{v1alpha1.ColorBlue: {}, v1alpha1.ColorGreen: {}},
+		colors: map[v1alpha1.Color]*rollout.WorkloadState{v1alpha1.ColorBlue: {}, v1alpha1.ColorGreen: {}},
 	}
 }
 
 // reconcile runs NextBlueGreen once and carries out its actions as the
-// shell does, stopping at the first it refuses (a switch to a colour with
+// shell does, stopping at the first it refuses (a switch to a color with
 // no ready pod).
 func (r *blueGreenRun) reconcile() rollout.BlueGreenDecision {
 	obs := rollout.BlueGreenObserved{Now: r.now, Generation: r.obj.Generation, Target: r.target,
-		Blue: *r.colours[v1alpha1.ColorBlue], Green: *r.colours[v1alpha1.ColorGreen],
+		Blue: *r.colors[v1alpha1.ColorBlue], Green: *r.colors[v1alpha1.ColorGreen],
 		ActiveService: r.service, Commands: rollout.CommandsFromAnnotations(r.annotations)}
 	if rollout.BlueGreenAnalysisDue(r.obj.Spec, r.obj.Status, r.now) {
 		obs.Check = &rollout.Check{Results: []v1alpha1.MetricResult{{Name: "error-rate", Outcome: r.outcome,
@@ -72,7 +72,7 @@ func (r *blueGreenRun) reconcile() rollout.BlueGreenDecision {
 func (r *blueGreenRun) apply(a rollout.Action) bool {
 	switch a := a.(type) {
 	case rollout.EnsureColor:
-		c := r.colours[a.Color]
+		c := r.colors[a.Color]
 		if c.Revision != a.Revision {
 			if r.target.Revision != a.Revision {
 				return false
@@ -82,12 +82,12 @@ func (r *blueGreenRun) apply(a rollout.Action) bool {
 		c.Exists, c.DesiredReplicas = true, a.Replicas
 		c.ReadyReplicas = min(c.ReadyReplicas, a.Replicas)
 	case rollout.ScaleColor:
-		c := r.colours[a.Color]
+		c := r.colors[a.Color]
 		c.DesiredReplicas, c.ReadyReplicas = a.Replicas, min(c.ReadyReplicas, a.Replicas)
 	case rollout.ScaleTarget:
 		r.target.DesiredReplicas, r.target.ReadyReplicas = a.Replicas, min(r.target.ReadyReplicas, a.Replicas)
 	case rollout.SwitchService:
-		if r.colours[a.Color].ReadyReplicas == 0 {
+		if r.colors[a.Color].ReadyReplicas == 0 {
 			return false
 		}
 		r.service = rollout.ServiceState{Exists: true, Color: a.Color}
@@ -99,7 +99,7 @@ func (r *blueGreenRun) apply(a rollout.Action) bool {
 // carries out a command sent to obj.
 func (r *blueGreenRun) applies(obj *v1alpha1.BlueGreen) func(v1alpha1.Command) bool {
 	obs := rollout.BlueGreenObserved{Now: r.now, Generation: obj.Generation, Target: r.target,
-		Blue: *r.colours[v1alpha1.ColorBlue], Green: *r.colours[v1alpha1.ColorGreen], ActiveService: r.service}
+		Blue: *r.colors[v1alpha1.ColorBlue], Green: *r.colors[v1alpha1.ColorGreen], ActiveService: r.service}
 	return func(c v1alpha1.Command) bool {
 		obs.Commands = []rollout.PendingCommand{{Name: c, ID: "argocd"}}
 		return hasEvent(rollout.NextBlueGreen(obj.Spec, obj.Status, obs).Events, rollout.EventCommandApplied)
@@ -111,7 +111,7 @@ func (r *blueGreenRun) converge(t *testing.T) {
 	t.Helper()
 	for range 30 {
 		before := r.obj.Status.DeepCopy()
-		for _, c := range r.colours {
+		for _, c := range r.colors {
 			c.ReadyReplicas = c.DesiredReplicas
 		}
 		r.target.ReadyReplicas = r.target.DesiredReplicas
@@ -172,7 +172,7 @@ func blueGreenStates(t *testing.T) []state {
 
 	r.target.Revision = "v2"
 	r.reconcile()
-	add("waiting for the new colour", r.snapshot(t, v1alpha1.ReasonWaitingForReady), "Progressing",
+	add("waiting for the new color", r.snapshot(t, v1alpha1.ReasonWaitingForReady), "Progressing",
 		"Reconciling", "InProgress", "promote", "promote-full", "abort", "pause")
 	r.converge(t)
 	add("in pre-promotion checks", r.snapshot(t, v1alpha1.ReasonAnalysing), "Progressing", "Reconciling",

@@ -134,7 +134,7 @@ func TestWithEndpointsTrafficFollowsTheServiceSelectorAndAnswersAsTheImage(t *te
 	_, err = m.Probe(ctx, "web-preview", 5)
 	g.Expect(err).To(MatchError(ContainSubstring("no ready workload serves it")))
 
-	// Selecting both colours shares the traffic by ready pods: 2 blue, 3 green.
+	// Selecting both colors shares the traffic by ready pods: 2 blue, 3 green.
 	delete(live.Spec.Selector, "color")
 	g.Expect(c.Update(ctx, live)).To(Succeed())
 	g.Eventually(func() int64 { n, _ := sent("web-blue", 300*time.Millisecond); return n }).

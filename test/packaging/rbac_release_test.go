@@ -44,7 +44,7 @@ const failedLog = "migrating orders\ncolumn orders.total_v2 is missing"
 
 // exerciseReleases drives, in ns and under the chart's RBAC, the paths a
 // Canary that only becomes Ready never takes: a BlueGreen's Services and
-// colour Deployments, Job hooks (create, read, and the failed pod's log),
+// color Deployments, Job hooks (create, read, and the failed pod's log),
 // a provider's credentials Secret, and a Canary's finalizer. Each subtest
 // fails on the resulting objects, with the operator's "forbidden" errors.
 func exerciseReleases(ctx context.Context, t *testing.T, c client.Client, ns string, log *operatorLog) {
@@ -92,11 +92,11 @@ func blueGreenWithFailingJob(ctx context.Context, t *testing.T, c client.Client,
 			"the BlueGreen is Ready; status %+v", bg.Status)
 		active := &appsv1.Deployment{}
 		g.Expect(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: workload.ColorName("orders", bg.Status.ActiveColor)}, active)).
-			To(Succeed(), "the active colour's Deployment exists")
+			To(Succeed(), "the active color's Deployment exists")
 		svc := &corev1.Service{}
 		g.Expect(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: workload.ApexName("orders")}, svc)).To(Succeed())
 		g.Expect(svc.Spec.Selector).To(HaveKeyWithValue(workload.LabelColor, string(bg.Status.ActiveColor)),
-			"the active Service selects the active colour")
+			"the active Service selects the active color")
 		g.Expect(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: workload.PreviewName("orders")}, svc)).
 			To(Succeed(), "the preview Service exists")
 	}).WithTimeout(deadline.Scale(20*time.Second)).WithPolling(200*time.Millisecond).Should(Succeed(), log.Forbidden)

@@ -6,7 +6,7 @@ import (
 )
 
 // Changes records every distinct value a poll reads, in order, until
-// stopped: the weights a VirtualService carried, the colours a Service
+// stopped: the weights a VirtualService carried, the colors a Service
 // selected. Tests assert the whole sequence, so a transient wrong value
 // between two assertions is still caught.
 type Changes[T comparable] struct {

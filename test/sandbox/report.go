@@ -40,8 +40,8 @@ func Explain(r Result) string {
 			parts = append(parts, "weights "+joinInts(r.Weights, "→"))
 		}
 	case KindBlueGreen:
-		if len(r.Colours) > 0 {
-			parts = append(parts, "live "+strings.Join(r.Colours, "→"))
+		if len(r.Colors) > 0 {
+			parts = append(parts, "live "+strings.Join(r.Colors, "→"))
 		}
 	}
 	if r.Got == RolledBack {

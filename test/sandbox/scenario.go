@@ -96,9 +96,9 @@ type Result struct {
 	// Stable is the image tag that served the live traffic before the
 	// release; a rollback must leave it serving.
 	Stable string
-	// Colours are the colours the live Service selected during the
+	// Colors are the colors the live Service selected during the
 	// release, each change once, in order (BlueGreen).
-	Colours []string
+	Colors []string
 	// Served counts the requests the app's live traffic sent to each image
 	// tag in the Settle window after the outcome.
 	Served map[string]int64
@@ -130,9 +130,9 @@ func (r Result) Check() error {
 			errs = append(errs, fmt.Errorf("canary weight not back to 0 at the end: %v", r.Weights))
 		}
 	case KindBlueGreen:
-		flipped := len(r.Colours) > 1
+		flipped := len(r.Colors) > 1
 		if flipped != (r.Got == Promoted) {
-			errs = append(errs, fmt.Errorf("live Service colours %v after a release %s", r.Colours, r.Got))
+			errs = append(errs, fmt.Errorf("live Service colors %v after a release %s", r.Colors, r.Got))
 		}
 	}
 	serving := r.Stable
@@ -524,7 +524,7 @@ func (r *Runner) setImage(ctx context.Context, app, tag string) (string, error) 
 }
 
 // observe records the canary weight the VirtualService carries, the step
-// the release has passed, and the colour the live Service selects.
+// the release has passed, and the color the live Service selects.
 func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string) error {
 	if res.Kind == KindBlueGreen {
 		svc := &corev1.Service{}
@@ -532,8 +532,8 @@ func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string)
 		if err != nil {
 			return client.IgnoreNotFound(err)
 		}
-		if c := svc.Spec.Selector[workload.LabelColor]; c != "" && (len(res.Colours) == 0 || res.Colours[len(res.Colours)-1] != c) {
-			res.Colours = append(res.Colours, c)
+		if c := svc.Spec.Selector[workload.LabelColor]; c != "" && (len(res.Colors) == 0 || res.Colors[len(res.Colors)-1] != c) {
+			res.Colors = append(res.Colors, c)
 		}
 		return nil
 	}

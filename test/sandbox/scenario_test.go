@@ -20,7 +20,7 @@ func TestCheckFindsWhatWentWrongBeyondTheOutcome(t *testing.T) {
 	blueGreen := func(edit func(*Result)) Result {
 		r := Result{
 			Release: Release{Kind: KindBlueGreen, App: "checkout", Image: "v2", Want: Promoted},
-			Got:     Promoted, Stable: "v1", Colours: []string{"blue", "green"},
+			Got:     Promoted, Stable: "v1", Colors: []string{"blue", "green"},
 			Served: map[string]int64{"v2": 600},
 		}
 		if edit != nil {
@@ -40,10 +40,10 @@ func TestCheckFindsWhatWentWrongBeyondTheOutcome(t *testing.T) {
 		{"the bad version still serving", canary(func(r *Result) { r.Served = map[string]int64{"v2": 590, "v3-bad": 10} }), "should all be served by v2"},
 		{"no traffic measured", canary(func(r *Result) { r.Served = map[string]int64{} }), "should all be served by v2"},
 		{"a clean flip", blueGreen(nil), ""},
-		{"a promotion that never flipped", blueGreen(func(r *Result) { r.Colours = []string{"blue"} }), "colours [blue] after a release promoted"},
+		{"a promotion that never flipped", blueGreen(func(r *Result) { r.Colors = []string{"blue"} }), "colors [blue] after a release promoted"},
 		{"a rollback that flipped", blueGreen(func(r *Result) {
 			r.Want, r.Got, r.Served = RolledBack, RolledBack, map[string]int64{"v1": 600}
-		}), "colours [blue green] after a release rolled back"},
+		}), "colors [blue green] after a release rolled back"},
 		{"a timeout says only that", canary(func(r *Result) { r.Got, r.Weights = TimedOut, nil }), "timed out: want rolled back"},
 	} {
 		err := c.res.Check()

@@ -141,7 +141,7 @@ func canary(ns, name string) *v1alpha1.Canary {
 }
 
 // blueGreen is a BlueGreen for the app, promoted automatically, the old
-// colour kept scaled for 5 s.
+// color kept scaled for 5 s.
 func blueGreen(ns, name string) *v1alpha1.BlueGreen {
 	return &v1alpha1.BlueGreen{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

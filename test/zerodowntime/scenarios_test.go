@@ -176,7 +176,7 @@ func deleteBlueGreenAtRest() {
 }
 
 // deleteBlueGreenAfterFlip deletes a BlueGreen right after a flip, the old
-// colour still scaled.
+// color still scaled.
 func deleteBlueGreenAfterFlip() {
 	const name = checkout
 	ns := newNamespace("bg-flip")

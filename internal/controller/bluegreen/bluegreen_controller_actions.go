@@ -30,9 +30,9 @@ func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, router
 		var err error
 		switch a := a.(type) {
 		case rollout.EnsureColor:
-			err = r.ensureColour(ctx, bg, obs, a)
+			err = r.ensureColor(ctx, bg, obs, a)
 		case rollout.ScaleColor:
-			err = r.scale(ctx, bg.Namespace, workload.ColorName(name, a.Color), a.Replicas, obs.colours[a.Color] != nil)
+			err = r.scale(ctx, bg.Namespace, workload.ColorName(name, a.Color), a.Replicas, obs.colors[a.Color] != nil)
 		case rollout.ScaleTarget:
 			err = r.scale(ctx, bg.Namespace, name, a.Replicas, obs.target != nil)
 		case rollout.SwitchService:
@@ -55,13 +55,13 @@ func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, router
 }
 
 // ensureServices observes and re-asserts the active and preview Services on
-// every reconcile, not only at a flip. The active Service keeps the colour
+// every reconcile, not only at a flip. The active Service keeps the color
 // it selects (only a flip, decided by the state machine, changes it); an
 // existing Service of that name that no controller owns (the user's own) is
 // adopted and keeps its selector until the first flip, so onboarding opens
 // no gap; a new one selects the user's pods until then. The preview Service
-// always selects the other colour than the active one: a flip cut short
-// between its two writes, which left both on the live colour, is repaired
+// always selects the other color than the active one: a flip cut short
+// between its two writes, which left both on the live color, is repaired
 // here before a next release's tests run against the preview.
 func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, st v1alpha1.BlueGreenStatus) error {
 	if obs.target == nil {
@@ -87,22 +87,22 @@ func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen,
 		workload.ColorSelector(base, live.Other()))
 	svcs := []*corev1.Service{preview}
 	if bg.Spec.TrafficRouting != nil {
-		// Why: the route's backends, one per colour; the route, not their
+		// Why: the route's backends, one per color; the route, not their
 		// selectors, decides which one serves.
 		svcs = append(svcs, colorServices(bg, base)...)
 	}
 	return workload.EnsureServices(ctx, r.Client, bg, svcs)
 }
 
-// ensureColour makes a colour's Deployment run revision: the target's
-// template when the target is at it, else the colour's own template.
-func (r *Reconciler) ensureColour(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, a rollout.EnsureColor) error {
+// ensureColor makes a color's Deployment run revision: the target's
+// template when the target is at it, else the color's own template.
+func (r *Reconciler) ensureColor(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, a rollout.EnsureColor) error {
 	if obs.target == nil {
 		return errors.New("the target Deployment is missing")
 	}
 	cp := workload.ColorCopy(bg, obs.target, a.Color, max(a.Replicas, 0))
 	if workload.Revision(&obs.target.Spec.Template) != a.Revision {
-		own := obs.colours[a.Color]
+		own := obs.colors[a.Color]
 		if own == nil || workload.Revision(&own.Spec.Template) != a.Revision {
 			return fmt.Errorf("no template of revision %s: the target has moved on and %s does not run it", a.Revision, cp.Name)
 		}

@@ -18,13 +18,13 @@ import (
 
 // finalize hands the workload back before the BlueGreen goes, with no gap
 // (see rollout.HandBack): the user's Deployment is scaled to the active
-// colour's size and waited for until every pod is ready; then the active
+// color's size and waited for until every pod is ready; then the active
 // Service is kept (Sluice's owner reference dropped, its selector back to
 // the one it had when Sluice adopted it, or to the user's pods) and, with
 // trafficRouting, every managed route sends its traffic to the active
 // Service; after a drain the route Sluice generated is deleted if this
 // BlueGreen controls it (a named route is the user's and stays), and the
-// finalizer is removed. The colours and the preview and colour Services,
+// finalizer is removed. The colors and the preview and color Services,
 // which Sluice created and owns, are then garbage-collected; nothing else
 // is. The HandedBack condition says what the finalizer waits for.
 func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl.Result, error) {
@@ -64,7 +64,7 @@ func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl
 	}
 	switch {
 	case moved:
-		// Why: the traffic moved only now: drain before the colours go.
+		// Why: the traffic moved only now: drain before the colors go.
 		return ctrl.Result{RequeueAfter: rollout.HandBackDrain}, nil
 	case !d.Release:
 		return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil

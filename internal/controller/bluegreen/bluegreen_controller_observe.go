@@ -23,17 +23,17 @@ import (
 type observation struct {
 	rollout.BlueGreenObserved
 	target   *appsv1.Deployment
-	colours  map[v1alpha1.Color]*appsv1.Deployment
+	colors  map[v1alpha1.Color]*appsv1.Deployment
 	services bool // the active and preview Services exist
 	hookWait time.Duration
 	// apex is what the active Service selects; without trafficRouting it
 	// is also ActiveService, the state machine's view of what serves.
 	apex rollout.ServiceState
-	// previewColor is the colour the preview Service selects.
+	// previewColor is the color the preview Service selects.
 	previewColor v1alpha1.Color
 	// route is what the route was read back carrying (trafficRouting only).
 	route *v1alpha1.BlueGreenRouteStatus
-	// routed is the colour the route was read back sending all the
+	// routed is the color the route was read back sending all the
 	// traffic to; "" when none (trafficRouting only).
 	routed v1alpha1.Color
 }
@@ -43,7 +43,7 @@ type observation struct {
 // errors come back as errors; a missing object is an observation.
 func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec, router traffic.Router) (*observation, error) {
 	now := r.now()
-	obs := &observation{colours: map[v1alpha1.Color]*appsv1.Deployment{}}
+	obs := &observation{colors: map[v1alpha1.Color]*appsv1.Deployment{}}
 	obs.Now, obs.Generation = now, bg.Generation
 	name := bg.Spec.TargetRef.Name
 
@@ -56,7 +56,7 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 		if err != nil {
 			return nil, err
 		}
-		obs.colours[c] = d
+		obs.colors[c] = d
 		if c == v1alpha1.ColorBlue {
 			obs.Blue = st
 		} else {
@@ -85,7 +85,7 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 	return obs, nil
 }
 
-// activeService reads the colour the active Service selects, the one the
+// activeService reads the color the active Service selects, the one the
 // preview Service selects, and whether both Services exist.
 func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) (rollout.ServiceState, v1alpha1.Color, bool, error) {
 	name := bg.Spec.TargetRef.Name
@@ -115,7 +115,7 @@ func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) 
 }
 
 // check runs the due analysis check (pre- or post-promotion) with the new
-// colour as the canary and the other colour as the primary.
+// color as the canary and the other color as the primary.
 func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec, obs *observation, now time.Time) *rollout.Check {
 	a := rollout.BlueGreenAnalysis(spec, bg.Status)
 	if a == nil {
@@ -125,7 +125,7 @@ func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1a
 	if bg.Status.Analysis != nil {
 		prev = bg.Status.Analysis.Judge
 	}
-	fresh := newColour(bg.Status, obs)
+	fresh := newColor(bg.Status, obs)
 	name := bg.Spec.TargetRef.Name
 	out := r.Analysis.Run(ctx, a, analysis.Workloads{
 		Namespace: bg.Namespace, Name: name,
@@ -135,9 +135,9 @@ func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1a
 	return &rollout.Check{Results: out.Results, Judge: out.Judge}
 }
 
-// newColour is the colour running the revision being released: the one
+// newColor is the color running the revision being released: the one
 // whose Deployment runs status.previewRevision, else the idle one.
-func newColour(st v1alpha1.BlueGreenStatus, obs *observation) v1alpha1.Color {
+func newColor(st v1alpha1.BlueGreenStatus, obs *observation) v1alpha1.Color {
 	switch st.PreviewRevision {
 	case "":
 	case obs.Blue.Revision:

@@ -44,11 +44,11 @@ func generated(spec v1alpha1.TrafficRouting) bool {
 	return false
 }
 
-// routeState reads the colour the route sends all the traffic to, as the
+// routeState reads the color the route sends all the traffic to, as the
 // state machine's view of what serves, and the same for status.route. The
 // router's typed errors are observations, classified here: a route that
 // does not exist yet (a generated one is created by the first flip) or that
-// splits the traffic serves no one colour; one the router cannot manage,
+// splits the traffic serves no one color; one the router cannot manage,
 // including a named route that is missing, is Unmanageable; weights the
 // implementation has not accepted are NotAccepted. Only other errors are
 // transient.
@@ -91,16 +91,16 @@ func routeState(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Rout
 // flipRoute sends all the traffic of every managed route to color in one
 // write of the weights (a generated route is created first when missing).
 // Why the readiness check here too: the state machine asks for a flip only
-// to a colour observed ready at full size; this refuses one whose
+// to a color observed ready at full size; this refuses one whose
 // Deployment, as observed in this reconcile, is not, so that a route never
-// points at a colour that cannot take all the traffic, forward or back.
+// points at a color that cannot take all the traffic, forward or back.
 func (r *Reconciler) flipRoute(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Router, obs *observation, color v1alpha1.Color) error {
 	if obs.ActiveService.Unmanageable != "" {
 		// Why: the router cannot write to it; the status says Stalled.
 		return nil
 	}
 	if obs.ActiveService.Color != color {
-		d := obs.colours[color]
+		d := obs.colors[color]
 		if d == nil {
 			return fmt.Errorf("flip the route to %s: Deployment %s is missing: %w",
 				color, workload.ColorName(bg.Spec.TargetRef.Name, color), service.ErrColorNotReady)
@@ -116,13 +116,13 @@ func (r *Reconciler) flipRoute(ctx context.Context, bg *v1alpha1.BlueGreen, rout
 	return nil
 }
 
-// followRoute points the active Service at the colour the route was read
+// followRoute points the active Service at the color the route was read
 // back sending the traffic to, and the preview Service at the other:
 // in-cluster clients that call the active Service without the mesh then
-// reach the same colour as the route. Why only once read back: a route its
+// reach the same color as the route. Why only once read back: a route its
 // implementation refused has moved no traffic, and neither should the
 // Service (the route watch brings the next reconcile as soon as it is
-// accepted). A colour not ready at full size is not followed (the state
+// accepted). A color not ready at full size is not followed (the state
 // machine flips the route back first).
 func (r *Reconciler) followRoute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation) error {
 	if obs.routed == "" || obs.target == nil || (obs.apex.Color == obs.routed && obs.previewColor == obs.routed.Other()) {
@@ -136,7 +136,7 @@ func (r *Reconciler) followRoute(ctx context.Context, bg *v1alpha1.BlueGreen, ob
 }
 
 // colorServices are the Services a route sends the traffic to, one per
-// colour, each selecting that colour's pods.
+// color, each selecting that color's pods.
 func colorServices(bg *v1alpha1.BlueGreen, base map[string]string) []*corev1.Service {
 	name := bg.Spec.TargetRef.Name
 	var out []*corev1.Service

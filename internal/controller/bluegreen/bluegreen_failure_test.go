@@ -30,15 +30,15 @@ func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
 
 // expectAbandonedBeforeTheFlip checks that a release failed before the flip
 // left the Service on blue and scaled green down, and returns the status.
-func expectAbandonedBeforeTheFlip(ns string, colours *rig.Changes[v1alpha1.Color]) *v1alpha1.BlueGreen {
+func expectAbandonedBeforeTheFlip(ns string, colors *rig.Changes[v1alpha1.Color]) *v1alpha1.BlueGreen {
 	var bg *v1alpha1.BlueGreen
 	EventuallyWithOffset(1, func(g Gomega) {
 		bg = getBlueGreen(ns)
 		g.Expect(bg.Status.AbortedAt).NotTo(BeNil())
 		g.Expect(conditionOf(bg, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-		g.Expect(replicasOf(ns, green)).To(BeZero(), "the idle colour is scaled down")
+		g.Expect(replicasOf(ns, green)).To(BeZero(), "the idle color is scaled down")
 	}, deadline.Scale(90*time.Second)).Should(Succeed())
-	ExpectWithOffset(1, colours.Stop()).To(Equal([]v1alpha1.Color{blue}), "never flipped")
+	ExpectWithOffset(1, colors.Stop()).To(Equal([]v1alpha1.Color{blue}), "never flipped")
 	return bg
 }
 
@@ -53,9 +53,9 @@ var _ = Describe("A failing BlueGreen release", func() {
 		newBlueGreen(ns, webhookHook(tests.URL, 5*time.Second))
 		waitStable(ns)
 
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		setImage(ns, "orders:v2")
-		bg := expectAbandonedBeforeTheFlip(ns, colours)
+		bg := expectAbandonedBeforeTheFlip(ns, colors)
 		Expect(conditionOf(bg, v1alpha1.ConditionStalled).Message).To(ContainSubstring("integration-tests"))
 		Expect(bg.Status.Hooks).To(ContainElement(And(
 			HaveField("Name", "integration-tests"), HaveField("Phase", v1alpha1.HookFailed),
@@ -75,9 +75,9 @@ var _ = Describe("A failing BlueGreen release", func() {
 		newBlueGreen(ns, webhookHook(slow.URL, time.Second))
 		waitStable(ns)
 
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		setImage(ns, "orders:v2")
-		bg := expectAbandonedBeforeTheFlip(ns, colours)
+		bg := expectAbandonedBeforeTheFlip(ns, colors)
 		Expect(bg.Status.Hooks[0].Message).To(ContainSubstring("timed out"))
 	})
 
@@ -93,7 +93,7 @@ var _ = Describe("A failing BlueGreen release", func() {
 			}}
 		})
 		waitStable(ns)
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		setImage(ns, "orders:v2")
 
 		By("failing the Job as the Job controller would")
@@ -115,7 +115,7 @@ var _ = Describe("A failing BlueGreen release", func() {
 		}
 		Expect(k8s.Status().Update(ctx, &job)).To(Succeed())
 
-		bg := expectAbandonedBeforeTheFlip(ns, colours)
+		bg := expectAbandonedBeforeTheFlip(ns, colors)
 		Expect(bg.Status.Hooks[0].Phase).To(Equal(v1alpha1.HookFailed))
 		Expect(bg.Status.Hooks[0].Message).To(ContainSubstring("backoff limit"))
 	})
@@ -127,7 +127,7 @@ var _ = Describe("A failing BlueGreen release", func() {
 			bg.Spec.PostPromotionAnalysis = phaseAnalysis("vector(1)", 3)
 		})
 		stable := waitStable(ns).Status.ActiveRevision
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		setImage(ns, "orders:v2-bad")
 
 		Eventually(func(g Gomega) {
@@ -135,15 +135,15 @@ var _ = Describe("A failing BlueGreen release", func() {
 			g.Expect(bg.Status.AbortedAt).NotTo(BeNil())
 			g.Expect(selected(ns, target)).To(Equal(blue))
 		}, deadline.Scale(90*time.Second)).Should(Succeed())
-		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{blue, green, blue}), "flipped, then flipped back")
+		Expect(colors.Stop()).To(Equal([]v1alpha1.Color{blue, green, blue}), "flipped, then flipped back")
 		bg := getBlueGreen(ns)
 		Expect(bg.Status.ActiveColor).To(Equal(blue))
 		Expect(bg.Status.ActiveRevision).To(Equal(stable))
-		Expect(replicasOf(ns, blue)).To(Equal(int32(2)), "the old colour stayed scaled up for the revert")
+		Expect(replicasOf(ns, blue)).To(Equal(int32(2)), "the old color stayed scaled up for the revert")
 		Expect(bg.Status.Analysis.Results[0].Outcome).To(Equal(v1alpha1.OutcomeFailed))
 	})
 
-	It("returns traffic to the old colour on abort", func() {
+	It("returns traffic to the old color on abort", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 1)
 		newBlueGreen(ns, func(bg *v1alpha1.BlueGreen) {

@@ -10,7 +10,7 @@ import (
 )
 
 var _ = Describe("kubectl get bluegreens", func() {
-	It("shows the active colour, the revision under test, the stable one and what the release does", func() {
+	It("shows the active color, the revision under test, the stable one and what the release does", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 1)
 		newBlueGreen(ns, func(bg *v1alpha1.BlueGreen) {

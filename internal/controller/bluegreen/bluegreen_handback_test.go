@@ -23,7 +23,7 @@ func getService(ns, name string) *corev1.Service {
 	return svc
 }
 
-// pointPreview sets the preview Service's colour behind the operator's back,
+// pointPreview sets the preview Service's color behind the operator's back,
 // as a flip cut short between its two writes would leave it.
 func pointPreview(ns string, c v1alpha1.Color) {
 	svc := getService(ns, workload.PreviewName(target))
@@ -47,14 +47,14 @@ func setTargetNeverReady(ns string, never bool) {
 }
 
 var _ = Describe("The active and preview Services", func() {
-	It("are re-asserted on every reconcile: a preview left on the live colour is corrected before the next release is tested", func() {
+	It("are re-asserted on every reconcile: a preview left on the live color is corrected before the next release is tested", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 2)
 		newBlueGreen(ns, func(bg *v1alpha1.BlueGreen) { bg.Spec.AutoPromotion = ptr.To(false) })
 		waitStable(ns)
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(v1alpha1.ColorGreen))
 
-		By("leaving the preview Service on the live colour while the operator is down")
+		By("leaving the preview Service on the live color while the operator is down")
 		stopOperator()
 		pointPreview(ns, v1alpha1.ColorBlue)
 		previews := rig.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
@@ -65,16 +65,16 @@ var _ = Describe("The active and preview Services", func() {
 		setImage(ns, "orders:v2")
 		Eventually(func(g Gomega) {
 			bg := getBlueGreen(ns)
-			g.Expect(bg.Status.PreviewReadyAt).NotTo(BeNil(), "the new colour is ready for its tests")
+			g.Expect(bg.Status.PreviewReadyAt).NotTo(BeNil(), "the new color is ready for its tests")
 		}).Should(Succeed())
 		Expect(selected(ns, target)).To(Equal(v1alpha1.ColorBlue), "not promoted: the release waits for a promote")
 		Expect(previews.Stop()).To(Equal([]v1alpha1.Color{v1alpha1.ColorBlue, v1alpha1.ColorGreen}),
-			"repaired to the idle colour, and never back on the live one")
+			"repaired to the idle color, and never back on the live one")
 	})
 })
 
 var _ = Describe("Deleting a BlueGreen", func() {
-	It("waits for the target at the active colour's size, then keeps the active Service on the target's pods", func() {
+	It("waits for the target at the active color's size, then keeps the active Service on the target's pods", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 3)
 		newBlueGreen(ns)

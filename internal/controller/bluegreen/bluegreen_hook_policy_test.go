@@ -43,7 +43,7 @@ var _ = Describe("Job hook policy", func() {
 			g.Expect(jobs.Items).To(BeEmpty())
 			for _, c := range []v1alpha1.Color{v1alpha1.ColorBlue, v1alpha1.ColorGreen} {
 				err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.ColorName(target, c)}, &appsv1.Deployment{})
-				g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "no colour is created")
+				g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "no color is created")
 			}
 		}, "2s").Should(Succeed())
 	})

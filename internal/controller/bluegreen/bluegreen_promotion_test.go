@@ -19,7 +19,7 @@ const (
 )
 
 var _ = Describe("A BlueGreen release", func() {
-	It("tests the new colour through the preview, flips the Service in one write, then scales the old colour down", func() {
+	It("tests the new color through the preview, flips the Service in one write, then scales the old color down", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 2)
 		newBlueGreen(ns, func(bg *v1alpha1.BlueGreen) {
@@ -35,7 +35,7 @@ var _ = Describe("A BlueGreen release", func() {
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(green))
 
 		By("releasing v2")
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		v2 := setImage(ns, "orders:v2")
 		Eventually(func(g Gomega) {
 			g.Expect(replicasOf(ns, green)).To(Equal(int32(2)))
@@ -46,9 +46,9 @@ var _ = Describe("A BlueGreen release", func() {
 			g.Expect(bg.Status.ActiveColor).To(Equal(green))
 			g.Expect(bg.Status.ActiveRevision).To(Equal(v2))
 			g.Expect(conditionOf(bg, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
-			g.Expect(replicasOf(ns, blue)).To(BeZero(), "the old colour scales down after scaleDownDelay")
+			g.Expect(replicasOf(ns, blue)).To(BeZero(), "the old color scales down after scaleDownDelay")
 		}, deadline.Scale(90*time.Second)).Should(Succeed())
-		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{blue, green}), "exactly one flip")
+		Expect(colors.Stop()).To(Equal([]v1alpha1.Color{blue, green}), "exactly one flip")
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(blue))
 		bg = getBlueGreen(ns)
 		Expect(conditionOf(bg, v1alpha1.ConditionPromoted).Status).To(Equal(metav1.ConditionTrue))
@@ -92,7 +92,7 @@ var _ = Describe("A BlueGreen release", func() {
 
 		stopOperator()
 		Expect(getBlueGreen(ns).Status.ActiveRevision).NotTo(Equal(v2), "stopped before the post-promotion checks passed")
-		colours := recordColours(ns)
+		colors := recordColors(ns)
 		startOperator()
 
 		Eventually(func(g Gomega) {
@@ -101,6 +101,6 @@ var _ = Describe("A BlueGreen release", func() {
 			g.Expect(conditionOf(bg, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(bg.Status.Analysis.Checks).To(BeNumerically(">=", 2))
 		}, deadline.Scale(90*time.Second)).Should(Succeed())
-		Expect(colours.Stop()).To(Equal([]v1alpha1.Color{green}), "the new operator never flipped back")
+		Expect(colors.Stop()).To(Equal([]v1alpha1.Color{green}), "the new operator never flipped back")
 	})
 })

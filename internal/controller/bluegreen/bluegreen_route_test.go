@@ -32,7 +32,7 @@ var _ = Describe("A BlueGreen through an Istio VirtualService", func() {
 		waitStable(ns)
 		Eventually(func() v1alpha1.Color { return liveRoute(ns) }).Should(Equal(blue))
 		Expect(vsColor(ns, target)).To(Equal(string(blue)))
-		Expect(selected(ns, workload.ColorName(target, blue))).To(Equal(blue), "a Service per colour backs the route")
+		Expect(selected(ns, workload.ColorName(target, blue))).To(Equal(blue), "a Service per color backs the route")
 		Expect(selected(ns, workload.ColorName(target, green))).To(Equal(green))
 		Expect(getBlueGreen(ns).Status.Route.Kind).To(Equal("VirtualService"))
 
@@ -79,7 +79,7 @@ var _ = Describe("A BlueGreen through an Istio VirtualService", func() {
 		Expect(getService(ns, target).OwnerReferences).To(BeEmpty(), "the active Service is kept")
 	})
 
-	It("flips back when the post-promotion check fails, to the old colour at full size", func() {
+	It("flips back when the post-promotion check fails, to the old color at full size", func() {
 		ns := newNamespace()
 		newTarget(ns, "orders:v1", 2)
 		newBlueGreen(ns, throughIstio(""), func(bg *v1alpha1.BlueGreen) {
@@ -95,7 +95,7 @@ var _ = Describe("A BlueGreen through an Istio VirtualService", func() {
 			g.Expect(bg.Status.Route.LiveColor).To(Equal(blue))
 			g.Expect(selected(ns, target)).To(Equal(blue))
 		}, 60*time.Second).Should(Succeed())
-		Expect(replicasOf(ns, blue)).To(Equal(int32(2)), "the old colour kept its size for the flip back")
+		Expect(replicasOf(ns, blue)).To(Equal(int32(2)), "the old color kept its size for the flip back")
 		Expect(vsHistory(history.Stop(), target)).To(Equal([]string{"blue", "green", "blue"}))
 	})
 

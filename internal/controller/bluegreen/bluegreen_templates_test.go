@@ -61,7 +61,7 @@ func stalledOn(ns, problem string) {
 	bg := getBlueGreen(ns)
 	ExpectWithOffset(1, bg.Status.ActiveColor).To(BeEmpty(), "nothing starts on an unresolved analysis")
 	ExpectWithOffset(1, bg.Status.ActiveRevision).To(BeEmpty())
-	ExpectWithOffset(1, replicasOf(ns, blue)).To(Equal(int32(-1)), "no colour is created")
+	ExpectWithOffset(1, replicasOf(ns, blue)).To(Equal(int32(-1)), "no color is created")
 }
 
 var _ = Describe("A BlueGreen whose analyses come from templates", func() {

@@ -81,7 +81,7 @@ func getDeployment(ns, name string) *appsv1.Deployment {
 	return d
 }
 
-// replicasOf is a colour's spec.replicas, -1 while it does not exist.
+// replicasOf is a color's spec.replicas, -1 while it does not exist.
 func replicasOf(ns string, c v1alpha1.Color) int32 {
 	d := &appsv1.Deployment{}
 	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.ColorName(target, c)}, d); err != nil {
@@ -90,7 +90,7 @@ func replicasOf(ns string, c v1alpha1.Color) int32 {
 	return workload.DesiredReplicas(d)
 }
 
-// imageOf is a colour's image, "" while it does not exist.
+// imageOf is a color's image, "" while it does not exist.
 func imageOf(ns string, c v1alpha1.Color) string {
 	d := &appsv1.Deployment{}
 	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: workload.ColorName(target, c)}, d); err != nil {
@@ -124,7 +124,7 @@ func conditionOf(bg *v1alpha1.BlueGreen, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// selected is the colour a Service selects, "" when it does not exist.
+// selected is the color a Service selects, "" when it does not exist.
 func selected(ns, name string) v1alpha1.Color {
 	svc := &corev1.Service{}
 	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc); err != nil {
@@ -133,7 +133,7 @@ func selected(ns, name string) v1alpha1.Color {
 	return v1alpha1.Color(svc.Spec.Selector[workload.LabelColor])
 }
 
-// waitStable waits for the first version to serve from one colour.
+// waitStable waits for the first version to serve from one color.
 func waitStable(ns string) *v1alpha1.BlueGreen {
 	var bg *v1alpha1.BlueGreen
 	EventuallyWithOffset(1, func(g Gomega) {
@@ -145,8 +145,8 @@ func waitStable(ns string) *v1alpha1.BlueGreen {
 	return bg
 }
 
-// recordColours records every distinct colour the active Service selects.
-func recordColours(ns string) *rig.Changes[v1alpha1.Color] {
+// recordColors records every distinct color the active Service selects.
+func recordColors(ns string) *rig.Changes[v1alpha1.Color] {
 	return rig.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
 		c := selected(ns, target)
 		return c, c != ""

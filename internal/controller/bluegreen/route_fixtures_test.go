@@ -38,7 +38,7 @@ func throughGateway(name string) func(*v1alpha1.BlueGreen) {
 }
 
 // vsWeights reads the weights of the blue and green destinations of the
-// VirtualService's routes, -1 for a colour no route names.
+// VirtualService's routes, -1 for a color no route names.
 func vsWeights(vs *networkingv1.VirtualService) (blueWeight, greenWeight int32) {
 	blueWeight, greenWeight = -1, -1
 	for _, r := range vs.Spec.Http {
@@ -54,7 +54,7 @@ func vsWeights(vs *networkingv1.VirtualService) (blueWeight, greenWeight int32) 
 	return blueWeight, greenWeight
 }
 
-// vsColor is the colour a VirtualService sends all its traffic to: "" when
+// vsColor is the color a VirtualService sends all its traffic to: "" when
 // it splits, "apex" when its route goes to the active Service alone, "-"
 // when it does not exist.
 func vsColor(ns, name string) string {
@@ -82,7 +82,7 @@ func colorOfVS(vs *networkingv1.VirtualService) string {
 	return ""
 }
 
-// hrColor is the colour an HTTPRoute's first rule sends all its traffic
+// hrColor is the color an HTTPRoute's first rule sends all its traffic
 // to, with the same conventions as vsColor.
 func hrColor(ns, name string) string {
 	hr := &gatewayv1.HTTPRoute{}
@@ -114,7 +114,7 @@ func colorOfHR(hr *gatewayv1.HTTPRoute) string {
 }
 
 // vsHistory replays the recorded versions of VirtualService name into the
-// sequence of colours it carried ("" for a split, "-" once deleted).
+// sequence of colors it carried ("" for a split, "-" once deleted).
 func vsHistory(versions []rig.Version, name string) []string {
 	out, _ := rig.Replay(versions, func(s rig.State) (string, bool) {
 		o := s.Get("*v1.VirtualServiceList", name)
@@ -184,7 +184,7 @@ func (g *gatewayImpl) report(ns string, v metav1.Condition) {
 	_ = k8s.Status().Update(ctx, hr)
 }
 
-// liveRoute is the colour status.route was read back on.
+// liveRoute is the color status.route was read back on.
 func liveRoute(ns string) v1alpha1.Color {
 	bg := getBlueGreen(ns)
 	if bg.Status.Route == nil {

@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 			release.Waiting, v1alpha1.ReasonRouteNotAccepted},
 		{"a Deployment without its ReplicaSet yet waits", workload.ErrNoReplicaSet,
 			release.Waiting, v1alpha1.ReasonWaitingForReady},
-		{"a colour with unready pods waits", service.ErrColorNotReady,
+		{"a color with unready pods waits", service.ErrColorNotReady,
 			release.Waiting, v1alpha1.ReasonWaitingForReady},
 		{"an API error is transient", errors.New("connection refused"), release.Transient, ""},
 		{"a deadline is transient", context.DeadlineExceeded, release.Transient, ""},

@@ -16,17 +16,17 @@ import (
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// ErrColorNotReady means that the colour a flip would send all the traffic
+// ErrColorNotReady means that the color a flip would send all the traffic
 // to is not ready at full size. The flip is refused: a Service must never
-// point at a colour that cannot take all of it.
+// point at a color that cannot take all of it.
 var ErrColorNotReady = errors.New("not every pod ready")
 
 // Switch points the active Service at color and the preview Service at the
-// other colour. It reports whether the active Service flipped; when it
+// other color. It reports whether the active Service flipped; when it
 // already selected color it is not written. Each Service that changes is
-// written once, with a merge patch of its selector's colour that fails if
+// written once, with a merge patch of its selector's color that fails if
 // the Service changed since it was read. Before flipping it checks that
-// every wanted pod of the colour's Deployment is ready with its current
+// every wanted pod of the color's Deployment is ready with its current
 // template (forward and back alike), and refuses with ErrColorNotReady
 // otherwise.
 func Switch(ctx context.Context, c client.Client, bg *v1alpha1.BlueGreen, color v1alpha1.Color) (bool, error) {
@@ -50,7 +50,7 @@ func Switch(ctx context.Context, c client.Client, bg *v1alpha1.BlueGreen, color 
 	return flipped, nil
 }
 
-// ActiveColor reads the colour the active Service selects now, as the API
+// ActiveColor reads the color the active Service selects now, as the API
 // server reports it. It is empty when the selector names none.
 func ActiveColor(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen) (v1alpha1.Color, error) {
 	svc := &corev1.Service{}
@@ -79,7 +79,7 @@ func checkReady(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen, co
 	return nil
 }
 
-// point sets the colour in the selector of Service name, and reports whether
+// point sets the color in the selector of Service name, and reports whether
 // it wrote.
 func point(ctx context.Context, c client.Client, bg *v1alpha1.BlueGreen, name string, color v1alpha1.Color) (bool, error) {
 	svc := &corev1.Service{}

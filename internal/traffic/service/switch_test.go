@@ -96,7 +96,7 @@ func writesTo(name, rv string) int {
 }
 
 var _ = Describe("The BlueGreen flip", func() {
-	It("moves the active Service to the new colour in one write and points the preview at the old one", func() {
+	It("moves the active Service to the new color in one write and points the preview at the old one", func() {
 		bg := newRelease()
 		name := bg.Spec.TargetRef.Name
 		activeRV, previewRV := getService(name).ResourceVersion, getService(name+"-preview").ResourceVersion
@@ -110,10 +110,10 @@ var _ = Describe("The BlueGreen flip", func() {
 		Expect(writesTo(name+"-preview", previewRV)).To(Equal(1))
 		Expect(getService(name).Spec.Ports).To(Equal([]corev1.ServicePort{{
 			Name: "http", Protocol: corev1.ProtocolTCP, Port: 9898, TargetPort: intstr.FromInt32(9898),
-		}}), "nothing but the colour changes")
+		}}), "nothing but the color changes")
 	})
 
-	It("writes nothing when the active Service already points at the colour", func() {
+	It("writes nothing when the active Service already points at the color", func() {
 		bg := newRelease()
 		name := bg.Spec.TargetRef.Name
 		activeRV, previewRV := getService(name).ResourceVersion, getService(name+"-preview").ResourceVersion
@@ -130,7 +130,7 @@ var _ = Describe("The BlueGreen flip", func() {
 		Expect(service.ActiveColor(ctx, k8sClient, bg)).To(Equal(v1alpha1.ColorBlue))
 	})
 
-	It("is refused, with nothing written, when the colour has no ready pod", func() {
+	It("is refused, with nothing written, when the color has no ready pod", func() {
 		bg := newRelease()
 		name := bg.Spec.TargetRef.Name
 		setReady(name+"-green", 0)
@@ -141,7 +141,7 @@ var _ = Describe("The BlueGreen flip", func() {
 		Expect(getService(name).ResourceVersion).To(Equal(activeRV))
 	})
 
-	It("is refused, with nothing written, when the colour has one ready pod of three", func() {
+	It("is refused, with nothing written, when the color has one ready pod of three", func() {
 		bg := newRelease()
 		name := bg.Spec.TargetRef.Name
 		green := &appsv1.Deployment{}
