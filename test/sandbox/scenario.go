@@ -7,16 +7,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"text/template"
 	"time"
 
-	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -24,130 +20,10 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/mesh"
 )
 
 //go:embed manifests/*.yaml
 var manifests embed.FS
-
-// Outcome is how a release ended.
-type Outcome string
-
-// Outcomes of a release.
-const (
-	Promoted   Outcome = "promoted"
-	RolledBack Outcome = "rolled back"
-	TimedOut   Outcome = "timed out"
-)
-
-// Kinds of release.
-const (
-	KindCanary    = "Canary"
-	KindBlueGreen = "BlueGreen"
-)
-
-// Release is one version of a demo app, released by changing the image of
-// its Deployment.
-type Release struct {
-	// Kind is KindCanary or KindBlueGreen.
-	Kind string
-	// App is the Deployment, Canary or BlueGreen name.
-	App string
-	// Image is the tag released; Images says how it answers.
-	Image string
-	// Want is the outcome a working Sluice gives.
-	Want Outcome
-	// About says what the version does, for people.
-	About string
-}
-
-// String names the release for people.
-func (r Release) String() string {
-	return fmt.Sprintf("%s %s/%s %s", r.Kind, Namespace, r.App, r.Image)
-}
-
-// Result is what happened to a release.
-type Result struct {
-	Release
-	// Got is how it ended.
-	Got Outcome
-	// Took is from the image change to the outcome.
-	Took time.Duration
-	// Reason is the abort reason of a rollback, empty on promotion.
-	Reason string
-	// FailedMetrics name the metrics whose last result failed.
-	FailedMetrics []string
-	// Judge is the judge's last decision and its summary, if it ran.
-	Judge v1alpha1.JudgeDecision
-	// JudgeSummary says what the judge saw.
-	JudgeSummary string
-	// Steps are the setWeight values of the Canary's steps.
-	Steps []int32
-	// PassedWeight is the weight of the last setWeight step the release
-	// passed (got beyond) before it ended; zero when none.
-	PassedWeight int32
-	// Weights are the canary weights the VirtualService carried during the
-	// release, each change once, in order (Canary).
-	Weights []int32
-	// Overshoots describe every time the VirtualService carried a weight
-	// above the last setWeight step the release had reached, as status
-	// said both then and a moment later (Canary). A working Sluice has none.
-	Overshoots []string
-	// Stable is the image tag that served the live traffic before the
-	// release; a rollback must leave it serving.
-	Stable string
-	// Colors are the colors the live Service selected during the
-	// release, each change once, in order (BlueGreen).
-	Colors []string
-	// Served counts the requests the app's live traffic sent to each image
-	// tag in the Settle window after the outcome.
-	Served map[string]int64
-}
-
-// OK reports whether the release ended as wanted and Check finds nothing
-// wrong.
-func (r Result) OK() bool { return r.Check() == nil }
-
-// Check lists what went wrong with a release, beyond its outcome: the
-// canary weight above the step in force or not back to 0, the live traffic
-// afterwards not all served by the version that should serve it (the new
-// one after a promotion, the stable one after a rollback), a blue-green
-// Service that flipped when it should not have or did not when it should.
-func (r Result) Check() error {
-	var errs []error
-	if r.Got != r.Want {
-		errs = append(errs, fmt.Errorf("%s: want %s", r.Got, r.Want))
-	}
-	if r.Got == TimedOut {
-		return errors.Join(errs...)
-	}
-	switch r.Kind {
-	case KindCanary:
-		for _, o := range r.Overshoots {
-			errs = append(errs, errors.New(o))
-		}
-		if n := len(r.Weights); n == 0 || r.Weights[n-1] != 0 {
-			errs = append(errs, fmt.Errorf("canary weight not back to 0 at the end: %v", r.Weights))
-		}
-	case KindBlueGreen:
-		flipped := len(r.Colors) > 1
-		if flipped != (r.Got == Promoted) {
-			errs = append(errs, fmt.Errorf("live Service colors %v after a release %s", r.Colors, r.Got))
-		}
-	}
-	serving := r.Stable
-	if r.Got == Promoted {
-		serving = r.Image
-	}
-	var total int64
-	for _, n := range r.Served {
-		total += n
-	}
-	if total == 0 || r.Served[serving] != total {
-		errs = append(errs, fmt.Errorf("live traffic after the outcome should all be served by %s: %s", serving, servedText(r.Served)))
-	}
-	return errors.Join(errs...)
-}
 
 // Scenario is a named series of releases of one app.
 type Scenario struct {
@@ -461,52 +337,6 @@ func (r *Runner) Release(ctx context.Context, rel Release) (Result, error) {
 	return res, err
 }
 
-// settleWeight follows the canary weight for up to Recheck after the outcome:
-// status is written before the route, so the last weight write may still be
-// in flight when status says how the release ended.
-func (r *Runner) settleWeight(ctx context.Context, res *Result) {
-	deadline := time.Now().Add(r.recheck())
-	for {
-		w, ok, err := r.canaryWeight(ctx, res.App)
-		if err == nil && ok {
-			if n := len(res.Weights); n == 0 || res.Weights[n-1] != w {
-				res.Weights = append(res.Weights, w)
-			}
-			if w == 0 {
-				return
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return
-		}
-		time.Sleep(r.poll())
-	}
-}
-
-// because explains an outcome in a few words.
-func because(res Result) string {
-	if res.Got != RolledBack {
-		return ""
-	}
-	return " (" + res.Reason + ")"
-}
-
-// servedText describes who served the traffic after an outcome.
-func servedText(served map[string]int64) string {
-	var total int64
-	for _, n := range served {
-		total += n
-	}
-	if total == 0 {
-		return "no traffic measured"
-	}
-	var parts []string
-	for _, tag := range slices.Sorted(maps.Keys(served)) {
-		parts = append(parts, fmt.Sprintf("%s %.0f%%", tag, 100*float64(served[tag])/float64(total)))
-	}
-	return "live traffic served by " + strings.Join(parts, ", ")
-}
-
 // setImage changes the image of an app's Deployment and returns the
 // revision Sluice will know it by.
 func (r *Runner) setImage(ctx context.Context, app, tag string) (string, error) {
@@ -521,151 +351,4 @@ func (r *Runner) setImage(ctx context.Context, app, tag string) (string, error) 
 		return "", fmt.Errorf("set the image of Deployment %s to %s: %w", key, tag, err)
 	}
 	return workload.Revision(&d.Spec.Template), nil
-}
-
-// observe records the canary weight the VirtualService carries, the step
-// the release has passed, and the color the live Service selects.
-func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string) error {
-	if res.Kind == KindBlueGreen {
-		svc := &corev1.Service{}
-		err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: workload.ApexName(res.App)}, svc)
-		if err != nil {
-			return client.IgnoreNotFound(err)
-		}
-		if c := svc.Spec.Selector[workload.LabelColor]; c != "" && (len(res.Colors) == 0 || res.Colors[len(res.Colors)-1] != c) {
-			res.Colors = append(res.Colors, c)
-		}
-		return nil
-	}
-	res.Steps = setWeights(st.steps)
-	res.PassedWeight = max(res.PassedWeight, passedWeight(st, rev))
-	w, ok, err := r.canaryWeight(ctx, res.App)
-	if err != nil || !ok {
-		return err
-	}
-	if n := len(res.Weights); n == 0 || res.Weights[n-1] != w {
-		res.Weights = append(res.Weights, w)
-	}
-	if w <= reachedWeight(st, rev) {
-		return nil
-	}
-	// The route and status are two writes: look again a moment later, at
-	// both, before calling it an overshoot.
-	time.Sleep(r.recheck())
-	later, err := r.state(ctx, res.Kind, res.App)
-	if err != nil {
-		return err
-	}
-	w, ok, err = r.canaryWeight(ctx, res.App)
-	if err != nil || !ok {
-		return err
-	}
-	if reached := reachedWeight(later, rev); w > reached {
-		res.Overshoots = append(res.Overshoots, fmt.Sprintf(
-			"the VirtualService sent %d%% to the canary while status had reached a step of %d%% (step index %d)", w, reached, later.step))
-	}
-	return nil
-}
-
-// canaryWeight reads the weight the app's VirtualService gives the canary.
-func (r *Runner) canaryWeight(ctx context.Context, app string) (int32, bool, error) {
-	vs := &networkingv1.VirtualService{}
-	if err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: app}, vs); err != nil {
-		return 0, false, client.IgnoreNotFound(err)
-	}
-	for _, h := range vs.Spec.GetHttp() {
-		for _, d := range h.GetRoute() {
-			if strings.HasPrefix(d.GetDestination().GetHost(), workload.CanaryName(app)) {
-				return d.GetWeight(), true, nil
-			}
-		}
-	}
-	return 0, false, nil
-}
-
-// setWeights are the weights of a Canary's setWeight steps, in order.
-func setWeights(steps []v1alpha1.CanaryStep) []int32 {
-	var out []int32
-	for _, s := range steps {
-		if s.SetWeight != nil {
-			out = append(out, *s.SetWeight)
-		}
-	}
-	return out
-}
-
-// passedWeight is the weight of the last setWeight step the release of rev
-// has got beyond; 0 when none, or when status is about another revision.
-func passedWeight(st state, rev string) int32 {
-	w := int32(0)
-	for i, s := range st.steps {
-		if s.SetWeight != nil && st.inFlight == rev && int32(i) < st.step {
-			w = *s.SetWeight
-		}
-	}
-	return w
-}
-
-// reachedWeight is the most the canary of rev may get by status: the
-// weight of the last setWeight step at or before the current one, all of
-// them once every step passed (while the primary takes over), and 0 when
-// status is about another revision or the release was rolled back.
-func reachedWeight(st state, rev string) int32 {
-	switch {
-	case st.inFlight != rev:
-		return 0
-	case st.canaryFull:
-		// A promotion moves all traffic to the canary, ready at full
-		// size, while the primary takes the new version; a rollback from
-		// there keeps it until the primary is back.
-		return 100
-	case st.aborted:
-		return 0
-	}
-	w := int32(0)
-	for i, s := range st.steps {
-		if s.SetWeight != nil && int32(i) <= st.step {
-			w = *s.SetWeight
-		}
-	}
-	return w
-}
-
-// served measures which image tags the app's live traffic reaches for the
-// Settle window.
-func (r *Runner) served(ctx context.Context, rel Release) (map[string]int64, error) {
-	m := r.Sandbox.Podinfo
-	if rel.Kind == KindBlueGreen {
-		m = r.Sandbox.Checkout
-	}
-	// The emulator rereads routes and endpoints every 200 ms and lets the
-	// requests in flight finish: what it sends after this grace follows
-	// the outcome.
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(time.Second):
-	}
-	before := sentByImage(m)
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(r.settle()):
-	}
-	after := sentByImage(m)
-	out := map[string]int64{}
-	for tag, n := range after {
-		if d := n - before[tag]; d > 0 {
-			out[tag] = d
-		}
-	}
-	return out, nil
-}
-
-func sentByImage(m *mesh.Mesh) map[string]int64 {
-	out := map[string]int64{}
-	for tag := range Images {
-		out[tag] = m.SentToImage(tag)
-	}
-	return out
 }
