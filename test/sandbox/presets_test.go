@@ -43,7 +43,8 @@ func TestEveryManifestRefersToAPresetTheSandboxInstalls(t *testing.T) {
 	}
 	for _, sc := range Scenarios {
 		objs, err := render(sc.Manifest, map[string]string{"Namespace": Namespace, "Image": "demo/x:v1",
-			"Prometheus": "http://127.0.0.1:9090", "Tester": "http://127.0.0.1:8080"})
+			"Prometheus": "http://127.0.0.1:9090", "Tester": "http://127.0.0.1:8080",
+			"GatewayNamespace": "traefik", "GatewayName": "sluice"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/sluice-dev/sluice/test/cluster"
 	"github.com/sluice-dev/sluice/test/mesh"
+	"github.com/sluice-dev/sluice/test/podnet"
 	promrig "github.com/sluice-dev/sluice/test/prometheus"
 	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/traefik"
 )
 
 // Namespace holds the demo apps.
@@ -59,6 +61,10 @@ type Options struct {
 	// it in this process. The fault suite runs it as a separate process, to
 	// kill it.
 	Operator func(ctx context.Context, kubeconfig, prometheus string) (stop func() error, err error)
+	// Gateway also starts what the gateway scenario needs: pods on
+	// loopback addresses, Traefik as the Gateway controller, Prometheus
+	// scraping it, and live traffic through it (NeedsGateway).
+	Gateway bool
 }
 
 // Sandbox is everything Start brought up.
@@ -79,6 +85,15 @@ type Sandbox struct {
 	Preview *mesh.Mesh
 	// TesterURL is the smoke-test webhook's base URL.
 	TesterURL string
+	// Traefik is the Gateway controller the gateway scenario releases
+	// through; nil unless Options.Gateway.
+	Traefik *traefik.Traefik
+	// Pods serves the demo pods on their loopback addresses for Traefik;
+	// nil unless Options.Gateway.
+	Pods *podnet.Net
+	// Edge sends the gateway app's traffic to Traefik's URL; nil unless
+	// Options.Gateway.
+	Edge *Edge
 
 	rate   float64
 	log    io.Writer
@@ -104,8 +119,17 @@ func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
+	podCIDR := ""
+	if o.Gateway {
+		// Traefik sends requests to the pods' addresses: kwok gives
+		// them loopback ones, which podnet serves.
+		podCIDR = gatewayPodCIDR()
+		if crds, err = gatewayCRDs(crds); err != nil {
+			return nil, err
+		}
+	}
 	s.logf("starting the control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok")
-	s.Cluster, err = cluster.Start(ctx, cluster.Options{Dir: o.Dir, CRDs: crds, Log: o.Log})
+	s.Cluster, err = cluster.Start(ctx, cluster.Options{Dir: o.Dir, CRDs: crds, Log: o.Log, PodCIDR: podCIDR})
 	if err != nil {
 		return nil, err
 	}
@@ -125,15 +149,19 @@ func Start(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	if err := s.startMeshes(ctx); err != nil {
 		return nil, err
 	}
-	s.Prometheus, err = promrig.Run(ctx, promrig.Options{
-		Targets:        []string{s.Podinfo.MetricsAddr(), s.Checkout.MetricsAddr(), s.Preview.MetricsAddr()},
-		ScrapeInterval: time.Second,
-	})
+	targets := []string{s.Podinfo.MetricsAddr(), s.Checkout.MetricsAddr(), s.Preview.MetricsAddr()}
+	if o.Gateway {
+		if err := s.startGateway(ctx); err != nil {
+			return nil, err
+		}
+		targets = append(targets, s.Traefik.MetricsAddr())
+	}
+	s.Prometheus, err = promrig.Run(ctx, promrig.Options{Targets: targets, ScrapeInterval: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("start Prometheus: %w", err)
 	}
 	s.stops = append(s.stops, s.Prometheus.Stop)
-	s.logf("Prometheus %s scraping the mesh emulator every second", s.Prometheus.URL())
+	s.logf("Prometheus %s scraping %d targets every second", s.Prometheus.URL(), len(targets))
 	// Sluice starts last: Prometheus is its default provider.
 	if err := s.startOperator(ctx, o.Operator); err != nil {
 		return nil, err

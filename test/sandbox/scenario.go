@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"text/template"
@@ -33,6 +34,9 @@ type Scenario struct {
 	Kind, App, Manifest string
 	// Releases follow one another.
 	Releases []Release
+	// Gateway says the releases go through Traefik: the sandbox must be
+	// started with Options.Gateway.
+	Gateway bool
 }
 
 // Scenarios are the sandbox's scenarios, in the order `all` runs them.
@@ -52,6 +56,7 @@ var Scenarios = []Scenario{
 			{Kind: KindBlueGreen, App: "checkout", Image: "v2", Want: Promoted, About: "healthy: tested, then flipped"},
 		},
 	},
+	gatewayScenario,
 }
 
 // Select returns the scenarios a --scenario value names: "all" or one name.
@@ -145,12 +150,17 @@ func (r *Runner) Run(ctx context.Context, scenarios []Scenario) ([]Result, error
 // has made it stable.
 func (r *Runner) Install(ctx context.Context, sc Scenario) error {
 	r.doing("installing %s %s/%s at v1", sc.Kind, Namespace, sc.App)
-	objs, err := render(sc.Manifest, map[string]string{
+	if sc.Gateway && r.Sandbox.Traefik == nil {
+		return fmt.Errorf("scenario %s releases through Traefik: start the sandbox with Options.Gateway", sc.Name)
+	}
+	values := map[string]string{
 		"Namespace":  Namespace,
 		"Image":      image(sc.App, "v1"),
 		"Prometheus": r.Sandbox.Prometheus.URL(),
 		"Tester":     r.Sandbox.TesterURL,
-	})
+	}
+	maps.Copy(values, r.Sandbox.gatewayValues())
+	objs, err := render(sc.Manifest, values)
 	if err != nil {
 		return err
 	}

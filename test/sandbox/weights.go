@@ -77,13 +77,17 @@ func (r *Runner) observe(ctx context.Context, res *Result, st state, rev string)
 	}
 	if reached := reachedWeight(later, rev); w > reached {
 		res.Overshoots = append(res.Overshoots, fmt.Sprintf(
-			"the VirtualService sent %d%% to the canary while status had reached a step of %d%% (step index %d)", w, reached, later.step))
+			"the route sent %d%% to the canary while status had reached a step of %d%% (step index %d)", w, reached, later.step))
 	}
 	return nil
 }
 
-// canaryWeight reads the weight the app's VirtualService gives the canary.
+// canaryWeight reads the weight the app's VirtualService gives the canary,
+// or its HTTPRoute for the gateway app.
 func (r *Runner) canaryWeight(ctx context.Context, app string) (int32, bool, error) {
+	if app == GatewayApp {
+		return r.routeWeight(ctx, app)
+	}
 	vs := &networkingv1.VirtualService{}
 	if err := r.Sandbox.Client.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: app}, vs); err != nil {
 		return 0, false, client.IgnoreNotFound(err)
@@ -149,6 +153,9 @@ func reachedWeight(st state, rev string) int32 {
 // served measures which image tags the app's live traffic reaches for the
 // Settle window.
 func (r *Runner) served(ctx context.Context, rel Release) (map[string]int64, error) {
+	if rel.App == GatewayApp {
+		return r.servedThroughGateway(ctx)
+	}
 	m := r.Sandbox.Podinfo
 	if rel.Kind == KindBlueGreen {
 		m = r.Sandbox.Checkout

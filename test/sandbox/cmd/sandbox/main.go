@@ -1,9 +1,10 @@
 // Command sandbox runs Sluice's whole closed loop on this machine, with no
 // cluster: a local control plane, Sluice, a mesh emulator sending real HTTP
 // traffic, a real Prometheus, and scenarios in which a good release is
-// promoted and bad ones are rolled back, shown live. `make sandbox` runs it.
+// promoted and bad ones are rolled back, shown live; the gateway scenario
+// releases through a real Traefik. `make sandbox` runs it.
 //
-//	go run ./test/sandbox/cmd/sandbox [--scenario all|canary|bluegreen] [--rate N] [--keep] [--dir DIR]
+//	go run ./test/sandbox/cmd/sandbox [--scenario all|canary|bluegreen|gateway] [--rate N] [--keep] [--dir DIR]
 //
 // It exits 0 when every release ended as expected.
 package main
@@ -34,7 +35,7 @@ func main() {
 }
 
 func run() int {
-	scenario := flag.String("scenario", "all", "scenarios to run: all, canary or bluegreen")
+	scenario := flag.String("scenario", "all", "scenarios to run: all, canary, bluegreen or gateway")
 	rate := flag.Float64("rate", sandbox.DefaultRate, "demo traffic per app, in requests per second")
 	keep := flag.Bool("keep", false, "leave everything running after the scenarios, until Ctrl-C, and print how to reach it")
 	dir := flag.String("dir", defaultDir(), "the control plane's kubeconfig (DIR/kubeconfig), certificates and logs; emptied at start, kept after exit")
@@ -58,7 +59,7 @@ func run() int {
 	term := isTerminal(os.Stdout)
 	j := &journal{out: os.Stdout, live: true}
 
-	sb, err := sandbox.Start(ctx, sandbox.Options{Rate: *rate, Dir: *dir, Log: j})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Rate: *rate, Dir: *dir, Log: j, Gateway: sandbox.NeedsGateway(scenarios)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		return 1
@@ -136,6 +137,11 @@ Prometheus: %s   (try istio_requests_total)
 Release again: kubectl -n %s set image deployment/podinfo podinfo=demo/podinfo:v3-bad
 Images and how they answer: v1, v2 healthy; v3-bad 5%% errors, slow; v4-slow a slower tail; v2-bad 20%% errors.
 `, sb.Cluster.KubeconfigPath(), sandbox.Namespace, sandbox.Namespace, sandbox.Namespace, sb.Prometheus.URL(), sandbox.Namespace)
+	if sb.Traefik != nil {
+		fmt.Printf(`Traefik serves the Gateway at %s (try curl -i %s/); its metrics: traefik_service_requests_total.
+Release storefront through it: kubectl -n %s set image deployment/storefront storefront=demo/storefront:v3-bad
+`, sb.Traefik.URL(), sb.Traefik.URL(), sandbox.Namespace)
+	}
 	<-ctx.Done()
 }
 
