@@ -8,5 +8,6 @@
 // the step in force, the live traffic served by the right version
 // afterwards (measured from the emulator's counters), and the blue-green
 // Service flipping only for the release that passed its tests. `make test`
-// runs it.
+// runs it. With SLUICE_E2E_GATEWAY=1 it also runs the gateway scenario
+// through a real Traefik (about a minute and a half more; not in make test).
 package e2e

@@ -36,7 +36,7 @@ var (
 var _ = BeforeSuite(func() {
 	ctrllog.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
 	var err error
-	sb, err = sandbox.Start(context.Background(), sandbox.Options{Log: GinkgoWriter})
+	sb, err = sandbox.Start(context.Background(), sandbox.Options{Log: GinkgoWriter, Gateway: gatewayE2E})
 	Expect(err).NotTo(HaveOccurred(), "start the sandbox")
 	DeferCleanup(func() {
 		Expect(sb.Stop()).To(Succeed(), "stop the sandbox")
@@ -57,6 +57,11 @@ var _ = ReportAfterEach(func(r SpecReport) {
 		_, _ = fmt.Fprintf(os.Stderr, "sandbox journal up to the failure:\n  %s\n", strings.Join(journal.lines, "\n  "))
 	}
 })
+
+// gatewayE2E runs the gateway scenario too (SLUICE_E2E_GATEWAY=1): the
+// sandbox then also starts Traefik, and its three releases add about a
+// minute and a half, too much for make test.
+var gatewayE2E = os.Getenv("SLUICE_E2E_GATEWAY") != ""
 
 // sandboxTimeout bounds one release or installation, with room for a busy
 // machine: the runner's own limit is runnerTimeout. Both bound hangs, not
