@@ -25,5 +25,9 @@
 // requests than the primary: rolled back by the statistical judge);
 // BlueGreen checkout gets
 // v2-bad (its smoke test through the preview Service fails: the Service
-// never flips) and v2 (tested, flipped).
+// never flips) and v2 (tested, flipped). The gateway scenario releases
+// Canary storefront's v2, v3-bad and v4-slow through a real Traefik
+// (Options.Gateway: pods on loopback addresses served by test/podnet,
+// Traefik as the Gateway controller, traffic sent to its URL), judged by
+// the traefik preset on Traefik's own metrics.
 package sandbox
