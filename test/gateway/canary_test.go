@@ -67,11 +67,26 @@ spec:
   progressDeadlineSeconds: 60
 `
 
-// TestCanaryThroughTraefik releases a healthy and then a bad version
-// through a real Traefik.
-func TestCanaryThroughTraefik(t *testing.T) {
-	g := NewWithT(t)
+// TestThroughTraefik runs a Canary and a BlueGreen side by side, in two
+// namespaces, through one real Traefik.
+func TestThroughTraefik(t *testing.T) {
 	w := start(t)
+	t.Run("releases", func(t *testing.T) {
+		t.Run("Canary", func(t *testing.T) {
+			t.Parallel()
+			canaryThroughTraefik(t, w)
+		})
+		t.Run("BlueGreen", func(t *testing.T) {
+			t.Parallel()
+			blueGreenThroughTraefik(t, w)
+		})
+	})
+}
+
+// canaryThroughTraefik releases a healthy and then a bad version through a
+// real Traefik.
+func canaryThroughTraefik(t *testing.T, w *world) {
+	g := NewWithT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -81,7 +96,7 @@ func TestCanaryThroughTraefik(t *testing.T) {
 	g.Expect(yaml.UnmarshalStrict([]byte(fmt.Sprintf(canaryYAML, gwNS, gwName, w.prom.URL())), c)).To(Succeed())
 	g.Expect(w.client.Create(ctx, c)).To(Succeed())
 	t.Log("v1 serves all the traffic through Traefik once Sluice has set up the route")
-	g.Eventually(func() map[string]int { return answers(ctx, w.traefik.URL(), 20) }).
+	g.Eventually(func() map[string]int { return answers(ctx, w.traefik.URL(), "", 20) }).
 		WithTimeout(60 * time.Second).WithPolling(500 * time.Millisecond).Should(Equal(map[string]int{"v1 200": 20}))
 
 	env := &rig.Env{Config: w.config, Scheme: rig.NewScheme()}
@@ -135,7 +150,7 @@ func release(ctx context.Context, t *testing.T, w *world, env *rig.Env, tag stri
 	g := NewWithT(t)
 	hist, err := env.WatchHistory(ctx, namespace, &gatewayv1.HTTPRouteList{})
 	g.Expect(err).NotTo(HaveOccurred())
-	live := sendTraffic(w.traefik.URL(), rate)
+	live := sendTraffic(w.traefik.URL(), "", rate)
 	time.Sleep(time.Second) // some traffic before the release
 	d := &appsv1.Deployment{}
 	g.Expect(w.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "podinfo"}, d)).To(Succeed())
@@ -224,12 +239,13 @@ func tally(samples []sample) map[string]int {
 	return got
 }
 
-// answers sends n requests and counts the answers by tag and status code.
-func answers(ctx context.Context, url string, n int) map[string]int {
+// answers sends n requests, with host as their Host header when not
+// empty, and counts the answers by tag and status code.
+func answers(ctx context.Context, url, host string, n int) map[string]int {
 	hc := &http.Client{Timeout: 2 * time.Second}
 	var samples []sample
 	for range n {
-		samples = append(samples, send(ctx, hc, url))
+		samples = append(samples, send(ctx, hc, url, host))
 	}
 	return tally(samples)
 }
