@@ -109,13 +109,15 @@ func canaryThroughTraefik(t *testing.T, w *world) {
 		g.Expect(weightsOf(steps)).To(Equal([]int32{0, 20, 50, 100, 0}),
 			"each step in turn, all on the canary while the primary takes v2, then the primary takes over")
 		expectSplit(g, steps, 20, 50)
-		failed := 0
+		failed, why := 0, map[string]int{}
 		for _, s := range samples {
 			if s.failed() {
 				failed++
+				why[fmt.Sprintf("%d %s %s %s", s.code, s.tag, s.pod, s.err)]++
 			}
 		}
-		g.Expect(failed).To(BeZero(), "no request failed while only healthy versions served (%d sent)", len(samples))
+		g.Expect(failed).To(BeZero(), "no request failed while only healthy versions served (%d sent); failures by answer: %v",
+			len(samples), why)
 		g.Expect(tally(tail(samples, got.at))).To(And(HaveLen(1), HaveKey("v2 200")), "after the promotion v2 serves everything")
 	})
 
