@@ -8,7 +8,7 @@ import (
 
 func TestEachActionBelongsToExactlyOneMachine(t *testing.T) {
 	g := NewWithT(t)
-	canary := []Action{SetWeight{}, EnsurePrimary{}, ScaleCanary{}}
+	canary := []Action{SetWeight{}, EnsurePrimary{}, ReplacePrimary{}, ScaleCanary{}}
 	blueGreen := []Action{EnsureColor{}, ScaleColor{}, SwitchService{}, ScaleTarget{}}
 	for _, a := range canary {
 		_, isCanary := a.(CanaryAction)

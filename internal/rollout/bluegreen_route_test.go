@@ -35,7 +35,7 @@ func TestBlueGreenRouteNotReadBack(t *testing.T) {
 			g.Expect(bgCondition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 			// The flip is asked for again (a replayed write is a no-op in
 			// the router), and nothing else is touched.
-			g.Expect(d.Actions).To(Equal([]Action{SwitchService{Color: v1alpha1.ColorGreen}}))
+			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
 		},
 	}, {
 		name: "keep the old color scaled while the route of a finished release is not read back",

@@ -15,7 +15,7 @@ import (
 type bgWorld struct {
 	now     time.Time
 	target  WorkloadState
-	colors map[v1alpha1.Color]*WorkloadState
+	colors  map[v1alpha1.Color]*WorkloadState
 	service ServiceState
 	hooks   v1alpha1.HookPhase // how the hook runs the shell progresses end
 	// annotations of the BlueGreen, where commands are written

@@ -25,8 +25,10 @@ const (
 	rate = 100
 	// settle is left out of each step's measure: after the watch sees a
 	// new weight, Traefik applies it within its throttle (200 ms here) and
-	// requests in flight still follow the old one.
-	settle = time.Second
+	// requests in flight still follow the old one. On a loaded machine (CI
+	// beside other suites, load above 15) Traefik was seen applying a change
+	// up to about 3.2 s after the watch saw it, so 3 s are left out.
+	settle = 3 * time.Second
 	// tolerance is how far, in percentage points, the canary's measured
 	// share of a step may be from the weight. Traefik's weighted round
 	// robin is deterministic, so the error is only the edges of the window.
@@ -57,7 +59,7 @@ spec:
   - pause: {duration: 5s}
   analysis:
     interval: 5s
-    failureLimit: 1
+    failureLimit: 2
     templateRef:
       name: traefik
       args: [{name: window, value: 10s}]
@@ -65,11 +67,26 @@ spec:
   progressDeadlineSeconds: 60
 `
 
-// TestCanaryThroughTraefik releases a healthy and then a bad version
-// through a real Traefik.
-func TestCanaryThroughTraefik(t *testing.T) {
-	g := NewWithT(t)
+// TestThroughTraefik runs a Canary and a BlueGreen side by side, in two
+// namespaces, through one real Traefik.
+func TestThroughTraefik(t *testing.T) {
 	w := start(t)
+	t.Run("releases", func(t *testing.T) {
+		t.Run("Canary", func(t *testing.T) {
+			t.Parallel()
+			canaryThroughTraefik(t, w)
+		})
+		t.Run("BlueGreen", func(t *testing.T) {
+			t.Parallel()
+			blueGreenThroughTraefik(t, w)
+		})
+	})
+}
+
+// canaryThroughTraefik releases a healthy and then a bad version through a
+// real Traefik.
+func canaryThroughTraefik(t *testing.T, w *world) {
+	g := NewWithT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -79,7 +96,7 @@ func TestCanaryThroughTraefik(t *testing.T) {
 	g.Expect(yaml.UnmarshalStrict([]byte(fmt.Sprintf(canaryYAML, gwNS, gwName, w.prom.URL())), c)).To(Succeed())
 	g.Expect(w.client.Create(ctx, c)).To(Succeed())
 	t.Log("v1 serves all the traffic through Traefik once Sluice has set up the route")
-	g.Eventually(func() map[string]int { return answers(ctx, w.traefik.URL(), 20) }).
+	g.Eventually(func() map[string]int { return answers(ctx, w.traefik.URL(), "", 20) }).
 		WithTimeout(60 * time.Second).WithPolling(500 * time.Millisecond).Should(Equal(map[string]int{"v1 200": 20}))
 
 	env := &rig.Env{Config: w.config, Scheme: rig.NewScheme()}
@@ -92,13 +109,15 @@ func TestCanaryThroughTraefik(t *testing.T) {
 		g.Expect(weightsOf(steps)).To(Equal([]int32{0, 20, 50, 100, 0}),
 			"each step in turn, all on the canary while the primary takes v2, then the primary takes over")
 		expectSplit(g, steps, 20, 50)
-		failed := 0
+		failed, why := 0, map[string]int{}
 		for _, s := range samples {
 			if s.failed() {
 				failed++
+				why[fmt.Sprintf("%d %s %s %s", s.code, s.tag, s.pod, s.err)]++
 			}
 		}
-		g.Expect(failed).To(BeZero(), "no request failed while only healthy versions served (%d sent)", len(samples))
+		g.Expect(failed).To(BeZero(), "no request failed while only healthy versions served (%d sent); failures by answer: %v",
+			len(samples), why)
 		g.Expect(tally(tail(samples, got.at))).To(And(HaveLen(1), HaveKey("v2 200")), "after the promotion v2 serves everything")
 	})
 
@@ -133,7 +152,7 @@ func release(ctx context.Context, t *testing.T, w *world, env *rig.Env, tag stri
 	g := NewWithT(t)
 	hist, err := env.WatchHistory(ctx, namespace, &gatewayv1.HTTPRouteList{})
 	g.Expect(err).NotTo(HaveOccurred())
-	live := sendTraffic(w.traefik.URL(), rate)
+	live := sendTraffic(w.traefik.URL(), "", rate)
 	time.Sleep(time.Second) // some traffic before the release
 	d := &appsv1.Deployment{}
 	g.Expect(w.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "podinfo"}, d)).To(Succeed())
@@ -222,12 +241,13 @@ func tally(samples []sample) map[string]int {
 	return got
 }
 
-// answers sends n requests and counts the answers by tag and status code.
-func answers(ctx context.Context, url string, n int) map[string]int {
+// answers sends n requests, with host as their Host header when not
+// empty, and counts the answers by tag and status code.
+func answers(ctx context.Context, url, host string, n int) map[string]int {
 	hc := &http.Client{Timeout: 2 * time.Second}
 	var samples []sample
 	for range n {
-		samples = append(samples, send(ctx, hc, url))
+		samples = append(samples, send(ctx, hc, url, host))
 	}
 	return tally(samples)
 }

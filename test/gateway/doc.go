@@ -6,9 +6,16 @@
 // the analysis reads Traefik's own metrics (the traefik preset), scraped by
 // a real Prometheus.
 //
-// The suite releases a healthy version (promoted) and a bad one (rolled
-// back), and asserts the outcome, that live traffic ends on the right
-// version, that no request failed while only healthy versions served, and
-// that the split Traefik made during each step matches the weight within a
-// stated tolerance; it prints the measured split as a table.
+// The suite releases, through one Traefik and in parallel, a Canary and a
+// BlueGreen, each in its own namespace. The Canary releases a healthy
+// version (promoted) and a bad one (rolled back); the split Traefik made
+// during each step must match the weight within a stated tolerance, and is
+// printed as a table. The BlueGreen releases a healthy version (flipped
+// to), a bad one stopped before the flip by a pre-promotion smoke test, and
+// a bad one flipped back by a post-promotion check on Traefik's metrics;
+// each flip must be one write of the route, read back from Traefik's route
+// status, with no request answered by the old color after the first the
+// new color answered (the switch-over window is logged). Both assert the
+// outcome, that live traffic ends on the right version, and that no request
+// failed while only healthy versions served.
 package gateway

@@ -36,6 +36,7 @@ var images = map[string]mesh.Behaviour{
 	"v1":     {Latency: 2 * time.Millisecond, Jitter: 4 * time.Millisecond},
 	"v2":     {Latency: 2 * time.Millisecond, Jitter: 4 * time.Millisecond},
 	"v3-bad": {ErrorFraction: 0.3, Latency: 2 * time.Millisecond, Jitter: 4 * time.Millisecond},
+	"v4-bad": {ErrorFraction: 0.3, Latency: 2 * time.Millisecond, Jitter: 4 * time.Millisecond},
 }
 
 // world is everything the suite started.

@@ -39,8 +39,9 @@ type traffic struct {
 	done    sync.WaitGroup
 }
 
-// sendTraffic sends rate requests per second to url until stop.
-func sendTraffic(url string, rate int) *traffic {
+// sendTraffic sends rate requests per second to url until stop, with
+// host as the Host header when it is not empty.
+func sendTraffic(url, host string, rate int) *traffic {
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &traffic{cancel: cancel}
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -68,20 +69,21 @@ func sendTraffic(url string, rate int) *traffic {
 			go func() {
 				defer tr.done.Done()
 				defer func() { <-slots }()
-				tr.record(send(ctx, hc, url))
+				tr.record(send(ctx, hc, url, host))
 			}()
 		}
 	}()
 	return tr
 }
 
-// send sends one request.
-func send(ctx context.Context, hc *http.Client, url string) sample {
+// send sends one request, with host as its Host header when not empty.
+func send(ctx context.Context, hc *http.Client, url, host string) sample {
 	s := sample{at: time.Now()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
 	if err != nil {
 		return s
 	}
+	req.Host = host
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -18,7 +18,7 @@ type blueGreenRun struct {
 	obj         v1alpha1.BlueGreen
 	now         time.Time
 	target      rollout.WorkloadState
-	colors     map[v1alpha1.Color]*rollout.WorkloadState
+	colors      map[v1alpha1.Color]*rollout.WorkloadState
 	service     rollout.ServiceState
 	outcome     v1alpha1.MetricOutcome
 	annotations map[string]string // the object's command annotations

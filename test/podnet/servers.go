@@ -27,6 +27,9 @@ type server struct {
 	http   *http.Server
 	served chan error
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu        sync.Mutex
 	behaviour mesh.Behaviour
 	rng       *rand.Rand
@@ -90,8 +93,23 @@ func (n *Net) syncServers(pods []*corev1.Pod, now time.Time) error {
 	return errors.Join(errs...)
 }
 
+// listening holds the server on each pod address of this process,
+// whichever Net started it. Why: kwok hands a freed pod IP to the next pod
+// of any namespace at once, so a Net's new pod takes its address over from
+// another Net's server still lingering for a pod that is gone.
+var listening = struct {
+	sync.Mutex
+	by map[string]*server
+}{by: map[string]*server{}}
+
 // serve starts a server for a pod on addr.
 func (n *Net) serve(addr string, w wanted) (*server, error) {
+	listening.Lock()
+	defer listening.Unlock()
+	if prev := listening.by[addr]; prev != nil {
+		_ = prev.close() // its pod is gone: the address is this pod's now
+		delete(listening.by, addr)
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("serve pod %s: %w", w.pod.Name, err)
@@ -104,6 +122,7 @@ func (n *Net) serve(addr string, w wanted) (*server, error) {
 	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 	go func() { s.served <- s.http.Serve(l) }()
+	listening.by[addr] = s
 	return s, nil
 }
 
@@ -145,13 +164,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // close stops the server at once and reports why it had stopped serving if
 // that was not this.
 func (s *server) close() error {
-	if err := s.http.Close(); err != nil {
-		return fmt.Errorf("stop the server of pod %s: %w", s.pod, err)
-	}
-	if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("the server of pod %s stopped serving: %w", s.pod, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		if err := s.http.Close(); err != nil {
+			s.closeErr = fmt.Errorf("stop the server of pod %s: %w", s.pod, err)
+			return
+		}
+		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
+			s.closeErr = fmt.Errorf("the server of pod %s stopped serving: %w", s.pod, err)
+		}
+	})
+	return s.closeErr
 }
 
 // ImageTag is the part of an image reference after the last colon (after

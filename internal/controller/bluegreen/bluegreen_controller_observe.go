@@ -23,7 +23,7 @@ import (
 type observation struct {
 	rollout.BlueGreenObserved
 	target   *appsv1.Deployment
-	colors  map[v1alpha1.Color]*appsv1.Deployment
+	colors   map[v1alpha1.Color]*appsv1.Deployment
 	services bool // the active and preview Services exist
 	hookWait time.Duration
 	// apex is what the active Service selects; without trafficRouting it
