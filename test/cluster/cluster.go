@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -60,6 +61,16 @@ type Options struct {
 
 // LoopbackPodCIDR is a pod range inside 127.0.0.0/8 for Options.PodCIDR.
 const LoopbackPodCIDR = "127.244.0.0/16"
+
+// RandomLoopbackPodCIDR is a /16 inside 127.100.0.0-127.199.255.255 picked
+// at random, for a suite's Options.PodCIDR. Why not LoopbackPodCIDR for
+// every suite: go test runs several packages at once, each with its own
+// control plane and kwok, and two rigs on one range hand out the same pod
+// addresses, so one rig's pods would answer the other's requests (podnet
+// listens on the pods' own addresses). The sandbox picks from 127.200 on.
+func RandomLoopbackPodCIDR() string {
+	return fmt.Sprintf("127.%d.0.0/16", 100+rand.IntN(100))
+}
 
 // Cluster is a running control plane with fake nodes. Its methods are safe
 // for concurrent use.

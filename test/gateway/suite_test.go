@@ -63,7 +63,7 @@ func start(t *testing.T) *world {
 	g.Expect(err).NotTo(HaveOccurred())
 	w := &world{}
 	w.cluster, err = cluster.Start(ctx, cluster.Options{
-		CRDs: append([]string{sluiceCRDs}, gatewayCRDs...), PodCIDR: cluster.LoopbackPodCIDR, Log: testLog{t},
+		CRDs: append([]string{sluiceCRDs}, gatewayCRDs...), PodCIDR: cluster.RandomLoopbackPodCIDR(), Log: testLog{t},
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { g.Expect(w.cluster.Stop()).To(Succeed()) })

@@ -45,7 +45,7 @@ func TestTraefik(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
 	crds, err := cluster.GatewayAPICRDs()
 	g.Expect(err).NotTo(HaveOccurred())
-	c, err := cluster.Start(ctx, cluster.Options{CRDs: crds, PodCIDR: cluster.LoopbackPodCIDR, Log: testLog{t}})
+	c, err := cluster.Start(ctx, cluster.Options{CRDs: crds, PodCIDR: cluster.RandomLoopbackPodCIDR(), Log: testLog{t}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { g.Expect(c.Stop()).To(Succeed()) }()
 	tr, err := traefik.Start(ctx, c, traefik.Options{Log: testLog{t}})
