@@ -177,8 +177,14 @@ func recordWeights(ns, vs string) *weightHistory {
 }
 
 // Stop ends the recording and returns the weights in the order stored.
-func (w *weightHistory) Stop() []int32 {
-	weights, _ := rig.Replay(w.h.Stop(), func(s rig.State) (int32, bool) {
+func (w *weightHistory) Stop() []int32 { return w.replay(w.h.Stop()) }
+
+// Seen returns the weights stored so far, in order, while the recording
+// goes on.
+func (w *weightHistory) Seen() []int32 { return w.replay(w.h.Versions()) }
+
+func (w *weightHistory) replay(versions []rig.Version) []int32 {
+	weights, _ := rig.Replay(versions, func(s rig.State) (int32, bool) {
 		vs, ok := s.Get(vsKind, w.vs).(*istionetworking.VirtualService)
 		if !ok {
 			return 0, false
