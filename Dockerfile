@@ -1,8 +1,9 @@
 # Build a static manager binary, then copy it onto a minimal non-root base.
 # `make docker-build IMG=<repository>:<tag>` runs this. There is no Docker
-# engine in the test rig: test/packaging runs this file's `go build` line
-# itself and checks that the binary is static, and that the final stage is
-# minimal and runs as a numeric non-root user. Keep the build on one RUN line.
+# engine in the test environment: test/suites/packaging runs this file's
+# `go build` line itself and checks that the binary is static, and that the
+# final stage is minimal and runs as a numeric non-root user. Keep the build
+# on one RUN line.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

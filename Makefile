@@ -25,7 +25,8 @@ GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 # core over its 6 minutes. With two at a time the packages' 1,380 s queue in
 # two lanes (about 11.5 minutes); four at a time keep both cores busy, and the
 # Canary suite (about 6 minutes) becomes the longest lane. The suites'
-# deadlines stretch with load (test/deadline). GO_TEST_P=2 restores the default.
+# deadlines stretch with load (test/framework/deadline). GO_TEST_P=2 restores
+# the default.
 GO_TEST_P ?= 4
 GO_TEST_FLAGS ?= -count=1 -timeout 30m -p $(GO_TEST_P)
 IMG ?= sluice:dev
@@ -69,7 +70,7 @@ sync-chart: ## Copy the CRDs, the manager's RBAC rules, the Grafana dashboard an
 
 .PHONY: helm-lint
 helm-lint: ## Lint the Helm chart (helm is built into the cache when missing).
-	"$$(hack/rig.sh helm)" lint --strict charts/sluice
+	"$$(hack/tools.sh helm)" lint --strict charts/sluice
 
 .PHONY: verify-generated
 verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from what is committed.
@@ -78,37 +79,37 @@ verify-generated: $(CONTROLLER_GEN) ## Fail when generated files differ from wha
 ##@ Test
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) ## Build or install the test rig (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, Traefik) when missing.
-	hack/rig.sh cluster >/dev/null
-	hack/rig.sh prometheus >/dev/null
-	hack/rig.sh helm >/dev/null
-	@# Traefik, the Gateway API data plane of test/gateway: about 10 minutes
-	@# on a quiet 2-core machine, once; tests never build it themselves.
-	hack/rig.sh traefik >/dev/null
+tools: $(CONTROLLER_GEN) ## Build or install the test tools with hack/tools.sh (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, Prometheus, helm, Traefik) when missing.
+	hack/tools.sh cluster >/dev/null
+	hack/tools.sh prometheus >/dev/null
+	hack/tools.sh helm >/dev/null
+	@# Traefik, the Gateway API data plane of test/suites/gateway: about 10
+	@# minutes on a quiet 2-core machine, once; tests never build it themselves.
+	hack/tools.sh traefik >/dev/null
 
 .PHONY: test
 test: verify-generated tools ## Run every test: unit, envtest (real kube-apiserver + etcd).
 	@hack/check-gofmt.sh
 	go vet ./...
-	KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" SLUICE_PROMETHEUS="$$(hack/rig.sh prometheus)" \
+	KUBEBUILDER_ASSETS="$$(hack/tools.sh envtest)" SLUICE_PROMETHEUS="$$(hack/tools.sh prometheus)" \
 		go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: sandbox
 sandbox: tools ## Run the sandbox: a whole canary and blue-green release on this machine, shown live (SANDBOX_FLAGS="--keep", "--scenario canary", "--rate 500").
-	go run ./test/sandbox/cmd/sandbox $(SANDBOX_FLAGS)
+	go run ./cmd/sandbox $(SANDBOX_FLAGS)
 
-.PHONY: test-e2e
-test-e2e: tools ## Run only the end-to-end suite (the sandbox's scenarios, asserted).
-	go test $(GO_TEST_FLAGS) -v ./test/e2e/
+.PHONY: test-scenarios
+test-scenarios: tools ## Run only the end-to-end suite, test/suites/scenarios (the sandbox's scenarios, asserted; SLUICE_E2E_GATEWAY=1 adds the gateway one).
+	go test $(GO_TEST_FLAGS) -v ./test/suites/scenarios/
 
 .PHONY: test-faults
 test-faults: tools ## Run the full fault-injection suite (~25 min): 200 SIGKILLs of the operator during releases, 40 of them leader failovers, a 3-minute Prometheus outage, a concurrent writer, route drift (make test runs a reduced form).
-	SLUICE_FAULTS=full go test -count=1 -timeout 90m -v -run . ./test/faults/
+	SLUICE_FAULTS=full go test -count=1 -timeout 90m -v -run . ./test/suites/faults/
 
 .PHONY: test-zerodowntime
 test-zerodowntime: tools ## Run the zero-downtime suite in full: every scenario of make test, plus a Canary release of a target autoscaled by a real HPA.
-	SLUICE_ZERODOWNTIME=full KUBEBUILDER_ASSETS="$$(hack/rig.sh envtest)" SLUICE_PROMETHEUS="$$(hack/rig.sh prometheus)" \
-		go test -count=1 -timeout 30m -v ./test/zerodowntime/
+	SLUICE_ZERODOWNTIME=full KUBEBUILDER_ASSETS="$$(hack/tools.sh envtest)" SLUICE_PROMETHEUS="$$(hack/tools.sh prometheus)" \
+		go test -count=1 -timeout 30m -v ./test/suites/zerodowntime/
 
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
@@ -156,7 +157,7 @@ $(GOLANGCI_LINT):
 
 .PHONY: bench-scale
 bench-scale: tools ## Scale benchmark: N Canaries on a local control plane with kwok and the real operator; prints a table (BENCH_SCALE_FLAGS="-n 100,300,1000").
-	go run ./test/scale/cmd/bench-scale $(BENCH_SCALE_FLAGS)
+	go run ./cmd/bench-scale $(BENCH_SCALE_FLAGS)
 
 .PHONY: bench-decisions
 bench-decisions: ## Compare the judge with threshold rules on simulated releases; writes docs/analysis.md and docs/analysis-decisions.svg.

@@ -5,7 +5,7 @@
 # the Grafana dashboard (config/grafana -> charts/sluice/files) and the hook
 # ValidatingAdmissionPolicy (config/policy -> charts/sluice/files) and the
 # analysis presets (config/presets -> charts/sluice/files/presets). The copies
-# are byte for byte; test/packaging fails when they drift. `make sync-chart`
+# are byte for byte; test/suites/packaging fails when they drift. `make sync-chart`
 # runs it.
 set -euo pipefail
 

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 var _ = Describe("Defaults", func() {
@@ -119,7 +119,7 @@ var _ = Describe("Text the Go types cannot express", func() {
 
 var _ = Describe("Samples", func() {
 	It("accepts every sample under config/samples", func() {
-		root, err := rig.RepoRoot()
+		root, err := apiserver.RepoRoot()
 		Expect(err).NotTo(HaveOccurred())
 		files, err := filepath.Glob(filepath.Join(root, "config", "samples", "rollouts_*.yaml"))
 		Expect(err).NotTo(HaveOccurred())

@@ -10,10 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// These suites run against a real kube-apiserver and etcd (test/rig): the
+// These suites run against a real kube-apiserver and etcd (test/framework/apiserver): the
 // validation under test is the API server's own, from the generated CRDs.
 func TestAPI(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -21,7 +21,7 @@ func TestAPI(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.Client
 	namespace string
 	ctx       = context.Background()
@@ -29,7 +29,7 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = env.Client
 

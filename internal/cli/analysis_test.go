@@ -18,8 +18,8 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/cli"
-	promrig "github.com/sluice-dev/sluice/test/prometheus"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/promserver"
 )
 
 // The specs run `kubectl sluice analysis` against a real Prometheus that
@@ -28,7 +28,7 @@ import (
 var _ = Describe("kubectl sluice analysis", Ordered, func() {
 	var (
 		ns   string
-		prom *promrig.Server
+		prom *promserver.Server
 	)
 
 	BeforeAll(func() {
@@ -56,12 +56,12 @@ var _ = Describe("kubectl sluice analysis", Ordered, func() {
 			}
 		}()
 		var err error
-		prom, err = promrig.Run(ctx, promrig.Options{Targets: []string{exporter.URL}})
+		prom, err = promserver.Run(ctx, promserver.Options{Targets: []string{exporter.URL}})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(prom.Stop)
 		Expect(prom.WaitForTargets(ctx)).To(Succeed())
 
-		root, err := rig.RepoRoot()
+		root, err := apiserver.RepoRoot()
 		Expect(err).NotTo(HaveOccurred())
 		b, err := os.ReadFile(filepath.Join(root, "config", "presets", "istio.yaml"))
 		Expect(err).NotTo(HaveOccurred())

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/deadline"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 // The suite runs the plugin's commands against a real kube-apiserver and
@@ -29,7 +29,7 @@ func TestCLI(t *testing.T) {
 }
 
 var (
-	env *rig.Env
+	env *apiserver.Env
 	k8s client.Client
 	ctx = context.Background()
 )
@@ -37,7 +37,7 @@ var (
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8s = env.Client
 })

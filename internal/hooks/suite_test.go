@@ -10,10 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// The Job hooks run against a real kube-apiserver and etcd (test/rig). There
+// The Job hooks run against a real kube-apiserver and etcd (test/framework/apiserver). There
 // is no Job controller: the specs play its part by writing the Job's status,
 // which the API server validates as it would the controller's.
 func TestJobHooks(t *testing.T) {
@@ -22,14 +22,14 @@ func TestJobHooks(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.Client
 	ctx       = context.Background()
 )
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = env.Client
 })

@@ -11,7 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/deadline"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 // held is a webhook receiver that answers 200 only once let is closed, and

@@ -12,10 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// The workload model runs against a real kube-apiserver (test/rig): server-
+// The workload model runs against a real kube-apiserver (test/framework/apiserver): server-
 // side apply, defaulting and resourceVersions are the API server's own. No
 // controller-manager runs, so Deployments get no ReplicaSets or pods unless
 // a test creates them.
@@ -25,7 +25,7 @@ func TestWorkload(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.Client
 	namespace string
 	ctx       = context.Background()
@@ -33,7 +33,7 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = env.Client
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
-	"github.com/sluice-dev/sluice/test/deadline"
-	promrig "github.com/sluice-dev/sluice/test/prometheus"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
+	"github.com/sluice-dev/sluice/test/framework/promserver"
 )
 
 // errorRate is the canary's share of 5xx answers, as a user would write it.
@@ -61,7 +61,7 @@ func sendRequests(t *testing.T, srv *httptest.Server, n int) {
 // realPrometheus starts stand-ins for a primary (no errors) and a canary (one
 // 500 in 20), sends 100 requests to each, and starts a real Prometheus
 // scraping their counters. It returns once the counters are visible.
-func realPrometheus(t *testing.T) *promrig.Server {
+func realPrometheus(t *testing.T) *promserver.Server {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,7 +74,7 @@ func realPrometheus(t *testing.T) *promrig.Server {
 	sendRequests(t, standIn(t, requests, "podinfo-primary", 0), 100)
 	sendRequests(t, standIn(t, requests, "podinfo-canary", 20), 100)
 
-	srv := promrig.Start(t, metrics.URL)
+	srv := promserver.Start(t, metrics.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.WaitForTargets(ctx); err != nil {
@@ -93,7 +93,7 @@ func realPrometheus(t *testing.T) *promrig.Server {
 // realEnv is a Provider reading a real Prometheus that scraped the
 // stand-ins, with the template values of the release under test.
 type realEnv struct {
-	srv  *promrig.Server
+	srv  *promserver.Server
 	p    *Provider
 	vars analysis.QueryVars
 

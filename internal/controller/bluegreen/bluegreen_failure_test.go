@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/deadline"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
@@ -30,7 +30,7 @@ func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
 
 // expectAbandonedBeforeTheFlip checks that a release failed before the flip
 // left the Service on blue and scaled green down, and returns the status.
-func expectAbandonedBeforeTheFlip(ns string, colors *rig.Changes[v1alpha1.Color]) *v1alpha1.BlueGreen {
+func expectAbandonedBeforeTheFlip(ns string, colors *apiserver.Changes[v1alpha1.Color]) *v1alpha1.BlueGreen {
 	var bg *v1alpha1.BlueGreen
 	EventuallyWithOffset(1, func(g Gomega) {
 		bg = getBlueGreen(ns)

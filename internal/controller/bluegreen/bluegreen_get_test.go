@@ -6,7 +6,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 var _ = Describe("kubectl get bluegreens", func() {
@@ -53,9 +53,9 @@ var _ = Describe("kubectl get bluegreens", func() {
 // bgTableRow asks the API server for the BlueGreens of ns as `kubectl get
 // -o wide` does and returns the only row by column name.
 func bgTableRow(ns string) map[string]string {
-	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
+	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
 	Expect(err).NotTo(HaveOccurred())
-	row, err := rig.TableRow(table)
+	row, err := apiserver.TableRow(table)
 	Expect(err).NotTo(HaveOccurred())
 	return row
 }
@@ -63,10 +63,10 @@ func bgTableRow(ns string) map[string]string {
 // printBlueGreenTables prints the BlueGreens of ns as `kubectl get
 // bluegreens` and `-o wide` show them, with kubectl's own printer.
 func printBlueGreenTables(ns, when string) {
-	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
+	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
 	Expect(err).NotTo(HaveOccurred())
 	for _, wide := range []bool{false, true} {
-		text, err := rig.PrintTable(table, wide)
+		text, err := apiserver.PrintTable(table, wide)
 		Expect(err).NotTo(HaveOccurred())
 		flag := ""
 		if wide {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 func getService(ns, name string) *corev1.Service {
@@ -39,9 +39,9 @@ func setTargetNeverReady(ns string, never bool) {
 		d.Annotations = map[string]string{}
 	}
 	if never {
-		d.Annotations[rig.AnnotationNeverReady] = "true"
+		d.Annotations[apiserver.AnnotationNeverReady] = "true"
 	} else {
-		delete(d.Annotations, rig.AnnotationNeverReady)
+		delete(d.Annotations, apiserver.AnnotationNeverReady)
 	}
 	ExpectWithOffset(1, k8s.Patch(ctx, d, patch)).To(Succeed())
 }
@@ -57,7 +57,7 @@ var _ = Describe("The active and preview Services", func() {
 		By("leaving the preview Service on the live color while the operator is down")
 		stopOperator()
 		pointPreview(ns, v1alpha1.ColorBlue)
-		previews := rig.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
+		previews := apiserver.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
 			c := selected(ns, workload.PreviewName(target))
 			return c, c != ""
 		})

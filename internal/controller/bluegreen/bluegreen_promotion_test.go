@@ -10,7 +10,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/deadline"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 const (

@@ -10,15 +10,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// checksTemplate is the namespace's "checks" template (rig.ChecksTemplate:
+// checksTemplate is the namespace's "checks" template (apiserver.ChecksTemplate:
 // vector($(args.value)), passing up to 0.01).
 func checksTemplate(ns string) *v1alpha1.AnalysisTemplate {
 	return &v1alpha1.AnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks", Namespace: ns},
-		Spec:       rig.ChecksTemplate(prometheus.URL(), "0.001"),
+		Spec:       apiserver.ChecksTemplate(prometheus.URL(), "0.001"),
 	}
 }
 
@@ -28,7 +28,7 @@ func checksTemplate(ns string) *v1alpha1.AnalysisTemplate {
 func clusterChecks(ns string) *v1alpha1.ClusterAnalysisTemplate {
 	t := &v1alpha1.ClusterAnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks-" + ns},
-		Spec:       rig.ChecksTemplate(prometheus.URL(), "0.002"),
+		Spec:       apiserver.ChecksTemplate(prometheus.URL(), "0.002"),
 	}
 	t.Spec.Args = append(t.Spec.Args, v1alpha1.AnalysisTemplateArg{Name: "job", Description: "The scrape job."})
 	t.Spec.Metrics[0].Query = `vector($(args.value)) or on() up{job="$(args.job)"}`

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 const target = "orders"
@@ -146,8 +146,8 @@ func waitStable(ns string) *v1alpha1.BlueGreen {
 }
 
 // recordColors records every distinct color the active Service selects.
-func recordColors(ns string) *rig.Changes[v1alpha1.Color] {
-	return rig.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
+func recordColors(ns string) *apiserver.Changes[v1alpha1.Color] {
+	return apiserver.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
 		c := selected(ns, target)
 		return c, c != ""
 	})

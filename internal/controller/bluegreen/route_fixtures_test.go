@@ -13,7 +13,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // throughIstio routes a BlueGreen through a generated VirtualService, or
@@ -115,8 +115,8 @@ func colorOfHR(hr *gatewayv1.HTTPRoute) string {
 
 // vsHistory replays the recorded versions of VirtualService name into the
 // sequence of colors it carried ("" for a split, "-" once deleted).
-func vsHistory(versions []rig.Version, name string) []string {
-	out, _ := rig.Replay(versions, func(s rig.State) (string, bool) {
+func vsHistory(versions []apiserver.Version, name string) []string {
+	out, _ := apiserver.Replay(versions, func(s apiserver.State) (string, bool) {
 		o := s.Get("*v1.VirtualServiceList", name)
 		if o == nil {
 			return "-", true

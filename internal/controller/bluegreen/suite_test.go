@@ -11,9 +11,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/sluice-dev/sluice/test/deadline"
-	promrig "github.com/sluice-dev/sluice/test/prometheus"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
+	"github.com/sluice-dev/sluice/test/framework/promserver"
 )
 
 // The suite runs the real operator wiring against a real kube-apiserver and
@@ -26,16 +26,16 @@ func TestBlueGreenController(t *testing.T) {
 }
 
 var (
-	suite      *rig.Suite
+	suite      *apiserver.Suite
 	k8s        client.Client
-	prometheus *promrig.Server
+	prometheus *promserver.Server
 	ctx        = context.Background()
 )
 
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
-	suite, err = rig.StartSuite()
+	suite, err = apiserver.StartSuite()
 	Expect(err).NotTo(HaveOccurred())
 	k8s, prometheus = suite.Client, suite.Prometheus
 })

@@ -18,8 +18,8 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/deadline"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 // refuseRollbacks is a fault: the operator's status writes that record a
@@ -65,7 +65,7 @@ var _ = Describe("Durable decisions", func() {
 		var refused atomic.Int32
 		refusing.Store(true)
 		stopOperator()
-		Expect(suite.StartOperator(rig.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
+		Expect(suite.StartOperator(apiserver.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
 		DeferCleanup(func() {
 			stopOperator()
 			startOperator()
@@ -102,7 +102,7 @@ var _ = Describe("Durable decisions", func() {
 		var refusing atomic.Bool
 		var refused atomic.Int32
 		stopOperator()
-		Expect(suite.StartOperator(rig.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
+		Expect(suite.StartOperator(apiserver.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
 		DeferCleanup(func() {
 			stopOperator()
 			startOperator()

@@ -16,7 +16,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // handoverDrain is the drain delay of the Canaries in this file.
@@ -35,7 +35,7 @@ type frame struct {
 // Deployments, and replays them into frames in the order stored: a poll
 // would miss a frame the operator holds for less than its interval.
 type handover struct {
-	h  *rig.History
+	h  *apiserver.History
 	ns string
 }
 
@@ -58,13 +58,13 @@ func recordHandover(ns string) *handover {
 
 // framesOf replays versions into the frames they make, each with the time
 // its last version was seen.
-func framesOf(versions []rig.Version) []frame {
+func framesOf(versions []apiserver.Version) []frame {
 	type key struct {
 		weight   int32
 		image    string
 		replicas int32
 	}
-	keys, seen := rig.Replay(versions, func(s rig.State) (key, bool) {
+	keys, seen := apiserver.Replay(versions, func(s apiserver.State) (key, bool) {
 		vs, okV := s.Get(vsKind, target).(*istionetworking.VirtualService)
 		p, okP := s.Get(deploymentKind, workload.PrimaryName(target)).(*appsv1.Deployment)
 		t, okT := s.Get(deploymentKind, target).(*appsv1.Deployment)
@@ -251,7 +251,7 @@ func setNeverReady(ns, name string, on bool) {
 	if on {
 		value = `"true"`
 	}
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%s}}}`, rig.AnnotationNeverReady, value)
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%s}}}`, apiserver.AnnotationNeverReady, value)
 	d := getDeployment(ns, name)
 	Expect(k8s.Patch(ctx, d, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
 }

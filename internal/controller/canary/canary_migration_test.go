@@ -15,10 +15,10 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// serviceKind names Services in a rig.History.
+// serviceKind names Services in a apiserver.History.
 var serviceKind = fmt.Sprintf("%T", &corev1.ServiceList{})
 
 // legacyPrimary creates the primary as a Sluice from before the label
@@ -90,7 +90,7 @@ var _ = Describe("A primary made before its pods' labels were renamed", func() {
 			weight     int32
 			apex       string
 		}
-		frames, _ := rig.Replay(versions, func(s rig.State) (frame, bool) {
+		frames, _ := apiserver.Replay(versions, func(s apiserver.State) (frame, bool) {
 			f := frame{weight: -1}
 			if d, ok := s.Get(deploymentKind, workload.PrimaryName(target)).(*appsv1.Deployment); ok {
 				f.primaryUID = d.UID

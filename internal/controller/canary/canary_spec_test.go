@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 const canaryCRD = "canaries.rollouts.sluice.dev"
@@ -244,9 +244,9 @@ var _ = Describe("kubectl get canaries", func() {
 // wide` does (a Table with every column) and returns the only row by
 // column name.
 func tableRows(ns string) map[string]string {
-	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
+	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
 	Expect(err).NotTo(HaveOccurred())
-	row, err := rig.TableRow(table)
+	row, err := apiserver.TableRow(table)
 	Expect(err).NotTo(HaveOccurred())
 	return row
 }
@@ -255,10 +255,10 @@ func tableRows(ns string) map[string]string {
 // `kubectl get canaries -o wide` show them, with kubectl's own printer: the
 // text docs/canary.md quotes.
 func printTables(ns, when string) {
-	table, err := rig.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
+	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
 	Expect(err).NotTo(HaveOccurred())
 	for _, wide := range []bool{false, true} {
-		text, err := rig.PrintTable(table, wide)
+		text, err := apiserver.PrintTable(table, wide)
 		Expect(err).NotTo(HaveOccurred())
 		flag := ""
 		if wide {

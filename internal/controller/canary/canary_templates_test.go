@@ -10,17 +10,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/deadline"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
 
 // checksTemplate is a namespaced template whose one metric is
 // vector($(args.value)), passing up to 0.01, checked every 5 seconds
-// against the suite's real Prometheus (rig.ChecksTemplate).
+// against the suite's real Prometheus (apiserver.ChecksTemplate).
 func checksTemplate(ns, value string) *v1alpha1.AnalysisTemplate {
 	return &v1alpha1.AnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks", Namespace: ns},
-		Spec:       rig.ChecksTemplate(prometheus.URL(), value),
+		Spec:       apiserver.ChecksTemplate(prometheus.URL(), value),
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/deadline"
-	"github.com/sluice-dev/sluice/test/mesh"
+	"github.com/sluice-dev/sluice/test/framework/deadline"
+	"github.com/sluice-dev/sluice/test/framework/mesh"
 )
 
 // errorRate is the canary's share of 5xx answers over the interval, as it

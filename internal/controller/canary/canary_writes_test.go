@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // writeCounter counts the writes the operator's client sends for objects of
@@ -160,7 +160,7 @@ var _ = Describe("Writes", func() {
 			stopOperator()
 			startOperator()
 		})
-		Expect(suite.StartOperator(rig.WithInterceptor(counter.funcs()))).To(Succeed())
+		Expect(suite.StartOperator(apiserver.WithInterceptor(counter.funcs()))).To(Succeed())
 
 		newTarget(ns, "podinfo:v1", 1)
 		newCanary(ns)
@@ -184,7 +184,7 @@ var _ = Describe("Writes", func() {
 		By("restarting the operator")
 		stopOperator()
 		counter.reset()
-		Expect(suite.StartOperator(rig.WithInterceptor(counter.funcs()))).To(Succeed())
+		Expect(suite.StartOperator(apiserver.WithInterceptor(counter.funcs()))).To(Succeed())
 		Eventually(counter.reconciles).Should(BeNumerically(">", 0))
 		Consistently(counter.counts, 2*time.Second, 100*time.Millisecond).Should(BeEmpty())
 

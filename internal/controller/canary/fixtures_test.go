@@ -16,7 +16,7 @@ import (
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/workload"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 const target = "podinfo"
@@ -155,7 +155,7 @@ func waitStable(ns string) *v1alpha1.Canary {
 	return c
 }
 
-// vsKind and deploymentKind name the kinds in a rig.History.
+// vsKind and deploymentKind name the kinds in a apiserver.History.
 var (
 	vsKind         = fmt.Sprintf("%T", &istionetworking.VirtualServiceList{})
 	deploymentKind = fmt.Sprintf("%T", &appsv1.DeploymentList{})
@@ -163,7 +163,7 @@ var (
 
 // weightHistory is every canary weight a VirtualService carried.
 type weightHistory struct {
-	h  *rig.History
+	h  *apiserver.History
 	vs string
 }
 
@@ -183,8 +183,8 @@ func (w *weightHistory) Stop() []int32 { return w.replay(w.h.Stop()) }
 // goes on.
 func (w *weightHistory) Seen() []int32 { return w.replay(w.h.Versions()) }
 
-func (w *weightHistory) replay(versions []rig.Version) []int32 {
-	weights, _ := rig.Replay(versions, func(s rig.State) (int32, bool) {
+func (w *weightHistory) replay(versions []apiserver.Version) []int32 {
+	weights, _ := apiserver.Replay(versions, func(s apiserver.State) (int32, bool) {
 		vs, ok := s.Get(vsKind, w.vs).(*istionetworking.VirtualService)
 		if !ok {
 			return 0, false

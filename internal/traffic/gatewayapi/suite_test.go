@@ -15,11 +15,11 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // The Gateway API router runs against a real kube-apiserver with the Gateway
-// API CRDs (test/rig): patches, server-side apply, defaults and
+// API CRDs (test/framework/apiserver): patches, server-side apply, defaults and
 // resourceVersions are the API server's own. No Gateway controller runs
 // here: the tests write the route status an implementation would.
 func TestGatewayAPIRouter(t *testing.T) {
@@ -28,7 +28,7 @@ func TestGatewayAPIRouter(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.Client
 	namespace string
 	ctx       = context.Background()
@@ -36,7 +36,7 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = env.Client
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "gatewayapi-"}}

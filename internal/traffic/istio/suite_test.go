@@ -12,11 +12,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // The Istio router runs against a real kube-apiserver with Istio's CRDs
-// (test/rig): patches, server-side apply and resourceVersions are the API
+// (test/framework/apiserver): patches, server-side apply and resourceVersions are the API
 // server's own.
 func TestIstioRouter(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -24,7 +24,7 @@ func TestIstioRouter(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.Client
 	namespace string
 	ctx       = context.Background()
@@ -32,7 +32,7 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = env.Client
 

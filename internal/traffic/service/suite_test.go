@@ -10,10 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/test/rig"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// The flip runs against a real kube-apiserver (test/rig), and a watch on it
+// The flip runs against a real kube-apiserver (test/framework/apiserver), and a watch on it
 // counts the writes.
 func TestServiceSwitch(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -21,7 +21,7 @@ func TestServiceSwitch(t *testing.T) {
 }
 
 var (
-	env       *rig.Env
+	env       *apiserver.Env
 	k8sClient client.WithWatch
 	namespace string
 	ctx       = context.Background()
@@ -29,7 +29,7 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	env, err = rig.Start()
+	env, err = apiserver.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, err = client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
 	Expect(err).NotTo(HaveOccurred())

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package promserver
+
+import "syscall"
+
+// procAttr has nothing to add where the kernel offers no parent-death signal.
+func procAttr() *syscall.SysProcAttr {
+	return nil
+}
