@@ -58,8 +58,28 @@ var _ = Describe("Defaults", func() {
 		Expect(s.Analysis.Judge.Tolerance).To(Equal(1.0))
 		Expect(s.Analysis.Judge.Mode).To(Equal(v1alpha1.JudgePerRequest))
 		Expect(s.Hooks[0].Webhook.Timeout).To(Equal(dur(10 * time.Second)))
-		Expect(s.Hooks[0].Webhook.Retries).To(Equal(int32(2)))
+		Expect(s.Hooks[0].Webhook.Retries).To(Equal(ptr.To(int32(2))))
 		Expect(s.Steps).To(Equal(c.Spec.Steps))
+	})
+
+	It("keeps retries: 0 on a webhook written by a Go client, rather than defaulting it to 2", func() {
+		c := &v1alpha1.Canary{
+			ObjectMeta: metav1.ObjectMeta{Name: "no-retries", Namespace: namespace},
+			Spec: v1alpha1.CanarySpec{
+				TargetRef:      v1alpha1.TargetRef{Name: "podinfo"},
+				Service:        v1alpha1.ServicePort{Port: 9898},
+				TrafficRouting: v1alpha1.TrafficRouting{Istio: &v1alpha1.IstioRouting{}},
+				Steps:          []v1alpha1.CanaryStep{weight(100)},
+				Hooks: []v1alpha1.CanaryHook{{Name: "h", Type: v1alpha1.HookRollback,
+					HookAction: v1alpha1.HookAction{Webhook: &v1alpha1.WebhookHook{URL: "http://h", Retries: ptr.To(int32(0))}}}},
+			},
+		}
+		Expect(k8sClient.Create(ctx, c)).To(Succeed())
+
+		got := &v1alpha1.Canary{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(c), got)).To(Succeed())
+		Expect(got.Spec.Hooks[0].Webhook.Retries).To(Equal(ptr.To(int32(0))))
+		Expect(got.Spec.Hooks[0].Webhook.Attempts()).To(Equal(int32(1)))
 	})
 
 	It("fills every defaulted field of a minimal BlueGreen", func() {

@@ -35,16 +35,30 @@ type WebhookHook struct {
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// Retries after a failed or timed-out call before the hook fails, 0 to
-	// 10. Defaults to 2.
+	// 10 (0: one call only). Defaults to 2.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=2
 	// +optional
-	Retries int32 `json:"retries,omitempty"`
+	Retries *int32 `json:"retries,omitempty"`
 
 	// Metadata is sent with the call. No default.
 	// +optional
 	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// DefaultWebhookRetries is WebhookHook.Retries when it is unset.
+const DefaultWebhookRetries int32 = 2
+
+// Attempts is how many calls the hook makes at most: one plus its retries
+// (DefaultWebhookRetries when Retries is unset). Retries is a pointer so
+// that 0 written by a Go client is sent, and kept, instead of being
+// dropped as empty and defaulted to 2.
+func (w *WebhookHook) Attempts() int32 {
+	if w.Retries == nil {
+		return DefaultWebhookRetries + 1
+	}
+	return *w.Retries + 1
 }
 
 // JobHook runs a Kubernetes Job in the namespace of the release.

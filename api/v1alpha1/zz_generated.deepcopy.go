@@ -1257,6 +1257,11 @@ func (in *WebhookHook) DeepCopyInto(out *WebhookHook) {
 		*out = new(v1.Duration)
 		**out = **in
 	}
+	if in.Retries != nil {
+		in, out := &in.Retries, &out.Retries
+		*out = new(int32)
+		**out = **in
+	}
 	if in.Metadata != nil {
 		in, out := &in.Metadata, &out.Metadata
 		*out = make(map[string]string, len(*in))

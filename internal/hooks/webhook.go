@@ -90,7 +90,7 @@ func (r *Runner) runWebhook(ctx context.Context, owner client.Object, hook Hook,
 	r.calls.forget(key)
 	st = start(st, call.started)
 	st.Attempts++
-	allowed := wh.Retries + 1
+	allowed := wh.Attempts()
 	switch {
 	case call.passed:
 		return succeed(st, r.now(), call.answer), nil
@@ -129,7 +129,7 @@ func answered(ctx context.Context, call *webhookCall, wait time.Duration) bool {
 // start is recorded, the attempt is not counted until its answer is in.
 func inFlight(st v1alpha1.HookStatus, wh v1alpha1.WebhookHook, started time.Time) v1alpha1.HookStatus {
 	st = start(st, started)
-	st.Message = fmt.Sprintf("attempt %d of %d in flight since %s (timeout %s)", st.Attempts+1, wh.Retries+1,
+	st.Message = fmt.Sprintf("attempt %d of %d in flight since %s (timeout %s)", st.Attempts+1, wh.Attempts(),
 		started.UTC().Format(time.RFC3339), webhookTimeout(wh))
 	return st
 }

@@ -79,7 +79,7 @@ func canaryOwner() *v1alpha1.Canary {
 
 func webhookHook(url string, timeout time.Duration, retries int32) Hook {
 	return Hook{Name: "smoke", Type: string(v1alpha1.HookPreRollout), Action: v1alpha1.HookAction{
-		Webhook: &v1alpha1.WebhookHook{URL: url, Timeout: &metav1.Duration{Duration: timeout}, Retries: retries},
+		Webhook: &v1alpha1.WebhookHook{URL: url, Timeout: &metav1.Duration{Duration: timeout}, Retries: &retries},
 	}}
 }
 

@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -22,7 +23,7 @@ func webhookHook(url string, timeout time.Duration) func(*v1alpha1.BlueGreen) {
 		bg.Spec.Hooks = append(bg.Spec.Hooks, v1alpha1.BlueGreenHook{
 			Name: "integration-tests", Type: v1alpha1.HookPrePromotion,
 			HookAction: v1alpha1.HookAction{Webhook: &v1alpha1.WebhookHook{
-				URL: url, Timeout: &metav1.Duration{Duration: timeout}, Retries: 0,
+				URL: url, Timeout: &metav1.Duration{Duration: timeout}, Retries: ptr.To(int32(0)),
 			}},
 		})
 	}
