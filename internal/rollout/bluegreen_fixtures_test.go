@@ -1,12 +1,10 @@
 package rollout
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -82,12 +80,7 @@ func bgSwitched(d time.Duration) v1alpha1.BlueGreenStatus {
 }
 
 func bgCondition(st v1alpha1.BlueGreenStatus, typ string) metav1.Condition {
-	for _, c := range st.Conditions {
-		if c.Type == typ {
-			return c
-		}
-	}
-	return metav1.Condition{}
+	return conditionIn(st.Conditions, typ)
 }
 
 // passes is an analysis status with n passing checks, the last at t0+d.
@@ -96,45 +89,18 @@ func passes(n int32, d time.Duration) *v1alpha1.AnalysisStatus {
 		Results: []v1alpha1.MetricResult{result(v1alpha1.OutcomePassed, d)}}
 }
 
-// expectBlueGreenReplaySafe asserts the restart property: the decision's
-// status fed back with the same observation, directly and through JSON as a
-// restarted operator reads it, yields the same status, the same actions and
-// no events.
+// expectBlueGreenReplaySafe asserts the restart property of a BlueGreen
+// decision (see expectReplaySafeWith).
 func expectBlueGreenReplaySafe(g Gomega, spec v1alpha1.BlueGreenSpec, d BlueGreenDecision, obs BlueGreenObserved) {
-	again := NextBlueGreen(spec, d.Status, obs)
-	g.Expect(again.Status).To(Equal(d.Status), "status changed on replay")
-	g.Expect(again.Actions).To(Equal(d.Actions), "actions changed on replay")
-	g.Expect(again.Events).To(BeEmpty(), "events on replay")
-	g.Expect(again.RequeueAfter).To(Equal(d.RequeueAfter), "requeue changed on replay")
-
-	raw, err := json.Marshal(d.Status)
-	g.Expect(err).NotTo(HaveOccurred())
-	var read v1alpha1.BlueGreenStatus
-	g.Expect(json.Unmarshal(raw, &read)).To(Succeed())
-	g.Expect(equality.Semantic.DeepEqual(read, d.Status)).To(BeTrue(), "status does not round-trip through JSON")
-	restarted := NextBlueGreen(spec, read, obs)
-	g.Expect(equality.Semantic.DeepEqual(restarted.Status, d.Status)).To(BeTrue(), "restarted status differs")
-	g.Expect(restarted.Actions).To(Equal(d.Actions), "restarted actions differ")
-	g.Expect(restarted.Events).To(BeEmpty(), "events after restart")
+	expectReplaySafeWith(g, blueGreenOutcome(d), func(st v1alpha1.BlueGreenStatus) outcome[v1alpha1.BlueGreenStatus] {
+		return blueGreenOutcome(NextBlueGreen(spec, st, obs))
+	})
 }
 
 // blueGreenCase is one row of a table test of NextBlueGreen.
-type blueGreenCase struct {
-	name   string
-	spec   v1alpha1.BlueGreenSpec
-	status v1alpha1.BlueGreenStatus
-	obs    BlueGreenObserved
-	expect func(g Gomega, d BlueGreenDecision)
-}
+type blueGreenCase = machineCase[v1alpha1.BlueGreenSpec, v1alpha1.BlueGreenStatus, BlueGreenObserved, BlueGreenDecision]
 
 // runBlueGreenCases runs each row and checks the restart property on it.
 func runBlueGreenCases(t *testing.T, cases []blueGreenCase) {
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g := NewWithT(t)
-			d := NextBlueGreen(c.spec, c.status, c.obs)
-			c.expect(g, d)
-			expectBlueGreenReplaySafe(g, c.spec, d, c.obs)
-		})
-	}
+	runMachineCases(t, cases, NextBlueGreen, expectBlueGreenReplaySafe)
 }

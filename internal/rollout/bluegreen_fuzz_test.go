@@ -60,7 +60,7 @@ func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round i
 			c.ReadyReplicas = 0
 		}
 	}
-	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
+	w.hooks = fuzzHookPhase(s)
 	if s.chance(8) {
 		if w.annotations == nil {
 			w.annotations = map[string]string{}
@@ -71,10 +71,7 @@ func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round i
 
 // fuzzPhaseCheck is a random check for a due analysis.
 func fuzzPhaseCheck(s *byteSource, a *v1alpha1.Analysis, now time.Time) *Check {
-	outcomes := []v1alpha1.MetricOutcome{v1alpha1.OutcomePassed, v1alpha1.OutcomePassed, v1alpha1.OutcomePassed,
-		v1alpha1.OutcomeFailed, v1alpha1.OutcomeNoData, v1alpha1.OutcomeError}
-	c := &Check{Results: []v1alpha1.MetricResult{{Name: "m", Outcome: outcomes[s.intn(len(outcomes))],
-		Time: metav1.NewTime(now)}}}
+	c := &Check{Results: []v1alpha1.MetricResult{{Name: "m", Outcome: fuzzOutcome(s), Time: metav1.NewTime(now)}}}
 	if a.Judge != nil {
 		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeRollback}
 		c.Judge = judgeStatus(a, decisions[s.intn(len(decisions))])
@@ -177,10 +174,6 @@ func fuzzBlueGreenBody(t *testing.T, data []byte) {
 		if !s.chance(10) { // else the operator dies before its status patch
 			st = d.Status
 		}
-		step := time.Duration(1+s.intn(90)) * time.Second
-		if d.RequeueAfter > 0 && s.chance(50) {
-			step = d.RequeueAfter
-		}
-		w.now = w.now.Add(step)
+		w.now = w.now.Add(fuzzNextLook(s, d.RequeueAfter))
 	}
 }

@@ -9,38 +9,31 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// driveBG reconciles the BlueGreen in w until done says so or 200 reconciles
-// passed; it checks the restart property on every reconcile, feeds a check
-// with outcome (pre) or postOutcome (after the flip) whenever one is due,
-// and the given command on the first reconcile. It returns every event.
+// driveBG reconciles the BlueGreen in w until done says so or 200
+// reconciles passed (see driveUntil); it checks the restart property on
+// every reconcile, feeds a check with outcome (pre) or postOutcome (after
+// the flip) whenever one is due, and the given command on the first
+// reconcile. It returns every event.
 func driveBG(g Gomega, spec v1alpha1.BlueGreenSpec, st *v1alpha1.BlueGreenStatus, w *bgWorld,
 	outcome, postOutcome v1alpha1.MetricOutcome, cmd *PendingCommand, done func(v1alpha1.BlueGreenStatus) bool) []string {
-	var events []string
-	for range 200 {
-		obs := w.observe(*st)
+	return driveUntil(g, st, func(cur v1alpha1.BlueGreenStatus) (v1alpha1.BlueGreenStatus, []Event, time.Duration) {
+		obs := w.observe(cur)
 		if cmd != nil {
 			obs.Commands = []PendingCommand{*cmd}
 		}
-		if BlueGreenAnalysisDue(spec, *st, w.now) {
+		if BlueGreenAnalysisDue(spec, cur, w.now) {
 			o := outcome
-			if st.SwitchedAt != nil {
+			if cur.SwitchedAt != nil {
 				o = postOutcome
 			}
 			obs.Check = check(o)
 		}
-		d := NextBlueGreen(spec, *st, obs)
+		d := NextBlueGreen(spec, cur, obs)
 		expectBlueGreenReplaySafe(g, spec, d, obs)
-		events = append(events, eventReasons(d.Events)...)
-		*st = d.Status
 		w.applyAll(d.Actions)
 		w.settle()
-		if done(*st) {
-			return events
-		}
-		w.now = w.now.Add(max(d.RequeueAfter, time.Second))
-	}
-	g.Expect(false).To(BeTrue(), "no end after 200 reconciles: %+v", *st)
-	return events
+		return d.Status, d.Events, d.RequeueAfter
+	}, done, func(d time.Duration) { w.now = w.now.Add(d) })
 }
 
 func activeAt(rev string) func(v1alpha1.BlueGreenStatus) bool {

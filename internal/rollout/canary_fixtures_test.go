@@ -1,12 +1,10 @@
 package rollout
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -146,12 +144,7 @@ func check(outcomes ...v1alpha1.MetricOutcome) *Check {
 }
 
 func condition(st v1alpha1.CanaryStatus, typ string) metav1.Condition {
-	for _, c := range st.Conditions {
-		if c.Type == typ {
-			return c
-		}
-	}
-	return metav1.Condition{}
+	return conditionIn(st.Conditions, typ)
 }
 
 func eventReasons(events []Event) []string {
@@ -162,44 +155,18 @@ func eventReasons(events []Event) []string {
 	return out
 }
 
-// expectReplaySafe asserts the restart property: the decision's status fed
-// back with the same observation, directly and through JSON as a restarted
-// operator reads it, yields the same status, the same actions and no events.
+// expectReplaySafe asserts the restart property of a Canary decision (see
+// expectReplaySafeWith).
 func expectReplaySafe(g Gomega, spec v1alpha1.CanarySpec, d CanaryDecision, obs CanaryObserved) {
-	again := Next(spec, d.Status, obs)
-	g.Expect(again.Status).To(Equal(d.Status), "status changed on replay")
-	g.Expect(again.Actions).To(Equal(d.Actions), "actions changed on replay")
-	g.Expect(again.Events).To(BeEmpty(), "events on replay")
-	g.Expect(again.RequeueAfter).To(Equal(d.RequeueAfter), "requeue changed on replay")
-
-	raw, err := json.Marshal(d.Status)
-	g.Expect(err).NotTo(HaveOccurred())
-	var read v1alpha1.CanaryStatus
-	g.Expect(json.Unmarshal(raw, &read)).To(Succeed())
-	g.Expect(equality.Semantic.DeepEqual(read, d.Status)).To(BeTrue(), "status does not round-trip through JSON")
-	restarted := Next(spec, read, obs)
-	g.Expect(equality.Semantic.DeepEqual(restarted.Status, d.Status)).To(BeTrue(), "restarted status differs")
-	g.Expect(restarted.Actions).To(Equal(d.Actions), "restarted actions differ")
-	g.Expect(restarted.Events).To(BeEmpty(), "events after restart")
+	expectReplaySafeWith(g, canaryOutcome(d), func(st v1alpha1.CanaryStatus) outcome[v1alpha1.CanaryStatus] {
+		return canaryOutcome(Next(spec, st, obs))
+	})
 }
 
 // canaryCase is one row of a table test of Next.
-type canaryCase struct {
-	name   string
-	spec   v1alpha1.CanarySpec
-	status v1alpha1.CanaryStatus
-	obs    CanaryObserved
-	expect func(g Gomega, d CanaryDecision)
-}
+type canaryCase = machineCase[v1alpha1.CanarySpec, v1alpha1.CanaryStatus, CanaryObserved, CanaryDecision]
 
 // runCanaryCases runs each row and checks the restart property on it.
 func runCanaryCases(t *testing.T, cases []canaryCase) {
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g := NewWithT(t)
-			d := Next(c.spec, c.status, c.obs)
-			c.expect(g, d)
-			expectReplaySafe(g, c.spec, d, c.obs)
-		})
-	}
+	runMachineCases(t, cases, Next, expectReplaySafe)
 }

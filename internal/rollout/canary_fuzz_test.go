@@ -96,12 +96,10 @@ func fuzzEdit(s *byteSource, spec v1alpha1.CanarySpec) v1alpha1.CanarySpec {
 
 // fuzzCheck is a random check: outcomes per metric and a judge verdict.
 func fuzzCheck(s *byteSource, spec v1alpha1.CanarySpec, now time.Time) *Check {
-	outcomes := []v1alpha1.MetricOutcome{v1alpha1.OutcomePassed, v1alpha1.OutcomePassed, v1alpha1.OutcomePassed,
-		v1alpha1.OutcomeFailed, v1alpha1.OutcomeNoData, v1alpha1.OutcomeError}
 	c := &Check{}
 	for i := range 1 + s.intn(2) {
 		c.Results = append(c.Results, v1alpha1.MetricResult{Name: fmt.Sprintf("m%d", i),
-			Outcome: outcomes[s.intn(len(outcomes))], Time: metav1.NewTime(now)})
+			Outcome: fuzzOutcome(s), Time: metav1.NewTime(now)})
 	}
 	if spec.Analysis.Judge != nil {
 		decisions := []v1alpha1.JudgeDecision{v1alpha1.JudgeContinue, v1alpha1.JudgeContinue, v1alpha1.JudgeContinue,
@@ -129,10 +127,34 @@ func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) {
 	if s.chance(10) {
 		w.target.ReadyReplicas = 0
 	}
-	w.hooks = []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
+	w.hooks = fuzzHookPhase(s)
 	if s.chance(8) {
 		w.command(fuzzCommand(s), fmt.Sprint(round))
 	}
+}
+
+// fuzzHookPhase is how the hooks of a round end: not yet, succeeded (twice
+// as likely) or failed.
+func fuzzHookPhase(s *byteSource) v1alpha1.HookPhase {
+	return []v1alpha1.HookPhase{"", v1alpha1.HookSucceeded, v1alpha1.HookSucceeded, v1alpha1.HookFailed}[s.intn(4)]
+}
+
+// fuzzOutcome is one metric's outcome in a random check, passing half the
+// time.
+func fuzzOutcome(s *byteSource) v1alpha1.MetricOutcome {
+	outcomes := []v1alpha1.MetricOutcome{v1alpha1.OutcomePassed, v1alpha1.OutcomePassed, v1alpha1.OutcomePassed,
+		v1alpha1.OutcomeFailed, v1alpha1.OutcomeNoData, v1alpha1.OutcomeError}
+	return outcomes[s.intn(len(outcomes))]
+}
+
+// fuzzNextLook is when the fuzzed operator reconciles next: after 1 to 90
+// s, or, half the time, when the decision asked to be requeued.
+func fuzzNextLook(s *byteSource, requeue time.Duration) time.Duration {
+	step := time.Duration(1+s.intn(90)) * time.Second
+	if requeue > 0 && s.chance(50) {
+		step = requeue
+	}
+	return step
 }
 
 // fuzzCommand picks a command, an unknown one included.
@@ -268,10 +290,6 @@ func fuzzBody(t *testing.T, data []byte) {
 		if !s.chance(10) { // else the operator dies before its status patch
 			st, *track = d.Status, next
 		}
-		step := time.Duration(1+s.intn(90)) * time.Second
-		if d.RequeueAfter > 0 && s.chance(50) {
-			step = d.RequeueAfter
-		}
-		w.now = w.now.Add(step)
+		w.now = w.now.Add(fuzzNextLook(s, d.RequeueAfter))
 	}
 }

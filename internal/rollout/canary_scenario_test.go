@@ -10,32 +10,25 @@ import (
 )
 
 // drive reconciles the Canary in w until done says so or 200 reconciles
-// passed; it checks the restart property on every reconcile and feeds a
-// passing (or given) check whenever one is due. It returns every event.
+// passed (see driveUntil); it checks the restart property on every
+// reconcile and feeds a passing (or given) check whenever one is due. It
+// returns every event.
 func drive(g Gomega, spec v1alpha1.CanarySpec, st *v1alpha1.CanaryStatus, w *world,
 	outcome v1alpha1.MetricOutcome, done func(v1alpha1.CanaryStatus) bool) []string {
-	var events []string
-	for range 200 {
+	return driveUntil(g, st, func(cur v1alpha1.CanaryStatus) (v1alpha1.CanaryStatus, []Event, time.Duration) {
 		obs := w.observe(1)
-		obs.Hooks = w.runHooks(*st)
-		if AnalysisDue(spec, *st, w.now) {
+		obs.Hooks = w.runHooks(cur)
+		if AnalysisDue(spec, cur, w.now) {
 			obs.Check = check(outcome)
 		}
-		d := Next(spec, *st, obs)
+		d := Next(spec, cur, obs)
 		expectReplaySafe(g, spec, d, obs)
-		events = append(events, eventReasons(d.Events)...)
-		*st = d.Status
 		for _, a := range d.Actions {
 			w.apply(a)
 		}
 		w.settle()
-		if done(*st) {
-			return events
-		}
-		w.now = w.now.Add(max(d.RequeueAfter, time.Second))
-	}
-	g.Expect(false).To(BeTrue(), "no end after 200 reconciles: %+v", *st)
-	return events
+		return d.Status, d.Events, d.RequeueAfter
+	}, done, func(d time.Duration) { w.now = w.now.Add(d) })
 }
 
 func stableAt(rev string) func(v1alpha1.CanaryStatus) bool {

@@ -10,46 +10,50 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 )
 
-// Router shifts a Canary's traffic between its primary and canary Services.
-// Weights are the canary's percentage, 0 to 100; the primary receives the
-// rest, so the two always sum to 100. Its SplitRouter form does the same
-// for any release object (a BlueGreen flips 0/100 between its colors); the
-// Canary methods are that form on CanarySplit.
+// Router shifts a release object's traffic between the two Services of its
+// Split: a Canary's primary and canary (CanarySplit), a BlueGreen's blue and
+// green (BlueGreenSplit, which flips 0/100). Weights are the share of
+// Split.Canary, 0 to 100; Split.Primary receives the rest, so the two
+// always sum to 100.
 type Router interface {
-	SplitRouter
-
-	// EnsureRoute makes sure the route exists: it creates or updates the
+	// EnsureSplit makes sure the route exists: it creates or updates the
 	// route Sluice generates (keeping its current weights; a new one sends
-	// everything to the primary), or checks that a named, user-owned route
-	// exists and has routes Sluice can manage. A missing named route is a
+	// everything to the primary; one released on an earlier hand-back is
+	// claimed back), or checks that a named, user-owned route exists and
+	// has routes Sluice can manage. A missing named route is a
 	// *RouteNotFoundError and nothing is created.
-	EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error
+	EnsureSplit(ctx context.Context, s Split) error
 
-	// SetWeight sends weight percent of the traffic to the canary. It reports
-	// whether it changed anything; when every managed route already carries
-	// the weight it makes no write.
-	SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (changed bool, err error)
+	// SetSplit sends weight percent of the traffic to s.Canary. It reports
+	// whether it changed anything; when every managed route already
+	// carries the weight it makes no write.
+	SetSplit(ctx context.Context, s Split, weight int32) (changed bool, err error)
 
-	// Weight reads back the canary weight the route carries now, as the
-	// router reports it. A step's clock starts only once this equals the
-	// step's weight.
-	Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error)
+	// SplitWeight reads back the share of s.Canary the route carries now,
+	// as the router reports it. A step's clock starts only once this
+	// equals the step's weight. A generated route released on an earlier
+	// hand-back counts as missing (*RouteNotFoundError) until claimed.
+	SplitWeight(ctx context.Context, s Split) (int32, error)
 
-	// HandBack runs when the Canary is deleted, once the user's Deployment
-	// is ready at full size and the apex Service selects its pods: every
-	// managed route (of the generated route when the Canary controls it,
-	// of a named one always) then sends all its traffic to the apex
-	// Service, so that nothing is routed to the primary or canary Services
-	// when they go. It reports whether it wrote; a missing route, or a
-	// generated one the Canary does not control, is nothing to do.
-	HandBack(ctx context.Context, c *v1alpha1.Canary) (changed bool, err error)
+	// HandBackSplit runs when the release object is deleted, once the
+	// user's Deployment is ready at full size and the apex Service selects
+	// its pods: every managed route (of the generated route when the owner
+	// controls it, of a named one always) then sends all its traffic to
+	// the apex Service, so that nothing is routed to the Services Sluice
+	// owns when they go. It reports whether it wrote; a missing route, or
+	// a generated one the owner does not control, is nothing to do.
+	HandBackSplit(ctx context.Context, s Split) (changed bool, err error)
 
-	// Finalize runs last, after HandBack and the drain: it deletes the
-	// route Sluice generated, and only when the Canary controls it (a
-	// controller owner reference with its UID). A route the user named, or
-	// one of the generated name that someone else owns, is never deleted.
-	// It succeeds when there is nothing left to do.
-	Finalize(ctx context.Context, c *v1alpha1.Canary) error
+	// FinalizeSplit runs last, after HandBackSplit and the drain, and only
+	// on the route Sluice generated when the owner controls it (a
+	// controller owner reference with its UID). A route that is the only
+	// way in from outside the mesh (parented by a Gateway) is released to
+	// the user, still sending everything to the apex Service (see Finish);
+	// one the mesh alone uses is deleted, and the apex Service carries the
+	// traffic. A route the user named, or one of the generated name that
+	// someone else owns, is never touched. It succeeds when there is
+	// nothing left to do.
+	FinalizeSplit(ctx context.Context, s Split) error
 }
 
 // Router names, the keys of a Registry.

@@ -14,15 +14,6 @@ import (
 // fakeRouter is a Router that does nothing; the registry only stores it.
 type fakeRouter struct{ name string }
 
-func (fakeRouter) EnsureRoute(context.Context, *v1alpha1.Canary) error { return nil }
-func (fakeRouter) SetWeight(context.Context, *v1alpha1.Canary, int32) (bool, error) {
-	return false, nil
-}
-func (fakeRouter) Weight(context.Context, *v1alpha1.Canary) (int32, error) { return 0, nil }
-func (fakeRouter) Finalize(context.Context, *v1alpha1.Canary) error        { return nil }
-func (fakeRouter) HandBack(context.Context, *v1alpha1.Canary) (bool, error) {
-	return false, nil
-}
 func (fakeRouter) EnsureSplit(context.Context, traffic.Split) error { return nil }
 func (fakeRouter) SetSplit(context.Context, traffic.Split, int32) (bool, error) {
 	return false, nil

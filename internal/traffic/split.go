@@ -1,8 +1,6 @@
 package traffic
 
 import (
-	"context"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -32,21 +30,6 @@ type Split struct {
 	// Primary and Canary are the names of the two Services of each managed
 	// route. A weight is the Canary Service's share; Primary gets the rest.
 	Primary, Canary string
-}
-
-// SplitRouter is the form of a Router that works on any release object
-// through a Split. Each method is the one of Router of the same role.
-type SplitRouter interface {
-	// EnsureSplit is EnsureRoute for s.
-	EnsureSplit(ctx context.Context, s Split) error
-	// SetSplit is SetWeight for s: weight percent to s.Canary.
-	SetSplit(ctx context.Context, s Split, weight int32) (changed bool, err error)
-	// SplitWeight is Weight for s: the share of s.Canary read back.
-	SplitWeight(ctx context.Context, s Split) (int32, error)
-	// HandBackSplit is HandBack for s.
-	HandBackSplit(ctx context.Context, s Split) (changed bool, err error)
-	// FinalizeSplit is Finalize for s.
-	FinalizeSplit(ctx context.Context, s Split) error
 }
 
 // CanarySplit is the Split of a Canary: its primary and canary Services.

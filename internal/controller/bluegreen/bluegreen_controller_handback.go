@@ -22,9 +22,12 @@ import (
 // Service is kept (Sluice's owner reference dropped, its selector back to
 // the one it had when Sluice adopted it, or to the user's pods) and, with
 // trafficRouting, every managed route sends its traffic to the active
-// Service; after a drain the route Sluice generated is deleted if this
-// BlueGreen controls it (a named route is the user's and stays), and the
-// finalizer is removed. The colors and the preview and color Services,
+// Service; after a drain the route Sluice generated, if this BlueGreen
+// controls it, is released to the user when a Gateway reaches the app
+// through it and deleted when only the mesh uses it (see
+// traffic.Router.FinalizeSplit; a named route is the user's and stays), and
+// the finalizer is removed last, so that a restart in between repeats what
+// is left. The colors and the preview and color Services,
 // which Sluice created and owns, are then garbage-collected; nothing else
 // is. The HandedBack condition says what the finalizer waits for.
 func (r *Reconciler) finalize(ctx context.Context, bg *v1alpha1.BlueGreen) (ctrl.Result, error) {

@@ -11,15 +11,16 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 var _ = Describe("A BlueGreen through a Gateway API HTTPRoute", func() {
 	It("holds the flip while the implementation refuses the route, quoting it, and promotes once it accepts", func() {
 		ns := newNamespace()
-		impl := runGatewayImpl(ns, target)
-		defer close(impl.stop)
-		impl.set(metav1.ConditionTrue, "Accepted", "")
+		impl := controllertest.RunGatewayImpl(ctx, k8s, ns, target)
+		defer impl.Stop()
+		impl.Set(metav1.ConditionTrue, "Accepted", "")
 		newTarget(ns, "orders:v1", 1)
 		newBlueGreen(ns, throughGateway(""))
 		waitStable(ns)
@@ -27,7 +28,7 @@ var _ = Describe("A BlueGreen through a Gateway API HTTPRoute", func() {
 		Expect(getBlueGreen(ns).Status.Route.Kind).To(Equal("HTTPRoute"))
 
 		By("refusing the route's next generation, as a Gateway whose listeners do not allow it")
-		impl.set(metav1.ConditionFalse, "NotAllowedByListeners", "no listener of Gateway public allows routes from this namespace")
+		impl.Set(metav1.ConditionFalse, "NotAllowedByListeners", "no listener of Gateway public allows routes from this namespace")
 		v2 := setImage(ns, "orders:v2")
 		Eventually(func() string { return hrColor(ns, target) }, 30*time.Second).Should(Equal(string(green)),
 			"the weights are written")
@@ -47,7 +48,7 @@ var _ = Describe("A BlueGreen through a Gateway API HTTPRoute", func() {
 		}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 
 		By("accepting it")
-		impl.set(metav1.ConditionTrue, "Accepted", "")
+		impl.Set(metav1.ConditionTrue, "Accepted", "")
 		Eventually(func(g Gomega) {
 			bg := getBlueGreen(ns)
 			g.Expect(bg.Status.ActiveRevision).To(Equal(v2))
@@ -59,9 +60,9 @@ var _ = Describe("A BlueGreen through a Gateway API HTTPRoute", func() {
 
 	It("changes only the weights of a user's HTTPRoute, and on deletion keeps it, pointed at the active Service", func() {
 		ns := newNamespace()
-		impl := runGatewayImpl(ns, "shop-routes")
-		defer close(impl.stop)
-		impl.set(metav1.ConditionTrue, "Accepted", "")
+		impl := controllertest.RunGatewayImpl(ctx, k8s, ns, "shop-routes")
+		defer impl.Stop()
+		impl.Set(metav1.ConditionTrue, "Accepted", "")
 		port := gatewayv1.PortNumber(8080)
 		backend := func(name string, weight int32) gatewayv1.HTTPBackendRef {
 			return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{

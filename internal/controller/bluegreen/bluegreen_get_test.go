@@ -6,7 +6,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 )
 
 var _ = Describe("kubectl get bluegreens", func() {
@@ -50,28 +50,13 @@ var _ = Describe("kubectl get bluegreens", func() {
 	})
 })
 
-// bgTableRow asks the API server for the BlueGreens of ns as `kubectl get
-// -o wide` does and returns the only row by column name.
+// bgTableRow is the only row of `kubectl get bluegreens -o wide` in ns, by
+// column name.
 func bgTableRow(ns string) map[string]string {
-	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
-	Expect(err).NotTo(HaveOccurred())
-	row, err := apiserver.TableRow(table)
-	Expect(err).NotTo(HaveOccurred())
-	return row
+	return controllertest.TableRow(ctx, suite.Config, "bluegreens", ns)
 }
 
-// printBlueGreenTables prints the BlueGreens of ns as `kubectl get
-// bluegreens` and `-o wide` show them, with kubectl's own printer.
+// printBlueGreenTables prints `kubectl get bluegreens` and `-o wide` of ns.
 func printBlueGreenTables(ns, when string) {
-	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "bluegreens", ns)
-	Expect(err).NotTo(HaveOccurred())
-	for _, wide := range []bool{false, true} {
-		text, err := apiserver.PrintTable(table, wide)
-		Expect(err).NotTo(HaveOccurred())
-		flag := ""
-		if wide {
-			flag = " -o wide"
-		}
-		GinkgoWriter.Printf("%s:\n$ kubectl get bluegreens%s\n%s\n", when, flag, text)
-	}
+	controllertest.PrintTables(ctx, suite.Config, "bluegreens", ns, when)
 }

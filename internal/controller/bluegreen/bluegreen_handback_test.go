@@ -13,14 +13,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 func getService(ns, name string) *corev1.Service {
-	svc := &corev1.Service{}
-	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc)).To(Succeed())
-	return svc
+	return controllertest.GetService(ctx, k8s, ns, name)
 }
 
 // pointPreview sets the preview Service's color behind the operator's back,
@@ -33,17 +32,7 @@ func pointPreview(ns string, c v1alpha1.Color) {
 }
 
 func setTargetNeverReady(ns string, never bool) {
-	d := getDeployment(ns, target)
-	patch := client.MergeFrom(d.DeepCopy())
-	if d.Annotations == nil {
-		d.Annotations = map[string]string{}
-	}
-	if never {
-		d.Annotations[apiserver.AnnotationNeverReady] = "true"
-	} else {
-		delete(d.Annotations, apiserver.AnnotationNeverReady)
-	}
-	ExpectWithOffset(1, k8s.Patch(ctx, d, patch)).To(Succeed())
+	controllertest.SetNeverReady(ctx, k8s, ns, target, never)
 }
 
 var _ = Describe("The active and preview Services", func() {

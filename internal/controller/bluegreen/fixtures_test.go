@@ -6,38 +6,24 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 const target = "orders"
 
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bluegreen-"}}
-	Expect(k8s.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+// newNamespace creates a namespace for one test.
+func newNamespace() string { return controllertest.NewNamespace(ctx, k8s, "bluegreen-") }
 
+// newTarget creates the user's Deployment.
 func newTarget(ns, image string, replicas int32) {
-	labels := map[string]string{"app": target}
-	Expect(k8s.Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "orders", Image: image}}},
-			},
-		},
-	})).To(Succeed())
+	Expect(k8s.Create(ctx, controllertest.Target(ns, target, image, replicas))).To(Succeed())
 }
 
 // passing is a phase analysis whose one check always passes on the real
@@ -76,9 +62,7 @@ func getBlueGreen(ns string) *v1alpha1.BlueGreen {
 }
 
 func getDeployment(ns, name string) *appsv1.Deployment {
-	d := &appsv1.Deployment{}
-	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d)).To(Succeed())
-	return d
+	return controllertest.GetDeployment(ctx, k8s, ns, name)
 }
 
 // replicasOf is a color's spec.replicas, -1 while it does not exist.
@@ -99,29 +83,16 @@ func imageOf(ns string, c v1alpha1.Color) string {
 	return d.Spec.Template.Spec.Containers[0].Image
 }
 
-func setImage(ns, image string) string {
-	d := getDeployment(ns, target)
-	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Template.Spec.Containers[0].Image = image
-	Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
-	return workload.Revision(&d.Spec.Template)
-}
+// setImage changes the target's image: a new revision.
+func setImage(ns, image string) string { return controllertest.SetImage(ctx, k8s, ns, target, image) }
 
+// command writes a manual command as kubectl sluice does.
 func command(ns string, cmd v1alpha1.Command) {
-	bg := getBlueGreen(ns)
-	patch := client.MergeFrom(bg.DeepCopy())
-	if bg.Annotations == nil {
-		bg.Annotations = map[string]string{}
-	}
-	bg.Annotations[v1alpha1.CommandAnnotation(cmd)] = time.Now().Format(time.RFC3339Nano)
-	Expect(k8s.Patch(ctx, bg, patch)).To(Succeed())
+	controllertest.Command(ctx, k8s, getBlueGreen(ns), cmd)
 }
 
 func conditionOf(bg *v1alpha1.BlueGreen, typ string) metav1.Condition {
-	if c := meta.FindStatusCondition(bg.Status.Conditions, typ); c != nil {
-		return *c
-	}
-	return metav1.Condition{}
+	return controllertest.Condition(bg.Status.Conditions, typ)
 }
 
 // selected is the color a Service selects, "" when it does not exist.

@@ -1,13 +1,7 @@
 package bluegreen_test
 
 import (
-	"sync/atomic"
-	"time"
-
-	. "github.com/onsi/ginkgo/v2"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -124,64 +118,6 @@ func vsHistory(versions []apiserver.Version, name string) []string {
 		return colorOfVS(o.(*networkingv1.VirtualService)), true
 	})
 	return out
-}
-
-// gatewayImpl plays a Gateway API implementation on one HTTPRoute: while
-// verdict holds a status, it writes it for every parent at the route's
-// current generation, as a Gateway controller does once it programmed its
-// data plane.
-type gatewayImpl struct {
-	route   string
-	verdict atomic.Pointer[metav1.Condition]
-	stop    chan struct{}
-}
-
-func runGatewayImpl(ns, route string) *gatewayImpl {
-	g := &gatewayImpl{route: route, stop: make(chan struct{})}
-	go func() {
-		defer GinkgoRecover()
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-g.stop:
-				return
-			case <-tick.C:
-				if v := g.verdict.Load(); v != nil {
-					g.report(ns, *v)
-				}
-			}
-		}
-	}()
-	return g
-}
-
-func (g *gatewayImpl) set(status metav1.ConditionStatus, reason, message string) {
-	g.verdict.Store(&metav1.Condition{Status: status, Reason: reason, Message: message})
-}
-
-func (g *gatewayImpl) report(ns string, v metav1.Condition) {
-	hr := &gatewayv1.HTTPRoute{}
-	if k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: g.route}, hr) != nil {
-		return
-	}
-	if len(hr.Status.Parents) == len(hr.Spec.ParentRefs) && len(hr.Status.Parents) > 0 {
-		c := meta.FindStatusCondition(hr.Status.Parents[0].Conditions, "Accepted")
-		if c != nil && c.ObservedGeneration == hr.Generation && c.Status == v.Status && c.Reason == v.Reason {
-			return
-		}
-	}
-	parents := make([]gatewayv1.RouteParentStatus, 0, len(hr.Spec.ParentRefs))
-	for _, ref := range hr.Spec.ParentRefs {
-		entry := gatewayv1.RouteParentStatus{ParentRef: ref, ControllerName: "example.com/gateway"}
-		for _, t := range []string{"Accepted", "ResolvedRefs"} {
-			meta.SetStatusCondition(&entry.Conditions, metav1.Condition{Type: t, Status: v.Status,
-				Reason: v.Reason, Message: v.Message, ObservedGeneration: hr.Generation})
-		}
-		parents = append(parents, entry)
-	}
-	hr.Status.Parents = parents
-	_ = k8s.Status().Update(ctx, hr)
 }
 
 // liveRoute is the color status.route was read back on.

@@ -54,10 +54,11 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 }
 
 func (r *Reconciler) setWeight(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, weight int32) error {
-	if err := router.EnsureRoute(ctx, c); err != nil {
+	split := traffic.CanarySplit(c)
+	if err := router.EnsureSplit(ctx, split); err != nil {
 		return err
 	}
-	_, err := router.SetWeight(ctx, c, weight)
+	_, err := router.SetSplit(ctx, split, weight)
 	return err
 }
 

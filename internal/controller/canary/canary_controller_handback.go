@@ -21,8 +21,12 @@ import (
 // and waited for until every pod is ready; then the apex Service is kept
 // (Sluice's owner reference dropped, its selector moved to the target's
 // pods, or back to the one it had when Sluice adopted it) and every managed
-// route sends its traffic to the apex; after a drain the generated route is
-// deleted if this Canary controls it, and the finalizer is removed. The
+// route sends its traffic to the apex; after a drain the generated route,
+// if this Canary controls it, is released to the user when a Gateway
+// reaches the app through it (so that the Gateway keeps its route) and
+// deleted when only the mesh uses it (see traffic.Router.FinalizeSplit),
+// and the finalizer is removed last, so that a restart in between repeats
+// what is left. The
 // objects Sluice created and still owns (primary, primary and canary
 // Services) are then garbage-collected. The HandedBack condition says what
 // the finalizer waits for.
@@ -69,7 +73,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.Canary) (ctrl.Res
 		return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
 	}
 	if router, err := r.Routers.For(c.Spec.TrafficRouting); err == nil {
-		if err := router.Finalize(ctx, c); err != nil {
+		if err := router.FinalizeSplit(ctx, traffic.CanarySplit(c)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("finalize route: %w", err)
 		}
 	}
@@ -108,7 +112,7 @@ func (r *Reconciler) moveTraffic(ctx context.Context, c *v1alpha1.Canary) (bool,
 		// Why: an unknown router wrote nothing that could need handing back.
 		return moved, nil
 	}
-	changed, err := router.HandBack(ctx, c)
+	changed, err := router.HandBackSplit(ctx, traffic.CanarySplit(c))
 	if err != nil {
 		return moved, fmt.Errorf("hand back route: %w", err)
 	}

@@ -90,7 +90,7 @@ func rolling(d *appsv1.Deployment) bool {
 // the next SetWeight) and a route Sluice cannot manage (Stalled) all reach
 // the state machine; only other errors are transient.
 func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) (rollout.RouteState, error) {
-	w, err := router.Weight(ctx, c)
+	w, err := router.SplitWeight(ctx, traffic.CanarySplit(c))
 	var (
 		missing      *traffic.RouteNotFoundError
 		inconsistent *traffic.InconsistentWeightsError

@@ -16,13 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 func getService(ns, name string) *corev1.Service {
-	svc := &corev1.Service{}
-	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc)).To(Succeed())
-	return svc
+	return controllertest.GetService(ctx, k8s, ns, name)
 }
 
 func deleteCanary(ns string) {

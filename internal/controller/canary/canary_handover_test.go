@@ -1,7 +1,6 @@
 package canary_test
 
 import (
-	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,12 +8,11 @@ import (
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
@@ -246,12 +244,4 @@ var _ = Describe("A Canary hand-over", func() {
 
 // setNeverReady makes the Deployment stand-in report no ready pod for the
 // Deployment name (on), or every pod ready again (off).
-func setNeverReady(ns, name string, on bool) {
-	value := "null"
-	if on {
-		value = `"true"`
-	}
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%s}}}`, apiserver.AnnotationNeverReady, value)
-	d := getDeployment(ns, name)
-	Expect(k8s.Patch(ctx, d, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
-}
+func setNeverReady(ns, name string, on bool) { controllertest.SetNeverReady(ctx, k8s, ns, name, on) }

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 )
 
 const canaryCRD = "canaries.rollouts.sluice.dev"
@@ -240,30 +240,14 @@ var _ = Describe("kubectl get canaries", func() {
 	})
 })
 
-// tableRows asks the API server for the Canaries of ns as `kubectl get -o
-// wide` does (a Table with every column) and returns the only row by
+// tableRows is the only row of `kubectl get canaries -o wide` in ns, by
 // column name.
 func tableRows(ns string) map[string]string {
-	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
-	Expect(err).NotTo(HaveOccurred())
-	row, err := apiserver.TableRow(table)
-	Expect(err).NotTo(HaveOccurred())
-	return row
+	return controllertest.TableRow(ctx, suite.Config, "canaries", ns)
 }
 
-// printTables prints the Canaries of ns as `kubectl get canaries` and
-// `kubectl get canaries -o wide` show them, with kubectl's own printer: the
-// text docs/canary.md quotes.
+// printTables prints `kubectl get canaries` and `-o wide` of ns: the text
+// docs/canary.md quotes.
 func printTables(ns, when string) {
-	table, err := apiserver.GetTable(ctx, suite.Config, v1alpha1.GroupVersion, "canaries", ns)
-	Expect(err).NotTo(HaveOccurred())
-	for _, wide := range []bool{false, true} {
-		text, err := apiserver.PrintTable(table, wide)
-		Expect(err).NotTo(HaveOccurred())
-		flag := ""
-		if wide {
-			flag = " -o wide"
-		}
-		GinkgoWriter.Printf("%s:\n$ kubectl get canaries%s\n%s\n", when, flag, text)
-	}
+	controllertest.PrintTables(ctx, suite.Config, "canaries", ns, when)
 }

@@ -7,27 +7,20 @@ import (
 	. "github.com/onsi/gomega"
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 const target = "podinfo"
 
-// newNamespace creates a namespace for one test, with the default
-// ServiceAccount pods need.
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "canary-"}}
-	Expect(k8s.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+// newNamespace creates a namespace for one test.
+func newNamespace() string { return controllertest.NewNamespace(ctx, k8s, "canary-") }
 
 // newTarget creates the user's Deployment.
 func newTarget(ns, image string, replicas int32) *appsv1.Deployment {
@@ -36,21 +29,8 @@ func newTarget(ns, image string, replicas int32) *appsv1.Deployment {
 
 // newTargetWith creates the user's Deployment with a strategy.
 func newTargetWith(ns, image string, replicas int32, strategy appsv1.DeploymentStrategy) *appsv1.Deployment {
-	labels := map[string]string{"app": target}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Strategy: strategy,
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "podinfo", Image: image, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 9898}},
-				}}},
-			},
-		},
-	}
+	d := controllertest.Target(ns, target, image, replicas)
+	d.Spec.Strategy = strategy
 	Expect(k8s.Create(ctx, d)).To(Succeed())
 	return d
 }
@@ -88,36 +68,17 @@ func getCanary(ns string) *v1alpha1.Canary {
 }
 
 func getDeployment(ns, name string) *appsv1.Deployment {
-	d := &appsv1.Deployment{}
-	ExpectWithOffset(1, k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, d)).To(Succeed())
-	return d
+	return controllertest.GetDeployment(ctx, k8s, ns, name)
 }
 
 // setImage changes the target's image: a new revision.
-func setImage(ns, image string) string {
-	d := getDeployment(ns, target)
-	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Template.Spec.Containers[0].Image = image
-	Expect(k8s.Patch(ctx, d, patch)).To(Succeed())
-	return workload.Revision(&d.Spec.Template)
-}
+func setImage(ns, image string) string { return controllertest.SetImage(ctx, k8s, ns, target, image) }
 
 // command writes a manual command as kubectl sluice does.
-func command(ns string, cmd v1alpha1.Command) {
-	c := getCanary(ns)
-	patch := client.MergeFrom(c.DeepCopy())
-	if c.Annotations == nil {
-		c.Annotations = map[string]string{}
-	}
-	c.Annotations[v1alpha1.CommandAnnotation(cmd)] = time.Now().Format(time.RFC3339Nano)
-	Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
-}
+func command(ns string, cmd v1alpha1.Command) { controllertest.Command(ctx, k8s, getCanary(ns), cmd) }
 
 func conditionOf(c *v1alpha1.Canary, typ string) metav1.Condition {
-	if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond != nil {
-		return *cond
-	}
-	return metav1.Condition{}
+	return controllertest.Condition(c.Status.Conditions, typ)
 }
 
 // routedWeight is the canary weight in the VirtualService named name, -1

@@ -7,7 +7,10 @@
 // target and owned by the Canary: the parents are Gateways (north-south) or
 // the apex Service (the mesh case, GAMMA), and one rule sends weighted
 // traffic to the backendRefs <target>-primary and <target>-canary on the
-// spec's port.
+// spec's port. When the Canary is deleted the route is handed back (one
+// backendRef, the apex Service); then a route with a Gateway parent, the
+// Gateway's only way to the app, is released to the user (kept, no longer
+// owned or managed) and a mesh-only one is deleted.
 //
 // With httpRoute.name, the HTTPRoute is the user's. Sluice manages the
 // rules named in httpRoute.rules, or else every rule whose backendRefs are
@@ -20,6 +23,6 @@
 // The weights an HTTPRoute carries count as read back only once the
 // implementation confirmed them: its status on the route says Accepted and
 // ResolvedRefs True for every parent, at the route's current generation.
-// Until then Weight returns a *traffic.RouteNotAcceptedError that quotes the
-// implementation, and a step's clock does not start.
+// Until then SplitWeight returns a *traffic.RouteNotAcceptedError that
+// quotes the implementation, and a step's clock does not start.
 package gatewayapi

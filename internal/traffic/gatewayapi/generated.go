@@ -2,13 +2,9 @@ package gatewayapi
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -17,12 +13,13 @@ import (
 )
 
 // LabelManagedBy marks an HTTPRoute Sluice generated.
-const LabelManagedBy = "app.kubernetes.io/managed-by"
+const LabelManagedBy = traffic.LabelManagedBy
 
 // ensureGenerated creates the generated HTTPRoute with all traffic to the
 // primary, or brings an existing one in line with the spec while keeping the
 // canary weight it carries. It writes nothing when the HTTPRoute is already
-// as wanted, and refuses one of that name the owner does not control.
+// as wanted, claims back one released on an earlier hand-back, and refuses
+// one of that name someone else owns (see traffic.Claim).
 func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target) error {
 	existing, err := r.read(ctx, t.key)
 	if err != nil {
@@ -30,29 +27,20 @@ func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target)
 	}
 	weight := int32(0)
 	if existing != nil {
-		if !traffic.ControlledBy(existing, s.Owner) {
-			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
-				"it exists and was not generated for this " + s.OwnerKind.Kind +
-					"; name it in trafficRouting.gatewayAPI.httpRoute.name to let Sluice manage its weights",
-			}}
+		if err := traffic.Claim(ctx, r.Client, kind, existing, s, "trafficRouting.gatewayAPI.httpRoute.name"); err != nil {
+			return err
 		}
 		weight = currentWeight(existing, t)
 	}
 	desired := generatedSpec(s, weight)
-	if existing != nil && equality.Semantic.DeepEqual(desired, existing.Spec) &&
-		existing.Labels[LabelManagedBy] == workload.FieldManager {
+	if existing != nil && equality.Semantic.DeepEqual(desired, existing.Spec) && traffic.InPlace(existing, s) {
 		return nil
 	}
-	u, err := generatedObject(s, t, desired)
+	u, err := traffic.GeneratedObject(schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: gatewayv1.GroupVersion.Version, Kind: kind}, t.key, s, desired)
 	if err != nil {
-		return fmt.Errorf("build HTTPRoute %s: %w", t.key, err)
+		return err
 	}
-	err = r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
-		client.FieldOwner(workload.FieldManager), client.ForceOwnership)
-	if err != nil {
-		return fmt.Errorf("apply HTTPRoute %s: %w", t.key, err)
-	}
-	return nil
+	return traffic.ApplyGenerated(ctx, r.Client, u)
 }
 
 // currentWeight is the canary weight of a generated HTTPRoute's rule, or 0
@@ -63,6 +51,26 @@ func currentWeight(hr *gatewayv1.HTTPRoute, t target) int32 {
 		return 0
 	}
 	return canaryWeights(&hr.Spec, rules)[rules[0].name]
+}
+
+// keepOnHandBack reports whether a generated HTTPRoute must outlive its
+// owner (see FinalizeSplit): unless its only parent is the apex Service in
+// the mesh (GAMMA), something reaches the app only through it. A Gateway
+// parent is the way in for every client outside the cluster; another
+// Service parent routes that Service's traffic to the app. Only for the
+// apex Service alone does the plain Service carry, once the route is gone,
+// exactly the traffic the handed-back route carried.
+func keepOnHandBack(s traffic.Split) bool {
+	if s.Routing.GatewayAPI == nil {
+		return false
+	}
+	for _, p := range s.Routing.GatewayAPI.HTTPRoute.ParentRefs {
+		if p.Kind != "Service" || p.Name != workload.ApexName(s.Target) ||
+			(p.Namespace != "" && p.Namespace != s.Owner.GetNamespace()) {
+			return true
+		}
+	}
+	return false
 }
 
 // generatedSpec is the spec of the HTTPRoute Sluice generates for s, with
@@ -120,29 +128,6 @@ func parentRef(p v1alpha1.GatewayParentRef) gatewayv1.ParentReference {
 		ref.Port = ptr(*p.Port)
 	}
 	return ref
-}
-
-// generatedObject is the HTTPRoute to apply, as an unstructured object with
-// only what Sluice owns: no status, no empty fields.
-func generatedObject(s traffic.Split, t target, spec gatewayv1.HTTPRouteSpec) (*unstructured.Unstructured, error) {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
-	}
-	var specMap map[string]any
-	if err := json.Unmarshal(data, &specMap); err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
-	u.SetAPIVersion(gatewayv1.GroupVersion.String())
-	u.SetKind(kind)
-	u.SetNamespace(t.key.Namespace)
-	u.SetName(t.key.Name)
-	u.SetLabels(map[string]string{LabelManagedBy: workload.FieldManager})
-	u.SetOwnerReferences([]metav1.OwnerReference{
-		*metav1.NewControllerRef(s.Owner, s.OwnerKind),
-	})
-	return u, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -33,19 +33,25 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 	return true, nil
 }
 
-// FinalizeSplit deletes the generated HTTPRoute when the owner controls it. A
-// named HTTPRoute is the user's and is never deleted; neither is one of the
-// generated name that Sluice refused to manage. The delete is preconditioned
-// on the UID and resourceVersion read, so an HTTPRoute replaced in between
-// is not deleted either.
+// FinalizeSplit ends Sluice's management of the generated HTTPRoute when
+// the owner controls it (see traffic.Finish). One with a Gateway parent is
+// the Gateway's only route to the app: it is kept, handed back to the apex
+// Service, and released to the user (so is one with any parent but the apex
+// Service, see keepOnHandBack). One whose only parent is the apex Service
+// (GAMMA) is deleted: the mesh then sends the apex Service's traffic to its
+// endpoints, the user's pods, as the handed-back route did. A named HTTPRoute is the user's and is never
+// touched; neither is one of the generated name that Sluice refused to
+// manage. The write is preconditioned on the resourceVersion read, so an
+// HTTPRoute replaced or changed in between is left alone.
 func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 	t := targetOf(s)
 	if !t.generated {
 		return nil
 	}
 	hr, err := r.read(ctx, t.key)
-	if hr == nil || err != nil || !traffic.ControlledBy(hr, s.Owner) {
+	if hr == nil || err != nil {
 		return err
 	}
-	return traffic.DeleteRead(ctx, r.Client, "HTTPRoute", hr)
+	handedBack := len(handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))) <= 1
+	return traffic.Finish(ctx, r.Client, kind, hr, s, keepOnHandBack(s), handedBack)
 }

@@ -102,11 +102,11 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 	It("gets only the weights of the rule named in rules changed; every other rule and field stays as it was", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop", Rules: []string{"main"}})
 		before := createUserRoute("shop", c)
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		accept("shop")
-		Expect(router.Weight(ctx, c)).To(Equal(int32(0)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(0)))
 
-		Expect(router.SetWeight(ctx, c, 30)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 30)).To(BeTrue())
 		after := getUnstructured("shop")
 		Expect(after.GetResourceVersion()).NotTo(Equal(before.GetResourceVersion()))
 		hr := getRoute("shop")
@@ -115,14 +115,14 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 		Expect(backends(hr, 1)).To(Equal(map[string]int32{name + "-primary": 1, name + "-canary": 1}), "beta is not managed")
 		Expect(withoutWeights(after, 2)).To(Equal(withoutWeights(before, 2)))
 		accept("shop")
-		Expect(router.Weight(ctx, c)).To(Equal(int32(30)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(30)))
 	})
 
 	It("without rules, manages every rule to exactly primary and canary, and no other", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-all"})
 		before := createUserRoute("shop-all", c)
 		name := c.Spec.TargetRef.Name
-		Expect(router.SetWeight(ctx, c, 5)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 5)).To(BeTrue())
 		after := getUnstructured("shop-all")
 		hr := getRoute("shop-all")
 		Expect(backends(hr, 1)).To(Equal(map[string]int32{name + "-primary": 95, name + "-canary": 5}))
@@ -134,10 +134,10 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 	It("is not written when the weights are already in place", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-same", Rules: []string{"main"}})
 		createUserRoute("shop-same", c)
-		Expect(router.SetWeight(ctx, c, 20)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 20)).To(BeTrue())
 		rv := getUnstructured("shop-same").GetResourceVersion()
-		Expect(router.SetWeight(ctx, c, 20)).To(BeFalse())
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 20)).To(BeFalse())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		Expect(getUnstructured("shop-same").GetResourceVersion()).To(Equal(rv))
 	})
 
@@ -145,29 +145,29 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-odd"})
 		createUserRoute("shop-odd", c)
 		accept("shop-odd")
-		_, err := router.Weight(ctx, c)
+		_, err := router.SplitWeight(ctx, traffic.CanarySplit(c))
 		var inconsistent *traffic.InconsistentWeightsError
 		Expect(errors.As(err, &inconsistent)).To(BeTrue(), "beta weighs 1:1 (50%%), main 100:0: %v", err)
 		Expect(inconsistent.Weights).To(Equal(map[string]int32{"beta": 50, "main": 0}))
-		Expect(router.SetWeight(ctx, c, 10)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 10)).To(BeTrue())
 		accept("shop-odd")
-		Expect(router.Weight(ctx, c)).To(Equal(int32(10)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(10)))
 	})
 
 	It("that is missing is reported, and nothing is created", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-missing"})
 		var missing *traffic.RouteNotFoundError
-		Expect(errors.As(router.EnsureRoute(ctx, c), &missing)).To(BeTrue())
-		_, err := router.SetWeight(ctx, c, 10)
+		Expect(errors.As(router.EnsureSplit(ctx, traffic.CanarySplit(c)), &missing)).To(BeTrue())
+		_, err := router.SetSplit(ctx, traffic.CanarySplit(c), 10)
 		Expect(errors.As(err, &missing)).To(BeTrue())
-		Expect(router.Finalize(ctx, c)).To(Succeed())
-		Expect(router.HandBack(ctx, c)).To(BeFalse())
+		Expect(router.FinalizeSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(c))).To(BeFalse())
 	})
 
 	It("whose named rule is missing, or splits to other backends, is unmanageable and not written", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-bad", Rules: []string{"admin", "gone"}})
 		before := createUserRoute("shop-bad", c)
-		_, err := router.SetWeight(ctx, c, 10)
+		_, err := router.SetSplit(ctx, traffic.CanarySplit(c), 10)
 		var unmanageable *traffic.UnmanageableRouteError
 		Expect(errors.As(err, &unmanageable)).To(BeTrue(), "%v", err)
 		Expect(unmanageable.Reasons).To(ConsistOf(
@@ -179,8 +179,8 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 	It("is handed back to the apex Service on delete, keeps every other field, and is never deleted", func() {
 		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{Name: "shop-back", Rules: []string{"main"}})
 		before := createUserRoute("shop-back", c)
-		Expect(router.SetWeight(ctx, c, 40)).To(BeTrue())
-		Expect(router.HandBack(ctx, c)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 40)).To(BeTrue())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(c))).To(BeTrue())
 		hr := getRoute("shop-back")
 		name := c.Spec.TargetRef.Name
 		Expect(hr.Spec.Rules[2].BackendRefs).To(HaveLen(1))
@@ -189,8 +189,8 @@ var _ = Describe("A user-owned HTTPRoute", func() {
 		Expect(*apex.Port).To(Equal(int32(9898)))
 		Expect(apex.Filters).To(HaveLen(1), "the primary's backend filters carry over")
 		Expect(backends(hr, 1)).To(Equal(map[string]int32{name + "-primary": 1, name + "-canary": 1}), "beta is not managed")
-		Expect(router.HandBack(ctx, c)).To(BeFalse(), "a replay writes nothing")
-		Expect(router.Finalize(ctx, c)).To(Succeed())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(c))).To(BeFalse(), "a replay writes nothing")
+		Expect(router.FinalizeSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		after := getUnstructured("shop-back")
 		for _, u := range []*unstructured.Unstructured{before, after} {
 			unstructured.RemoveNestedField(u.Object, "spec", "rules")

@@ -14,10 +14,11 @@ import (
 
 const kind = "HTTPRoute"
 
-// Router splits a Canary's traffic with a Gateway API HTTPRoute.
+// Router splits a release object's traffic (a traffic.Split) with a Gateway
+// API HTTPRoute.
 type Router struct {
 	// Client reads and writes HTTPRoutes. Reads through the manager's cache
-	// may lag a write; Weight then reports the old weight (or a route not
+	// may lag a write; SplitWeight then reports the old weight (or a route not
 	// accepted yet), and the step's clock starts one reconcile later, never
 	// too early.
 	Client client.Client
@@ -52,31 +53,6 @@ func targetOf(s traffic.Split) target {
 		t.key.Name, t.generated, t.rules = s.Target, true, nil
 	}
 	return t
-}
-
-// EnsureRoute is EnsureSplit for a Canary.
-func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
-	return r.EnsureSplit(ctx, traffic.CanarySplit(c))
-}
-
-// SetWeight is SetSplit for a Canary.
-func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
-	return r.SetSplit(ctx, traffic.CanarySplit(c), weight)
-}
-
-// Weight is SplitWeight for a Canary.
-func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
-	return r.SplitWeight(ctx, traffic.CanarySplit(c))
-}
-
-// HandBack is HandBackSplit for a Canary.
-func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
-	return r.HandBackSplit(ctx, traffic.CanarySplit(c))
-}
-
-// Finalize is FinalizeSplit for a Canary.
-func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	return r.FinalizeSplit(ctx, traffic.CanarySplit(c))
 }
 
 // EnsureSplit creates or updates the generated HTTPRoute, keeping the
@@ -150,7 +126,9 @@ func (r *Router) managed(ctx context.Context, t target) (*gatewayv1.HTTPRoute, [
 	if err != nil {
 		return nil, nil, err
 	}
-	if hr == nil {
+	if hr == nil || (t.generated && traffic.Released(hr)) {
+		// Why a released route counts as missing: it is the user's until
+		// EnsureSplit claims it back, as a missing one is created.
 		return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
 	}
 	rules, reasons := findManagedRules(&hr.Spec, t.rules, t.backends)

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
 // managedRule locates one rule Sluice manages: its index in spec.rules, its
@@ -138,19 +140,12 @@ func inPlace(spec *gatewayv1.HTTPRouteSpec, rules []managedRule, weight int32) b
 	return true
 }
 
-// patchOp is one JSON patch (RFC 6902) operation.
-type patchOp struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value"`
-}
-
 // weightPatch sets the weights of the managed rules. It first tests the
 // resourceVersion and the backend names it read, so that a concurrent edit
 // that moved rules or backends makes the patch fail instead of writing the
 // wrong place.
-func weightPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, rules []managedRule, weight int32) []patchOp {
-	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: resourceVersion}}
+func weightPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, rules []managedRule, weight int32) []traffic.PatchOp {
+	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for _, m := range rules {
 		refs := spec.Rules[m.index].BackendRefs
 		for _, d := range []struct {
@@ -159,8 +154,8 @@ func weightPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, rules []
 		}{{m.primary, 100 - weight}, {m.canary, weight}} {
 			path := fmt.Sprintf("/spec/rules/%d/backendRefs/%d", m.index, d.index)
 			ops = append(ops,
-				patchOp{Op: "test", Path: path + "/name", Value: string(refs[d.index].Name)},
-				patchOp{Op: "add", Path: path + "/weight", Value: d.weight})
+				traffic.PatchOp{Op: "test", Path: path + "/name", Value: string(refs[d.index].Name)},
+				traffic.PatchOp{Op: "add", Path: path + "/weight", Value: d.weight})
 		}
 	}
 	return ops
@@ -170,8 +165,8 @@ func weightPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, rules []
 // Service alone, on the primary's port and with the primary's filters. The
 // first operation tests the resourceVersion read; a patch of that one
 // operation changes nothing.
-func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names []string, b backends, apex string) []patchOp {
-	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: resourceVersion}}
+func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names []string, b backends, apex string) []traffic.PatchOp {
+	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for i := range spec.Rules {
 		if len(names) > 0 && !slices.Contains(names, ruleName(&spec.Rules[i])) {
 			continue
@@ -182,7 +177,7 @@ func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names 
 		}
 		ref := *spec.Rules[i].BackendRefs[m.primary].DeepCopy()
 		ref.Name, ref.Weight = gatewayv1.ObjectName(apex), nil
-		ops = append(ops, patchOp{Op: "replace", Path: fmt.Sprintf("/spec/rules/%d/backendRefs", i),
+		ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/rules/%d/backendRefs", i),
 			Value: []gatewayv1.HTTPBackendRef{ref}})
 	}
 	return ops

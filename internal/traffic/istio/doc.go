@@ -6,6 +6,10 @@
 // named after the target, owned by the Canary: hosts default to the apex
 // Service, gateways are optional, and one HTTP route named "sluice" sends
 // weighted traffic to <target>-primary and <target>-canary on the spec's port.
+// When the Canary is deleted the route is handed back (one destination, the
+// apex Service); then a VirtualService bound to an ingress gateway, that
+// gateway's way to the app, is released to the user (kept, no longer owned
+// or managed) and one bound to the mesh alone is deleted.
 //
 // With a name, the VirtualService is the user's. Sluice manages the HTTP
 // routes named in virtualService.routes, or else every HTTP route whose

@@ -2,28 +2,29 @@ package istio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // LabelManagedBy marks a VirtualService Sluice generated.
-const LabelManagedBy = "app.kubernetes.io/managed-by"
+const LabelManagedBy = traffic.LabelManagedBy
+
+// meshGateway is the reserved gateway name of every sidecar in the mesh;
+// a VirtualService that names no gateway is bound to it alone.
+const meshGateway = "mesh"
 
 // ensureGenerated creates the generated VirtualService with all traffic to
 // the primary, or brings an existing one in line with the spec while keeping
 // the canary weight it carries. It writes nothing when the VirtualService is
-// already as wanted, and refuses one of that name the owner does not
-// control.
+// already as wanted, claims back one released on an earlier hand-back, and
+// refuses one of that name someone else owns (see traffic.Claim).
 func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target) error {
 	existing := &networkingv1.VirtualService{}
 	weight := int32(0)
@@ -33,28 +34,20 @@ func (r *Router) ensureGenerated(ctx context.Context, s traffic.Split, t target)
 	case err != nil:
 		return fmt.Errorf("read VirtualService %s: %w", t.key, err)
 	default:
-		if !traffic.ControlledBy(existing, s.Owner) {
-			return &traffic.UnmanageableRouteError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name, Reasons: []string{
-				"it exists and was not generated for this " + s.OwnerKind.Kind +
-					"; name it in trafficRouting.istio.virtualService.name to let Sluice manage its weights",
-			}}
+		if err := traffic.Claim(ctx, r.Client, kind, existing, s, "trafficRouting.istio.virtualService.name"); err != nil {
+			return err
 		}
 		weight = currentWeight(existing, t)
 	}
 	desired := generatedSpec(s, weight)
-	if existing != nil && proto.Equal(desired, &existing.Spec) && existing.Labels[LabelManagedBy] == workload.FieldManager {
+	if existing != nil && proto.Equal(desired, &existing.Spec) && traffic.InPlace(existing, s) {
 		return nil
 	}
-	u, err := generatedObject(s, t, desired)
+	u, err := traffic.GeneratedObject(networkingv1.SchemeGroupVersion.WithKind(kind), t.key, s, desired)
 	if err != nil {
-		return fmt.Errorf("build VirtualService %s: %w", t.key, err)
+		return err
 	}
-	err = r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
-		client.FieldOwner(workload.FieldManager), client.ForceOwnership)
-	if err != nil {
-		return fmt.Errorf("apply VirtualService %s: %w", t.key, err)
-	}
-	return nil
+	return traffic.ApplyGenerated(ctx, r.Client, u)
 }
 
 // currentWeight is the canary weight of a generated VirtualService's route,
@@ -67,25 +60,20 @@ func currentWeight(vs *networkingv1.VirtualService, t target) int32 {
 	return canaryWeights(&vs.Spec, routes)[routes[0].name]
 }
 
-// generatedObject is the VirtualService to apply, as an unstructured object:
-// the spec is encoded with Istio's own JSON encoding.
-func generatedObject(s traffic.Split, t target, spec proto.Message) (*unstructured.Unstructured, error) {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
+// keepOnHandBack reports whether a generated VirtualService must outlive
+// its owner (see FinalizeSplit): unless it is bound to the mesh alone and
+// routes only the apex Service's own host, something reaches the app only
+// through it. A gateway other than "mesh" (an ingress gateway) is the way in
+// for clients outside the mesh; another host (a public name, a
+// ServiceEntry's) has no Service to fall back on. Only for the mesh and the
+// apex host does the plain Service carry, once the VirtualService is gone,
+// exactly the traffic the handed-back route carried.
+func keepOnHandBack(s traffic.Split) bool {
+	if s.Routing.Istio == nil {
+		return false
 	}
-	var specMap map[string]any
-	if err := json.Unmarshal(data, &specMap); err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
-	u.SetAPIVersion(networkingv1.SchemeGroupVersion.String())
-	u.SetKind(kind)
-	u.SetNamespace(t.key.Namespace)
-	u.SetName(t.key.Name)
-	u.SetLabels(map[string]string{LabelManagedBy: workload.FieldManager})
-	u.SetOwnerReferences([]metav1.OwnerReference{
-		*metav1.NewControllerRef(s.Owner, s.OwnerKind),
-	})
-	return u, nil
+	spec := s.Routing.Istio.VirtualService
+	apex, ns := workload.ApexName(s.Target), s.Owner.GetNamespace()
+	return slices.ContainsFunc(spec.Gateways, func(g string) bool { return g != meshGateway }) ||
+		slices.ContainsFunc(spec.Hosts, func(h string) bool { return !sameService(h, apex, ns) })
 }

@@ -38,21 +38,27 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 	return true, nil
 }
 
-// FinalizeSplit deletes the generated VirtualService when the owner
-// controls it. A named VirtualService is the user's and is never deleted; neither is
-// one of the generated name that Sluice refused to manage. The delete is
-// preconditioned on the UID read, so a VirtualService replaced in between
-// is not deleted either.
+// FinalizeSplit ends Sluice's management of the generated VirtualService
+// when the owner controls it (see traffic.Finish). One bound to an ingress
+// gateway is that gateway's route to the app: it is kept, handed back to
+// the apex Service, and released to the user (so is one with a host other
+// than the apex Service's, see keepOnHandBack). One bound to the mesh alone
+// for the apex host is deleted: the sidecars then send the apex Service's
+// traffic to its endpoints, the user's pods, as the handed-back route did. A named VirtualService is the user's and is
+// never touched; neither is one of the generated name that Sluice refused
+// to manage. The write is preconditioned on the resourceVersion read, so a
+// VirtualService replaced or changed in between is left alone.
 func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 	t := targetOf(s)
 	if !t.generated {
 		return nil
 	}
 	vs, err := r.read(ctx, t.key)
-	if vs == nil || err != nil || !traffic.ControlledBy(vs, s.Owner) {
+	if vs == nil || err != nil {
 		return err
 	}
-	return traffic.DeleteRead(ctx, r.Client, "VirtualService", vs)
+	handedBack := len(handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(s.Target))) <= 1
+	return traffic.Finish(ctx, r.Client, kind, vs, s, keepOnHandBack(s), handedBack)
 }
 
 // read gets a VirtualService; a missing one is nil with no error.
@@ -68,8 +74,8 @@ func (r *Router) read(ctx context.Context, key types.NamespacedName) (*networkin
 // named ones, or every route that splits between exactly the primary and
 // the canary) with the apex alone. The first operation tests the
 // resourceVersion read; a patch of that one operation changes nothing.
-func handBackPatch(vs *istioapi.VirtualService, resourceVersion string, t target, apex string) []patchOp {
-	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: resourceVersion}}
+func handBackPatch(vs *istioapi.VirtualService, resourceVersion string, t target, apex string) []traffic.PatchOp {
+	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for i, route := range vs.GetHttp() {
 		if len(t.routes) > 0 && !slices.Contains(t.routes, route.GetName()) {
 			continue
@@ -82,7 +88,7 @@ func handBackPatch(vs *istioapi.VirtualService, resourceVersion string, t target
 		if p := route.GetRoute()[m.primary].GetDestination().GetPort(); p != nil && p.GetNumber() != 0 {
 			dest["port"] = map[string]any{"number": p.GetNumber()}
 		}
-		ops = append(ops, patchOp{Op: "replace", Path: fmt.Sprintf("/spec/http/%d/route", i),
+		ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/http/%d/route", i),
 			Value: []any{map[string]any{"destination": dest, "weight": 100}}})
 	}
 	return ops

@@ -95,10 +95,10 @@ var _ = Describe("A user-owned VirtualService", func() {
 	It("gets only the weights of the route named in routes changed; every other route and field stays byte-identical", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop", Routes: []string{"main"}})
 		before := createUserVS("shop", c)
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
-		Expect(router.Weight(ctx, c)).To(Equal(int32(0)))
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(0)))
 
-		Expect(router.SetWeight(ctx, c, 30)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 30)).To(BeTrue())
 
 		after := getUnstructured("shop")
 		Expect(after.GetResourceVersion()).NotTo(Equal(before.GetResourceVersion()))
@@ -107,14 +107,14 @@ var _ = Describe("A user-owned VirtualService", func() {
 		Expect(main[1].(map[string]any)["weight"]).To(BeEquivalentTo(30))
 		Expect(withoutWeights(after, []string{"2", "0"}, []string{"2", "1"})).
 			To(Equal(withoutWeights(before, []string{"2", "0"}, []string{"2", "1"})))
-		Expect(router.Weight(ctx, c)).To(Equal(int32(30)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(30)))
 	})
 
 	It("without routes, manages every route to exactly primary and canary, and no other", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop-all"})
 		before := createUserVS("shop-all", c)
 
-		Expect(router.SetWeight(ctx, c, 5)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 5)).To(BeTrue())
 
 		after := getUnstructured("shop-all")
 		http := after.Object["spec"].(map[string]any)["http"].([]any)
@@ -129,43 +129,43 @@ var _ = Describe("A user-owned VirtualService", func() {
 	It("is not written when the weights are already in place", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop-same", Routes: []string{"main"}})
 		createUserVS("shop-same", c)
-		Expect(router.SetWeight(ctx, c, 20)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 20)).To(BeTrue())
 		rv := getUnstructured("shop-same").GetResourceVersion()
 
-		Expect(router.SetWeight(ctx, c, 20)).To(BeFalse())
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 20)).To(BeFalse())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		Expect(getUnstructured("shop-same").GetResourceVersion()).To(Equal(rv))
 	})
 
 	It("reports managed routes that disagree, and setting the weight puts them back in line", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop-odd"})
 		createUserVS("shop-odd", c)
-		Expect(router.SetWeight(ctx, c, 10)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 10)).To(BeTrue())
 		vs := &networkingv1.VirtualService{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "shop-odd"}, vs)).To(Succeed())
 		vs.Spec.Http[1].Route[0].Weight, vs.Spec.Http[1].Route[1].Weight = 40, 60
 		Expect(k8sClient.Update(ctx, vs)).To(Succeed())
 
-		_, err := router.Weight(ctx, c)
+		_, err := router.SplitWeight(ctx, traffic.CanarySplit(c))
 		var inconsistent *traffic.InconsistentWeightsError
 		Expect(errors.As(err, &inconsistent)).To(BeTrue(), "%v", err)
 		Expect(inconsistent.Weights).To(Equal(map[string]int32{"beta": 40, "main": 10}))
 
-		Expect(router.SetWeight(ctx, c, 10)).To(BeTrue())
-		Expect(router.Weight(ctx, c)).To(Equal(int32(10)))
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 10)).To(BeTrue())
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(10)))
 	})
 
 	It("that is missing is a RouteNotFoundError from every method, and nothing is created", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "absent"})
 		var notFound *traffic.RouteNotFoundError
 
-		Expect(errors.As(router.EnsureRoute(ctx, c), &notFound)).To(BeTrue())
+		Expect(errors.As(router.EnsureSplit(ctx, traffic.CanarySplit(c)), &notFound)).To(BeTrue())
 		Expect(notFound.Error()).To(Equal("VirtualService " + namespace + "/absent not found"))
-		_, err := router.SetWeight(ctx, c, 10)
+		_, err := router.SetSplit(ctx, traffic.CanarySplit(c), 10)
 		Expect(errors.As(err, &notFound)).To(BeTrue())
-		_, err = router.Weight(ctx, c)
+		_, err = router.SplitWeight(ctx, traffic.CanarySplit(c))
 		Expect(errors.As(err, &notFound)).To(BeTrue())
-		Expect(router.Finalize(ctx, c)).To(Succeed())
+		Expect(router.FinalizeSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 
 		for _, name := range []string{"absent", c.Spec.TargetRef.Name} {
 			err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &networkingv1.VirtualService{})
@@ -178,9 +178,9 @@ var _ = Describe("A user-owned VirtualService", func() {
 		before := createUserVS("shop-typo", c)
 
 		var unmanageable *traffic.UnmanageableRouteError
-		Expect(errors.As(router.EnsureRoute(ctx, c), &unmanageable)).To(BeTrue())
+		Expect(errors.As(router.EnsureSplit(ctx, traffic.CanarySplit(c)), &unmanageable)).To(BeTrue())
 		Expect(unmanageable.Reasons).To(Equal([]string{`no HTTP route named "mian"`}))
-		_, err := router.SetWeight(ctx, c, 10)
+		_, err := router.SetSplit(ctx, traffic.CanarySplit(c), 10)
 		Expect(errors.As(err, &unmanageable)).To(BeTrue())
 		Expect(getUnstructured("shop-typo").GetResourceVersion()).To(Equal(before.GetResourceVersion()))
 	})
@@ -188,9 +188,9 @@ var _ = Describe("A user-owned VirtualService", func() {
 	It("gets all the traffic of its managed routes sent to the apex Service on hand-back, and is never deleted", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Name: "shop-fin", Routes: []string{"main"}})
 		createUserVS("shop-fin", c)
-		Expect(router.SetWeight(ctx, c, 50)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 50)).To(BeTrue())
 
-		Expect(router.HandBack(ctx, c)).To(BeTrue())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(c))).To(BeTrue())
 		vs := &networkingv1.VirtualService{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "shop-fin"}, vs)).To(Succeed())
 		for _, r := range vs.Spec.Http {
@@ -201,8 +201,8 @@ var _ = Describe("A user-owned VirtualService", func() {
 			Expect(r.Route[0].Destination.Host).To(Equal(c.Spec.TargetRef.Name))
 			Expect(r.Route[0].Weight).To(Equal(int32(100)))
 		}
-		Expect(router.HandBack(ctx, c)).To(BeFalse(), "a replay writes nothing")
-		Expect(router.Finalize(ctx, c)).To(Succeed())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(c))).To(BeFalse(), "a replay writes nothing")
+		Expect(router.FinalizeSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "shop-fin"}, vs)).To(Succeed())
 	})
 })

@@ -17,10 +17,11 @@ import (
 
 const kind = "VirtualService"
 
-// Router splits a Canary's traffic with an Istio VirtualService.
+// Router splits a release object's traffic (a traffic.Split) with an Istio
+// VirtualService.
 type Router struct {
 	// Client reads and writes VirtualServices. Reads through the manager's
-	// cache may lag a write; Weight then reports the old weight, and the
+	// cache may lag a write; SplitWeight then reports the old weight, and the
 	// step's clock starts one reconcile later, never too early.
 	Client client.Client
 	// Reader, when set, reads straight from the API server a
@@ -76,31 +77,6 @@ func targetOf(s traffic.Split) target {
 		t.key.Name, t.generated, t.routes = s.Target, true, []string{GeneratedRouteName}
 	}
 	return t
-}
-
-// EnsureRoute is EnsureSplit for a Canary.
-func (r *Router) EnsureRoute(ctx context.Context, c *v1alpha1.Canary) error {
-	return r.EnsureSplit(ctx, traffic.CanarySplit(c))
-}
-
-// SetWeight is SetSplit for a Canary.
-func (r *Router) SetWeight(ctx context.Context, c *v1alpha1.Canary, weight int32) (bool, error) {
-	return r.SetSplit(ctx, traffic.CanarySplit(c), weight)
-}
-
-// Weight is SplitWeight for a Canary.
-func (r *Router) Weight(ctx context.Context, c *v1alpha1.Canary) (int32, error) {
-	return r.SplitWeight(ctx, traffic.CanarySplit(c))
-}
-
-// HandBack is HandBackSplit for a Canary.
-func (r *Router) HandBack(ctx context.Context, c *v1alpha1.Canary) (bool, error) {
-	return r.HandBackSplit(ctx, traffic.CanarySplit(c))
-}
-
-// Finalize is FinalizeSplit for a Canary.
-func (r *Router) Finalize(ctx context.Context, c *v1alpha1.Canary) error {
-	return r.FinalizeSplit(ctx, traffic.CanarySplit(c))
 }
 
 // EnsureSplit creates or updates the generated VirtualService, keeping the
@@ -164,10 +140,13 @@ func (r *Router) SplitWeight(ctx context.Context, s traffic.Split) (int32, error
 // managed reads the VirtualService and finds the routes Sluice manages in it.
 func (r *Router) managed(ctx context.Context, t target) (*networkingv1.VirtualService, []managedRoute, error) {
 	vs := &networkingv1.VirtualService{}
-	if err := r.get(ctx, t.key, vs); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
-		}
+	err := r.get(ctx, t.key, vs)
+	if apierrors.IsNotFound(err) || (err == nil && t.generated && traffic.Released(vs)) {
+		// Why a released route counts as missing: it is the user's until
+		// EnsureSplit claims it back, as a missing one is created.
+		return nil, nil, &traffic.RouteNotFoundError{Kind: kind, Namespace: t.key.Namespace, Name: t.key.Name}
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("read VirtualService %s: %w", t.key, err)
 	}
 	routes, reasons := findManagedRoutes(&vs.Spec, t.routes, t.hosts)

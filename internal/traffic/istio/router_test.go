@@ -6,7 +6,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -43,7 +42,7 @@ var _ = Describe("A generated VirtualService", func() {
 	})
 
 	It("is created with the apex host, the gateways, all traffic to the primary and an owner reference", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 
 		vs := getVS(name)
 		Expect(vs.Spec.GetHosts()).To(Equal([]string{name}))
@@ -62,45 +61,45 @@ var _ = Describe("A generated VirtualService", func() {
 
 	It("defaults hosts only when the spec names none", func() {
 		c := newCanary(v1alpha1.IstioVirtualService{Hosts: []string{"podinfo.example.com"}})
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		Expect(getVS(c.Spec.TargetRef.Name).Spec.GetHosts()).To(Equal([]string{"podinfo.example.com"}))
 	})
 
 	It("carries each weight it is set to, read back as the router reports it, with the rest to the primary", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		for _, w := range []int32{1, 10, 50, 100, 0} {
-			changed, err := router.SetWeight(ctx, c, w)
+			changed, err := router.SetSplit(ctx, traffic.CanarySplit(c), w)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(changed).To(BeTrue(), "weight %d", w)
-			Expect(router.Weight(ctx, c)).To(Equal(w))
+			Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(w))
 			Expect(destinations(getVS(name), 0)).To(Equal(map[string]int32{name + "-primary": 100 - w, name + "-canary": w}))
 		}
 	})
 
 	It("is not written when the weight is already in place, nor when ensured again", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
-		Expect(router.SetWeight(ctx, c, 10)).To(BeTrue())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 10)).To(BeTrue())
 		rv := getVS(name).ResourceVersion
 
-		Expect(router.SetWeight(ctx, c, 10)).To(BeFalse())
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 10)).To(BeFalse())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		Expect(getVS(name).ResourceVersion).To(Equal(rv))
 	})
 
 	It("is created by the first SetWeight when nothing ensured it before", func() {
-		Expect(router.SetWeight(ctx, c, 1)).To(BeTrue())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 1)).To(BeTrue())
 		Expect(destinations(getVS(name), 0)).To(Equal(map[string]int32{name + "-primary": 99, name + "-canary": 1}))
 	})
 
 	It("keeps its weight when ensured after a spec change", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
-		Expect(router.SetWeight(ctx, c, 50)).To(BeTrue())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
+		Expect(router.SetSplit(ctx, traffic.CanarySplit(c), 50)).To(BeTrue())
 
 		c.Spec.TrafficRouting.Istio.VirtualService.Hosts = []string{"podinfo.example.com"}
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		vs := getVS(name)
 		Expect(vs.Spec.GetHosts()).To(Equal([]string{"podinfo.example.com"}))
-		Expect(router.Weight(ctx, c)).To(Equal(int32(50)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(50)))
 	})
 
 	It("refuses to take over a VirtualService of that name it did not generate, and leaves it alone", func() {
@@ -109,34 +108,27 @@ var _ = Describe("A generated VirtualService", func() {
 		user.Spec.Hosts = []string{"mine"}
 		Expect(k8sClient.Create(ctx, user)).To(Succeed())
 
-		err := router.EnsureRoute(ctx, c)
+		err := router.EnsureSplit(ctx, traffic.CanarySplit(c))
 		var unmanageable *traffic.UnmanageableRouteError
 		Expect(errors.As(err, &unmanageable)).To(BeTrue(), "%v", err)
 		Expect(getVS(name).ResourceVersion).To(Equal(user.ResourceVersion))
 	})
 
 	It("is left alone on finalize when it belongs to another Canary of the same name (another UID)", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
 		other := c.DeepCopy()
 		other.UID = "a-canary-deleted-and-created-again"
-		Expect(router.HandBack(ctx, other)).To(BeFalse())
-		Expect(router.Finalize(ctx, other)).To(Succeed())
-		Expect(getVS(name).Spec.Http[0].Route).To(HaveLen(2), "not handed back")
-		Expect(router.Finalize(ctx, c)).To(Succeed())
-	})
-
-	It("is deleted on finalize, and finalizing again finds nothing to do", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
-		Expect(router.Finalize(ctx, c)).To(Succeed())
-		err := k8sClient.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &networkingv1.VirtualService{})
-		Expect(apierrors.IsNotFound(err)).To(BeTrue())
-		Expect(router.Finalize(ctx, c)).To(Succeed())
+		Expect(router.HandBackSplit(ctx, traffic.CanarySplit(other))).To(BeFalse())
+		Expect(router.FinalizeSplit(ctx, traffic.CanarySplit(other))).To(Succeed())
+		vs := getVS(name)
+		Expect(vs.Spec.Http[0].Route).To(HaveLen(2), "not handed back")
+		Expect(vs.OwnerReferences).To(HaveLen(1), "not released")
 	})
 
 	It("refuses weights outside 0-100", func() {
-		Expect(router.EnsureRoute(ctx, c)).To(Succeed())
-		_, err := router.SetWeight(ctx, c, 101)
+		Expect(router.EnsureSplit(ctx, traffic.CanarySplit(c))).To(Succeed())
+		_, err := router.SetSplit(ctx, traffic.CanarySplit(c), 101)
 		Expect(err).To(HaveOccurred())
-		Expect(router.Weight(ctx, c)).To(Equal(int32(0)))
+		Expect(router.SplitWeight(ctx, traffic.CanarySplit(c))).To(Equal(int32(0)))
 	})
 })

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	istioapi "istio.io/api/networking/v1alpha3"
+
+	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
 // GeneratedRouteName is the name of the HTTP route in a VirtualService
@@ -113,19 +115,12 @@ func inPlace(vs *istioapi.VirtualService, routes []managedRoute, weight int32) b
 	return true
 }
 
-// patchOp is one JSON patch (RFC 6902) operation.
-type patchOp struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value"`
-}
-
 // weightPatch sets the weights of the managed routes. It first tests the
 // resourceVersion and the destination hosts it read, so that a concurrent
 // edit that moved routes makes the patch fail instead of writing the wrong
 // place.
-func weightPatch(vs *istioapi.VirtualService, resourceVersion string, routes []managedRoute, weight int32) []patchOp {
-	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: resourceVersion}}
+func weightPatch(vs *istioapi.VirtualService, resourceVersion string, routes []managedRoute, weight int32) []traffic.PatchOp {
+	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for _, m := range routes {
 		dests := vs.GetHttp()[m.index].GetRoute()
 		for _, d := range []struct {
@@ -134,8 +129,8 @@ func weightPatch(vs *istioapi.VirtualService, resourceVersion string, routes []m
 		}{{m.primary, 100 - weight}, {m.canary, weight}} {
 			path := fmt.Sprintf("/spec/http/%d/route/%d", m.index, d.index)
 			ops = append(ops,
-				patchOp{Op: "test", Path: path + "/destination/host", Value: dests[d.index].GetDestination().GetHost()},
-				patchOp{Op: "add", Path: path + "/weight", Value: d.weight})
+				traffic.PatchOp{Op: "test", Path: path + "/destination/host", Value: dests[d.index].GetDestination().GetHost()},
+				traffic.PatchOp{Op: "add", Path: path + "/weight", Value: d.weight})
 		}
 	}
 	return ops

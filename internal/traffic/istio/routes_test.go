@@ -5,6 +5,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	istioapi "istio.io/api/networking/v1alpha3"
+
+	"github.com/sluice-dev/sluice/internal/traffic"
 )
 
 var testHosts = hosts{namespace: "shop", primary: "podinfo-primary", canary: "podinfo-canary"}
@@ -122,7 +124,7 @@ func TestWeightsInPlaceAndPatch(t *testing.T) {
 
 	t.Run("the patch tests what it read and writes weights that sum to 100 at the managed route only", func(t *testing.T) {
 		g := NewWithT(t)
-		g.Expect(weightPatch(vs, "42", routes, 50)).To(Equal([]patchOp{
+		g.Expect(weightPatch(vs, "42", routes, 50)).To(Equal([]traffic.PatchOp{
 			{Op: "test", Path: "/metadata/resourceVersion", Value: "42"},
 			{Op: "test", Path: "/spec/http/1/route/1/destination/host", Value: "podinfo-primary"},
 			{Op: "add", Path: "/spec/http/1/route/1/weight", Value: int32(50)},

@@ -136,6 +136,10 @@ func canaryThroughTraefik(t *testing.T, w *world) {
 		}
 		g.Expect(tally(tail(samples, got.at))).To(And(HaveLen(1), HaveKey("v2 200")), "after the rollback v2 serves everything")
 	})
+
+	t.Run("deleting the Canary keeps the Gateway's route, handed back to the apex Service: no request unanswered", func(t *testing.T) {
+		handBackThroughTraefik(ctx, t, w)
+	})
 }
 
 // result is how a release ended.
