@@ -228,10 +228,11 @@ var releaseWrites = map[string]int{
 
 // releaseStatusWrites bounds the status patches of that release: 12
 // measured, 8 for its transitions (the release started, the first weight
-// read back with its step passed, each pause's end, the 50% read back,
-// the promotion, 100% read back, 0% read back, promoted) and 4 that only
-// the conditions' wait changed in (a replica count, the wait for a
-// weight). One more per reconcile would exceed it.
+// read back with its step passed, the first pause's end, 50% read back,
+// the second pause's end with the promotion, 100% read back, 0% read
+// back, promoted) and 4 that only the conditions' wait changed in (a
+// replica count, the wait for a weight). One more per reconcile would
+// exceed it.
 const releaseStatusWrites = 14
 
 // expectReleaseBudget checks what one whole release sent to the API
