@@ -136,7 +136,13 @@ func phaseChecks(p *v1alpha1.PhaseAnalysis) int32 {
 // own (a promote command does it).
 func (m *blueGreenMachine) promoteWhenDue() bool {
 	if at, ok := m.autoPromotionAt(); ok && !m.now.Time.Before(at) {
-		m.beginPromotion(fmt.Sprintf("pre-promotion checks of revision %s passed", m.st.PreviewRevision))
+		why := fmt.Sprintf("pre-promotion checks of revision %s passed", m.st.PreviewRevision)
+		if passed, ok := m.takeEvent(EventPrePromotionPassed); ok {
+			// Why one event: the checks passed in this same evaluation, and
+			// the Promoting event carries their summary (see takeEvent).
+			why = passed
+		}
+		m.beginPromotion(why)
 		return true
 	}
 	return false

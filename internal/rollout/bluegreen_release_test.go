@@ -147,7 +147,8 @@ func TestBlueGreenRelease(t *testing.T) {
 			g.Expect(d.Status.PrePromotionPassedAt).To(Equal(stamp(3 * time.Minute)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(3 * time.Minute)))
 			g.Expect(d.Actions).To(Equal([]BlueGreenAction{SwitchService{Color: v1alpha1.ColorGreen}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPrePromotionPassed, EventPromoting}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPromoting}), "one event for one moment")
+			g.Expect(d.Events[0].Message).To(HavePrefix("pre-promotion checks of revision "))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhasePromoting))
 		},
 	}, {

@@ -61,7 +61,7 @@ func TestBlueGreenScenarios(t *testing.T) {
 		g.Expect(w.target.DesiredReplicas).To(BeZero())
 		events := driveBG(g, spec, st, w, passed, passed, nil, activeAt("v2"))
 		g.Expect(events).To(Equal([]string{EventNewRevision, EventPreviewReady, EventHookSucceeded,
-			EventPrePromotionPassed, EventPromoting, EventServiceSwitched, EventHookSucceeded, EventPromoted}))
+			EventPromoting, EventServiceSwitched, EventHookSucceeded, EventPromoted}))
 		g.Expect(w.service.Color).To(Equal(v1alpha1.ColorGreen))
 		g.Expect(w.colors[v1alpha1.ColorBlue].DesiredReplicas).To(Equal(int32(3)), "blue kept for scaleDownDelay")
 		driveBG(g, spec, st, w, passed, passed, nil, func(v1alpha1.BlueGreenStatus) bool {

@@ -52,7 +52,9 @@ func TestCanaryInitialization(t *testing.T) {
 			g.Expect(d.Status.StableRevision).To(Equal("v1"))
 			g.Expect(d.Actions).To(BeEmpty(), "the target is scaled down after the drain delay")
 			g.Expect(d.Status.DrainStartedAt).NotTo(BeNil())
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventInitialized, EventDraining}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventInitialized}))
+			g.Expect(d.Events[0].Message).To(ContainSubstring("; no traffic on the canary; it is scaled down after"),
+				"the target's drain, which starts at the same moment, is said by Initialized")
 			g.Expect(d.Status.History).To(HaveLen(1))
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseStable))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -38,7 +39,14 @@ func (m *canaryMachine) startPromotion() bool {
 	if !m.promotionGateOpen() {
 		return false
 	}
-	m.beginPromotion(fmt.Sprintf("every step passed for revision %s", m.st.CanaryRevision))
+	why := fmt.Sprintf("every step passed for revision %s", m.st.CanaryRevision)
+	if passed, ok := m.takeEvent(EventStepAdvanced); ok {
+		// Why one event: the last step passed in this same evaluation, and
+		// the Promoting event says so ("step 4/4 (pause 10s) passed; every
+		// step passed for revision ...").
+		why = strings.TrimSuffix(passed, "; "+everyStepPassed) + "; " + why
+	}
+	m.beginPromotion(why)
 	return true
 }
 
@@ -93,11 +101,13 @@ func (m *canaryMachine) advancePromotion() bool {
 			rev, m.obs.Target.ReadyReplicas, m.obs.Target.DesiredReplicas))
 		return true
 	case m.obs.Primary.readyAt(rev) && m.routeReads(0):
+		// Why no event: the Promoted event, drainDelay later, says the
+		// same (the primary ready at the revision, all traffic on it), and
+		// the Reconciling condition says the canary drains until when
+		// meanwhile. A drain after a rollback has its event (startDrain):
+		// it is the only word that traffic has left the rolled-back pods.
 		now := m.now
 		m.st.DrainStartedAt = &now
-		m.emit(EventNormal, EventDraining, fmt.Sprintf(
-			"100%% of traffic on the primary, ready with revision %s (%d/%d); the canary is scaled down after %s",
-			rev, m.obs.Primary.ReadyReplicas, m.obs.Primary.DesiredReplicas, m.drainDelay()))
 		return true
 	}
 	return false
@@ -169,8 +179,13 @@ func (m *canaryMachine) startDrain() bool {
 	}
 	now := m.now
 	m.st.DrainStartedAt = &now
-	m.emit(EventNormal, EventDraining, fmt.Sprintf(
-		"no traffic on the canary; it is scaled down after %s", m.drainDelay()))
+	msg := fmt.Sprintf("no traffic on the canary; it is scaled down after %s", m.drainDelay())
+	// Why fold: right after the primary took over (Initialized) or a
+	// rollback whose weight was already 0, the drain starts at the same
+	// moment, and that event says it.
+	if !m.foldIntoLast(msg, EventInitialized, EventRolledBack, EventReleaseCanceled) {
+		m.emit(EventNormal, EventDraining, msg)
+	}
 	return true
 }
 

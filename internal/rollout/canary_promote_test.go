@@ -115,7 +115,7 @@ func TestCanaryPreRolloutHooks(t *testing.T) {
 			g.Expect(d.Actions).To(BeEmpty(), "the canary had no traffic, and drains before it is scaled down")
 			g.Expect(d.Status.DrainStartedAt).NotTo(BeNil())
 			g.Expect(d.Status.Hooks).To(ContainElement(running("cleanup", v1alpha1.HookRollback, time.Minute)))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack, EventDraining}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventHookFailed, EventRolledBack}))
 		},
 	}})
 }

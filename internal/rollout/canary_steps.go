@@ -218,10 +218,13 @@ func (m *canaryMachine) advanceStep() {
 	if int(m.st.CurrentStep) < len(m.spec.Steps) {
 		msg += fmt.Sprintf("; next: %s (%s)", stepName(m.spec.Steps, m.st.CurrentStep), describeStep(m.spec.Steps[m.st.CurrentStep]))
 	} else {
-		msg += "; every step passed"
+		msg += "; " + everyStepPassed
 	}
 	m.record(EventNormal, EventStepAdvanced, msg)
 }
+
+// everyStepPassed ends the StepAdvanced message of the last step.
+const everyStepPassed = "every step passed"
 
 func describeStep(s v1alpha1.CanaryStep) string {
 	switch {

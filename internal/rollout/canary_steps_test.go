@@ -51,7 +51,9 @@ func TestCanaryReleaseStart(t *testing.T) {
 			g.Expect(d.Status.AbortedAt).To(Equal(stamp(10 * time.Minute)))
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
 			g.Expect(d.Actions).To(BeEmpty(), "the canary drains before it is scaled down")
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventRolledBack, EventDraining}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventRolledBack}))
+			g.Expect(d.Events[0].Message).To(HaveSuffix("; no traffic on the canary; it is scaled down after 10s"),
+				"the drain that starts at the same moment is said by the rollback's event")
 			g.Expect(d.Events[0].Type).To(Equal(EventWarning))
 		},
 	}, {
@@ -186,7 +188,13 @@ func TestCanarySteps(t *testing.T) {
 			g.Expect(d.Status.CurrentStep).To(Equal(int32(2)))
 			g.Expect(d.Status.PromotingAt).To(Equal(stamp(time.Minute)))
 			g.Expect(d.Actions).To(Equal([]CanaryAction{SetWeight{Weight: 100}}))
-			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventStepAdvanced, EventPromoting}))
+			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventPromoting}), "one event for one moment")
+			g.Expect(d.Events[0].Message).To(HavePrefix("step 2/2 (setWeight 50) passed; every step passed for revision "))
+			var decided []string
+			for _, r := range d.Status.History {
+				decided = append(decided, r.Reason)
+			}
+			g.Expect(decided).To(Equal([]string{EventStepAdvanced, EventPromoting}), "the audit trail keeps both decisions")
 		},
 	}})
 }

@@ -38,7 +38,10 @@ const (
 )
 
 // Event is a Kubernetes Event the shell emits on the object. Next returns
-// Events only for transitions, never for a state that merely persists.
+// Events only for transitions, never for a state that merely persists; two
+// transitions of one evaluation that a reader sees as one moment (the last
+// step passed and the promotion began) are one Event, which says both (each
+// Event is a request to the API server).
 type Event struct {
 	// Type is EventNormal or EventWarning.
 	Type string

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,6 +57,33 @@ func (r *release) record(typ, reason, msg string) {
 	r.emit(typ, reason, msg)
 	rev, step, weight := r.at()
 	r.rs.History = appendRecord(r.rs.History, decision(r.now, reason, rev, step, weight, msg))
+}
+
+// takeEvent removes the last event of this evaluation when it has reason and
+// returns its message, so that the transition taken right after it can say
+// both in one event; the audit trail keeps both records. Why: two Events
+// that the same reconcile emits about one moment (the last step passed, so
+// the promotion begins) tell a reader nothing the one does not, and each is
+// a request to the API server (issue #18).
+func (r *release) takeEvent(reason string) (string, bool) {
+	n := len(r.events)
+	if n == 0 || r.events[n-1].Reason != reason {
+		return "", false
+	}
+	msg := r.events[n-1].Message
+	r.events = r.events[:n-1]
+	return msg, true
+}
+
+// foldIntoLast appends msg to the last event of this evaluation when that
+// event has one of reasons, and reports whether it did (see takeEvent).
+func (r *release) foldIntoLast(msg string, reasons ...string) bool {
+	n := len(r.events)
+	if n == 0 || !slices.Contains(reasons, r.events[n-1].Reason) {
+		return false
+	}
+	r.events[n-1].Message += "; " + msg
+	return true
 }
 
 // resetRelease clears the shared clocks, analysis and hook runs for a fresh

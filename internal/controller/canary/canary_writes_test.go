@@ -11,11 +11,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
@@ -189,13 +191,78 @@ var _ = Describe("Writes", func() {
 		Consistently(counter.counts, 2*time.Second, 100*time.Millisecond).Should(BeEmpty())
 
 		By("releasing a new revision, then resting again")
+		released := time.Now()
 		rev := setImage(ns, "podinfo:v2")
 		Eventually(func() string { return getCanary(ns).Status.StableRevision }).Should(Equal(rev))
 		Expect(counter.counts()).NotTo(BeEmpty(), "a release writes: the counter counts")
 		Eventually(counter.quietFor, 20*time.Second).Should(BeNumerically(">", 2*time.Second))
+		expectReleaseBudget(ns, counter, released)
 		counter.reset()
 		poke(ns, 99)
 		Eventually(counter.reconciles).Should(BeNumerically(">", 0))
 		Consistently(counter.counts, time.Second, 100*time.Millisecond).Should(BeEmpty())
 	})
 })
+
+// releaseEvents are the Events of one release of the fixture's Canary (four
+// steps, no analysis, no hooks) by reason: one per step passed, the last
+// folded into Promoting (the same moment), and one per other transition.
+// No Draining: the promotion's drain is said by Promoted.
+var releaseEvents = map[string]int{
+	rollout.EventNewRevision:     1,
+	rollout.EventStepAdvanced:    3,
+	rollout.EventPromoting:       1,
+	rollout.EventTrafficOnCanary: 1,
+	rollout.EventPromoted:        1,
+}
+
+// releaseWrites are the writes of that release: the weights 10, 50, 100
+// and 0; the canary scaled up, then down; the primary given the new
+// template; the canary Service given the new revision's pods.
+var releaseWrites = map[string]int{
+	"patch VirtualService": 4,
+	"patch Deployment":     2,
+	"apply Deployment":     1,
+	"apply Service":        1,
+}
+
+// releaseStatusWrites bounds the status patches of that release: 12
+// measured, 8 for its transitions (the release started, the first weight
+// read back with its step passed, the first pause's end, 50% read back,
+// the second pause's end with the promotion, 100% read back, 0% read
+// back, promoted) and 4 that only the conditions' wait changed in (a
+// replica count, the wait for a weight). One more per reconcile would
+// exceed it.
+const releaseStatusWrites = 14
+
+// expectReleaseBudget checks what one whole release sent to the API
+// server: its Events by reason (each is a request), counted on the API
+// server, and its writes, counted by the operator's client.
+func expectReleaseBudget(ns string, counter *writeCounter, since time.Time) {
+	EventuallyWithOffset(1, func() map[string]int { return sluiceEvents(ns, since) }).Should(Equal(releaseEvents),
+		"one Event per step and per transition of the release, no more")
+	for key, n := range releaseWrites {
+		ExpectWithOffset(1, counter.count(key)).To(Equal(n), "%s: %v", key, counter.counts())
+	}
+	ExpectWithOffset(1, counter.count("patch status Canary")).To(
+		And(BeNumerically(">=", 8), BeNumerically("<=", releaseStatusWrites)), "%v", counter.counts())
+}
+
+// sluiceEvents counts by reason the Events Sluice emitted on the Canary in
+// ns since t, each repeat of a series counted.
+func sluiceEvents(ns string, since time.Time) map[string]int {
+	list := &eventsv1.EventList{}
+	ExpectWithOffset(1, k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	out := map[string]int{}
+	for _, e := range list.Items {
+		if e.ReportingController != "sluice" || e.Regarding.Kind != "Canary" || e.EventTime.Time.Before(since) {
+			continue
+		}
+		n := 1
+		if e.Series != nil {
+			n = int(e.Series.Count)
+		}
+		out[e.Reason] += n
+	}
+	return out
+}

@@ -15,9 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/test/framework/apiserver"
 	"github.com/sluice-dev/sluice/test/framework/cluster"
+	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
 // Options configure one run of the benchmark.
@@ -48,8 +47,12 @@ type Options struct {
 // Result is what one run measured.
 type Result struct {
 	Options
-	Onboard                                time.Duration
-	OnboardWrites, RestWrites              Writes
+	Onboard                   time.Duration
+	OnboardWrites, RestWrites Writes
+	// OnboardRequests are the operator's API requests by method from its
+	// start to the end of onboarding, OnboardEvents the Events it created.
+	OnboardRequests                        Writes
+	OnboardEvents                          Events
 	NoopWrites, RestartWrites              Writes
 	RestReconciles, Noops, RestartRecs     float64
 	NoopP50, NoopP99                       float64
@@ -70,6 +73,14 @@ type Result struct {
 	WaveReconciles       float64
 	WaveRequests         Writes
 	WaveRTT50, WaveRTT99 float64
+	// WaveReleases is how many releases the wave started (promoted and
+	// aborted); WaveWrites are the writes of the operator to the resources
+	// it writes during the wave (kube-apiserver's counts less the
+	// benchmark's own image changes and commands), WaveEvents the Events it
+	// created.
+	WaveReleases int
+	WaveWrites   Writes
+	WaveEvents   Events
 }
 
 // bench holds what the phases share.
@@ -230,7 +241,12 @@ func (b *bench) onboard(ctx context.Context, res *Result) error {
 	res.Onboard = time.Since(t0)
 	b.settle(ctx, 5*time.Second, 2*time.Minute)
 	res.OnboardWrites = b.writes(ctx).Minus(before)
-	return nil
+	if reqs, err := operatorRequests(ctx, b.op.metricsURL); err == nil {
+		res.OnboardRequests = reqs.ByMethod
+	}
+	var err error
+	res.OnboardEvents, err = sluiceEvents(ctx, b.k8s, b.ns, t0)
+	return err
 }
 
 func (b *bench) rest(ctx context.Context, res *Result) error {
@@ -294,44 +310,6 @@ func (b *bench) bump(ctx context.Context, idx []int) error {
 	return nil
 }
 
-// abort aborts the i-th Canary once its canary weight is above 0 and
-// returns how long the VirtualService took to carry weight 0.
-func (b *bench) abort(ctx context.Context, i int) (time.Duration, error) {
-	select {
-	case <-b.rec.when(name(i), func(w int32) bool { return w > 0 }):
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	zero := b.rec.when(name(i), func(w int32) bool { return w == 0 })
-	t0 := time.Now()
-	if err := annotate(ctx, b.k8s, b.ns, i, v1alpha1.CommandAnnotation(v1alpha1.CommandAbort), t0.Format(time.RFC3339Nano)); err != nil {
-		return 0, err
-	}
-	select {
-	case t1 := <-zero:
-		return t1.Sub(t0), nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-}
-
-func (b *bench) abortIdle(ctx context.Context, res *Result) error {
-	idle := indexes(0, b.o.Aborts/2)
-	if err := b.bump(ctx, idle); err != nil {
-		return err
-	}
-	actx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	for _, i := range idle {
-		d, err := b.abort(actx, i)
-		if err != nil {
-			return fmt.Errorf("abort %s: %w", name(i), err)
-		}
-		res.AbortIdle = append(res.AbortIdle, d)
-	}
-	return nil
-}
-
 func (b *bench) wave(ctx context.Context, res *Result) error {
 	during := indexes(b.o.Aborts/2, b.o.Aborts)
 	wave := indexes(b.o.Aborts, b.o.Aborts+b.o.Wave)
@@ -341,9 +319,7 @@ func (b *bench) wave(ctx context.Context, res *Result) error {
 	}
 	time.Sleep(2 * time.Second)
 	b.rec.lateness()
-	r, load, cpu := b.reconciles(ctx), b.load.mark(), childrenCPU()
-	reqs, _ := operatorRequests(ctx, b.op.metricsURL)
-	t0 := time.Now()
+	m := b.mark(ctx)
 	if err := b.bump(ctx, append(append([]int{}, wave...), during...)); err != nil {
 		return err
 	}
@@ -353,7 +329,7 @@ func (b *bench) wave(ctx context.Context, res *Result) error {
 	go func() {
 		for n, i := range during {
 			// Spread the aborts over the wave: one every pause/len(during).
-			time.Sleep(time.Until(t0.Add(time.Duration(n+1) * 2 * b.o.Pause / time.Duration(len(during)+1))))
+			time.Sleep(time.Until(m.t0.Add(time.Duration(n+1) * 2 * b.o.Pause / time.Duration(len(during)+1))))
 			d, err := b.abort(wctx, i)
 			if err != nil {
 				aborts <- fmt.Errorf("abort %s: %w", name(i), err)
@@ -366,19 +342,50 @@ func (b *bench) wave(ctx context.Context, res *Result) error {
 	if err := waitCanaries(wctx, b.k8s, b.ns, wave, readyAt(before)); err != nil {
 		return err
 	}
-	res.WaveSeconds = time.Since(t0).Seconds()
+	res.WaveSeconds = time.Since(m.t0).Seconds()
 	if err := <-aborts; err != nil {
 		return err
 	}
 	after := b.reconciles(ctx)
-	res.WaveP50, res.WaveP99 = after.Quantile(r, 0.5), after.Quantile(r, 0.99)
+	res.WaveP50, res.WaveP99 = after.Quantile(m.recs, 0.5), after.Quantile(m.recs, 0.99)
 	res.Lateness = b.rec.lateness()
-	res.WaveLoad, res.WaveCPU, res.WaveReconciles = b.load.since(load), childrenCPU().Minus(cpu), after.Total-r.Total
+	res.WaveLoad, res.WaveCPU = b.load.since(m.load), childrenCPU().Minus(m.cpu)
+	res.WaveReleases = len(wave) + len(during)
+	return b.countWave(ctx, res, m, Writes{
+		"PATCH deployments": float64(res.WaveReleases), "PATCH canaries": float64(len(during))})
+}
+
+// waveMark is where the counters stood when the wave began.
+type waveMark struct {
+	t0     time.Time
+	recs   Reconciles
+	reqs   Requests
+	writes Writes
+	load   int
+	cpu    CPU
+}
+
+func (b *bench) mark(ctx context.Context) waveMark {
+	reqs, _ := operatorRequests(ctx, b.op.metricsURL)
+	return waveMark{recs: b.reconciles(ctx), reqs: reqs, writes: b.writes(ctx), load: b.load.mark(), cpu: childrenCPU(),
+		t0: time.Now()}
+}
+
+// countWave counts the operator's requests, writes and Events since m, the
+// benchmark's own writes (own) left out. Why it settles first: the last
+// promotions' scale-downs and Events come just after their Canaries read
+// Ready.
+func (b *bench) countWave(ctx context.Context, res *Result, m waveMark, own Writes) error {
+	b.settle(ctx, 3*time.Second, 30*time.Second)
+	res.WaveReconciles = b.reconciles(ctx).Total - m.recs.Total
 	if now, err := operatorRequests(ctx, b.op.metricsURL); err == nil {
-		res.WaveRequests = now.ByMethod.Minus(reqs.ByMethod)
-		res.WaveRTT50, res.WaveRTT99 = now.Latency.Quantile(reqs.Latency, 0.5), now.Latency.Quantile(reqs.Latency, 0.99)
+		res.WaveRequests = now.ByMethod.Minus(m.reqs.ByMethod)
+		res.WaveRTT50, res.WaveRTT99 = now.Latency.Quantile(m.reqs.Latency, 0.5), now.Latency.Quantile(m.reqs.Latency, 0.99)
 	}
-	return nil
+	res.WaveWrites = b.writes(ctx).Minus(m.writes).Minus(own)
+	var err error
+	res.WaveEvents, err = sluiceEvents(ctx, b.k8s, b.ns, m.t0)
+	return err
 }
 
 func moduleRoot(ctx context.Context) (string, error) {

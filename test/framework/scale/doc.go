@@ -11,5 +11,7 @@
 // of releases started at once (time to promote all, and how late each step
 // after a pause starts against the pause's end); and how long an abort
 // takes to bring the VirtualService's canary weight to 0, idle and during
-// the wave.
+// the wave. It also counts what one onboarding and one release of the wave
+// cost in API requests: the operator's requests by method, its writes by
+// verb and resource, and the Events it created by reason.
 package scale

@@ -69,6 +69,19 @@ func Table(w io.Writer, results []Result) {
 			return fmt.Sprintf("%.0f in %.0f reconciles (%.1f per reconcile): %s; latency p50 %s, p99 %s", r.WaveRequests.Total(),
 				r.WaveReconciles, r.WaveRequests.Total()/max(r.WaveReconciles, 1), r.WaveRequests, ms(r.WaveRTT50), ms(r.WaveRTT99))
 		}},
+		{"onboarding, per Canary", func(r Result) string {
+			n := float64(r.N)
+			return fmt.Sprintf("writes %.1f (%s); events %.1f (%s); operator requests %.1f (%s)",
+				r.OnboardWrites.Total()/n, per(r.OnboardWrites, n), r.OnboardEvents.Total()/n, per(r.OnboardEvents.ByReason, n),
+				r.OnboardRequests.Total()/n, per(r.OnboardRequests, n))
+		}},
+		{"wave: requests per release", func(r Result) string {
+			n := float64(r.WaveReleases)
+			return fmt.Sprintf("requests per release: %.1f, of which events %.1f (%d releases, %d of them aborted); "+
+				"writes %.1f (%s); events by reason: %s; series repeats %.0f",
+				r.WaveRequests.Total()/max(n, 1), r.WaveEvents.Total()/max(n, 1), r.WaveReleases, r.WaveReleases-r.Wave,
+				r.WaveWrites.Total()/max(n, 1), per(r.WaveWrites, n), per(r.WaveEvents.ByReason, n), r.WaveEvents.Repeats)
+		}},
 		{"wave: CPU seconds by process", func(r Result) string { return r.WaveCPU.String() }},
 		{"peak RSS", func(r Result) string { return fmt.Sprintf("%.0f MiB", r.PeakMiB) }},
 		{"load average (1 min): run; wave", func(r Result) string { return r.Load + "; " + r.WaveLoad }},
