@@ -7,7 +7,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -15,10 +14,10 @@ import (
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
-// The workload model runs against a real kube-apiserver (test/framework/apiserver): server-
-// side apply, defaulting and resourceVersions are the API server's own. No
-// controller-manager runs, so Deployments get no ReplicaSets or pods unless
-// a test creates them.
+// The workload model runs against a real kube-apiserver
+// (test/framework/apiserver): server-side apply, defaulting and
+// resourceVersions are the API server's own. No controller-manager runs, so
+// Deployments get no ReplicaSets or pods unless a test creates them.
 func TestWorkload(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Workload suite")
@@ -32,20 +31,8 @@ var (
 )
 
 var _ = BeforeSuite(func() {
-	var err error
-	env, err = apiserver.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient = env.Client
-
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "workload-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	namespace = ns.Name
-})
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
-	}
+	env = apiserver.ForTest(GinkgoT())
+	k8sClient, namespace = env.Client, env.NewNamespace(GinkgoT(), "workload-")
 })
 
 var targets int

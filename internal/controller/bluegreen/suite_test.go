@@ -34,16 +34,8 @@ var (
 
 var _ = BeforeSuite(func() {
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	var err error
-	suite, err = apiserver.StartSuite()
-	Expect(err).NotTo(HaveOccurred())
+	suite = apiserver.SuiteForTest(GinkgoT())
 	k8s, prometheus = suite.Client, suite.Prometheus
-})
-
-var _ = AfterSuite(func() {
-	if suite != nil {
-		Expect(suite.Stop()).To(Succeed())
-	}
 })
 
 func startOperator() { Expect(suite.StartOperator()).To(Succeed()) }

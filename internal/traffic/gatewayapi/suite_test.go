@@ -7,7 +7,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,8 +18,8 @@ import (
 )
 
 // The Gateway API router runs against a real kube-apiserver with the Gateway
-// API CRDs (test/framework/apiserver): patches, server-side apply, defaults and
-// resourceVersions are the API server's own. No Gateway controller runs
+// API CRDs (test/framework/apiserver): patches, server-side apply, defaults
+// and resourceVersions are the API server's own. No Gateway controller runs
 // here: the tests write the route status an implementation would.
 func TestGatewayAPIRouter(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -35,19 +34,8 @@ var (
 )
 
 var _ = BeforeSuite(func() {
-	var err error
-	env, err = apiserver.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient = env.Client
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "gatewayapi-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	namespace = ns.Name
-})
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
-	}
+	env = apiserver.ForTest(GinkgoT())
+	k8sClient, namespace = env.Client, env.NewNamespace(GinkgoT(), "gatewayapi-")
 })
 
 var canaries int

@@ -7,7 +7,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,8 +15,8 @@ import (
 )
 
 // The Istio router runs against a real kube-apiserver with Istio's CRDs
-// (test/framework/apiserver): patches, server-side apply and resourceVersions are the API
-// server's own.
+// (test/framework/apiserver): patches, server-side apply and resourceVersions
+// are the API server's own.
 func TestIstioRouter(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Istio router suite")
@@ -31,20 +30,8 @@ var (
 )
 
 var _ = BeforeSuite(func() {
-	var err error
-	env, err = apiserver.Start()
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient = env.Client
-
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "istio-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	namespace = ns.Name
-})
-
-var _ = AfterSuite(func() {
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
-	}
+	env = apiserver.ForTest(GinkgoT())
+	k8sClient, namespace = env.Client, env.NewNamespace(GinkgoT(), "istio-")
 })
 
 var canaries int

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/sluice-dev/sluice/test/framework/deadline"
+	"github.com/sluice-dev/sluice/test/framework/process"
 )
 
 // defaultStartTimeout bounds Start when its context has no deadline: a hang
@@ -83,8 +84,8 @@ type Cluster struct {
 	creds      *credentials
 	host       string // the API server's URL
 	clientset  kubernetes.Interface
-	procs      []*process // in the order they started
-	stages     []byte     // kwok's stages, with the delays asked for
+	procs      []*process.Process // in the order they started
+	stages     []byte             // kwok's stages, with the delays asked for
 	hpaSync    time.Duration
 	podCIDR    *net.IPNet
 
@@ -260,7 +261,7 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
 		for _, p := range c.procs {
-			errs = append(errs, p.exitedEarly())
+			errs = append(errs, p.ExitedEarly())
 		}
 		c.stopErr = errors.Join(append(errs, c.shutdown())...)
 	})
@@ -273,10 +274,10 @@ func (c *Cluster) shutdown() error {
 	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]
-		if err := p.stop(); err != nil {
+		if err := p.Stop(); err != nil {
 			errs = append(errs, err)
 		}
-		c.logf("stopped %s (pid %d)", p.name, p.pid())
+		c.logf("stopped %s (pid %d)", p.Name(), p.Pid())
 	}
 	if c.tempDir {
 		if err := os.RemoveAll(c.dir); err != nil {
@@ -292,20 +293,21 @@ func (c *Cluster) path(elem ...string) string {
 }
 
 // run starts a process and adds it to those Stop stops.
-func (c *Cluster) run(name, binary string, args ...string) (*process, error) {
-	p, err := startProcess(name, binary, c.path("logs"), args...)
+func (c *Cluster) run(name, binary string, args ...string) (*process.Process, error) {
+	p, err := process.Start(process.Options{Name: name, Binary: binary, Args: args,
+		LogPath: c.path("logs", name+".log")})
 	if err != nil {
 		return nil, err
 	}
 	c.procs = append(c.procs, p)
-	c.logf("started %s (pid %d), log %s", name, p.pid(), p.logPath)
+	c.logf("started %s (pid %d), log %s", name, p.Pid(), p.LogPath())
 	return p, nil
 }
 
 // exitedEarly reports the first process that has exited.
 func (c *Cluster) exitedEarly() error {
 	for _, p := range c.procs {
-		if err := p.exitedEarly(); err != nil {
+		if err := p.ExitedEarly(); err != nil {
 			return err
 		}
 	}

@@ -196,8 +196,8 @@ func testStop(t *testing.T, c *Cluster) {
 	g.Expect(c.procs).To(HaveLen(5))
 	g.Expect(c.Stop()).To(Succeed())
 	for _, p := range c.procs {
-		err := syscall.Kill(p.pid(), 0)
-		g.Expect(errors.Is(err, syscall.ESRCH)).To(BeTrue(), "%s (pid %d) still exists: kill -0 returned %v", p.name, p.pid(), err)
+		err := syscall.Kill(p.Pid(), 0)
+		g.Expect(errors.Is(err, syscall.ESRCH)).To(BeTrue(), "%s (pid %d) still exists: kill -0 returned %v", p.Name(), p.Pid(), err)
 	}
 	_, err := os.Stat(c.Dir())
 	g.Expect(os.IsNotExist(err)).To(BeTrue(), "stat %s after Stop: %v", c.Dir(), err)

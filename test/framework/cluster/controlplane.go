@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/sluice-dev/sluice/test/framework/process"
 )
 
 // Addresses inside the cluster. They only need to differ from each other:
@@ -42,12 +44,12 @@ var kwokStages []byte
 func (c *Cluster) startAPIServer(ctx context.Context, bins binaries) error {
 	var err error
 	for range portAttempts {
-		if err = c.tryAPIServer(ctx, bins); !errors.Is(err, errPortTaken) {
+		if err = c.tryAPIServer(ctx, bins); !errors.Is(err, process.ErrPortTaken) {
 			return err
 		}
 		c.logf("a port was taken before etcd or kube-apiserver bound it; trying others")
 		for _, p := range c.procs {
-			_ = p.stop()
+			_ = p.Stop()
 		}
 		c.procs = nil
 		if err := os.RemoveAll(c.path("etcd")); err != nil {
@@ -61,7 +63,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bins binaries) error {
 func (c *Cluster) tryAPIServer(ctx context.Context, bins binaries) error {
 	ports := make([]int, 3)
 	for i := range ports {
-		port, err := freePort()
+		port, err := process.FreePort()
 		if err != nil {
 			return err
 		}

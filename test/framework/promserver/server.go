@@ -5,15 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sluice-dev/sluice/test/framework/process"
 )
 
 // DefaultScrapeInterval is how often the server scrapes its targets unless
@@ -23,9 +22,6 @@ const DefaultScrapeInterval = time.Second
 // portAttempts is how many free ports Run tries: another process may take
 // the port between the moment it is picked and the moment Prometheus binds it.
 const portAttempts = 3
-
-// stopGrace is how long Stop waits after SIGTERM before it kills the server.
-const stopGrace = 10 * time.Second
 
 // Options configure a server started by Run.
 type Options struct {
@@ -45,9 +41,7 @@ type Server struct {
 	dir      string
 	binary   string
 	interval time.Duration
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed once the process has exited
-	exitErr  error         // set before exited is closed
+	proc     *process.Process
 
 	mu      sync.Mutex
 	targets []string
@@ -89,7 +83,7 @@ func Run(ctx context.Context, opts Options) (*Server, error) {
 // start runs the binary on a free port and waits until it is ready. On
 // failure the process is gone when it returns.
 func (s *Server) start(ctx context.Context, binary string) error {
-	port, err := freePort()
+	port, err := process.FreePort()
 	if err != nil {
 		return err
 	}
@@ -104,29 +98,21 @@ func (s *Server) start(ctx context.Context, binary string) error {
 // s.dir, and waits until it is ready. On failure the process is gone when it
 // returns.
 func (s *Server) launch(ctx context.Context, binary string) error {
-	logFile, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	// The log is appended to: a server resumed after Halt keeps what it
+	// logged before.
+	proc, err := process.Start(process.Options{Name: "prometheus", Binary: binary, LogPath: s.LogPath(),
+		AppendLog: true, Args: []string{
+			"--config.file=" + s.configPath(),
+			"--storage.tsdb.path=" + filepath.Join(s.dir, "data"),
+			"--web.listen-address=" + s.addr,
+			"--web.enable-lifecycle",
+		}})
 	if err != nil {
-		return fmt.Errorf("create the server's log: %w", err)
+		return err
 	}
-	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-	s.cmd = exec.Command(binary,
-		"--config.file="+s.configPath(),
-		"--storage.tsdb.path="+filepath.Join(s.dir, "data"),
-		"--web.listen-address="+s.addr,
-		"--web.enable-lifecycle",
-	)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = procAttr()
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", binary, err)
-	}
-	s.exited = make(chan struct{})
-	go func() {
-		s.exitErr = s.cmd.Wait()
-		close(s.exited)
-	}()
+	s.proc = proc
 	if err := s.waitReady(ctx); err != nil {
-		s.kill()
+		proc.Kill()
 		return fmt.Errorf("prometheus on %s: %w; its log:\n%s", s.addr, err, s.LogTail(20))
 	}
 	return nil
@@ -150,8 +136,8 @@ func (s *Server) waitReady(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("exited before it was ready: %w", s.exitErr)
+		case <-s.proc.Exited():
+			return errors.New("exited before it was ready")
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w", ctx.Err())
 		case <-tick.C:
@@ -176,15 +162,7 @@ func (s *Server) LogPath() string {
 
 // LogTail returns the last n lines of the server's log, for diagnostics.
 func (s *Server) LogTail(n int) string {
-	data, err := os.ReadFile(s.LogPath())
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return process.LogTail(s.LogPath(), n)
 }
 
 // Stop ends the server (SIGTERM, then SIGKILL after a grace period) and
@@ -196,16 +174,7 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	s.stopped = true
-	var errs []error
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		errs = append(errs, fmt.Errorf("signal prometheus: %w", err))
-	}
-	select {
-	case <-s.exited:
-	case <-time.After(stopGrace):
-		s.kill()
-		errs = append(errs, fmt.Errorf("prometheus did not stop within %s; killed", stopGrace))
-	}
+	errs := []error{s.proc.Stop()}
 	if err := os.RemoveAll(s.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", s.dir, err))
 	}
@@ -221,16 +190,7 @@ func (s *Server) Halt() error {
 	if s.stopped {
 		return errors.New("prometheus was stopped")
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("signal prometheus: %w", err)
-	}
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(stopGrace):
-		s.kill()
-		return fmt.Errorf("prometheus did not stop within %s; killed", stopGrace)
-	}
+	return s.proc.Stop()
 }
 
 // Resume starts a halted server again on the same address, with the samples
@@ -243,31 +203,11 @@ func (s *Server) Resume(ctx context.Context) error {
 		return errors.New("prometheus was stopped")
 	}
 	select {
-	case <-s.exited:
+	case <-s.proc.Exited():
 	default:
 		return nil
 	}
 	return s.launch(ctx, s.binary)
-}
-
-// kill ends the process at once and waits for it.
-func (s *Server) kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, fmt.Errorf("unexpected listener address %v", l.Addr())
-	}
-	return addr.Port, nil
 }
 
 // readAll reads a response body for an error message.

@@ -63,7 +63,7 @@ func TestTheServerScrapesItsTargetsAndStopsWithoutALeftover(t *testing.T) {
 
 	dir := filepath.Dir(srv.LogPath())
 	g.Expect(srv.Stop()).To(Succeed())
-	g.Expect(srv.cmd.ProcessState.Exited()).To(BeTrue(), "the process is gone")
+	g.Expect(srv.proc.Exited()).To(BeClosed(), "the process is gone")
 	g.Expect(dir).NotTo(BeADirectory(), "the temporary directory is removed")
 	g.Expect(srv.Stop()).To(Succeed(), "a second Stop does nothing")
 }

@@ -16,10 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sluice-dev/sluice/test/framework/cluster"
+	"github.com/sluice-dev/sluice/test/framework/process"
 )
 
 // Defaults of Options and names Start uses.
@@ -34,8 +34,6 @@ const (
 	ControllerName = "traefik.io/gateway-controller"
 	// defaultStartTimeout bounds Start when its context has no deadline.
 	defaultStartTimeout = time.Minute
-	// stopGrace is how long Traefik has to exit after SIGTERM.
-	stopGrace = 10 * time.Second
 )
 
 // Options configure Start.
@@ -62,9 +60,7 @@ type Traefik struct {
 	metricsAddr string
 	logPath     string
 	log         io.Writer
-	cmd         *exec.Cmd
-	exited      chan struct{}
-	exitErr     error // set before exited is closed
+	proc        *process.Process
 
 	stopOnce sync.Once
 	stopErr  error
@@ -103,11 +99,11 @@ func Start(ctx context.Context, c *cluster.Cluster, o Options) (_ *Traefik, err 
 			return nil, fmt.Errorf("traefik: %w", err)
 		}
 	}
-	webPort, err := freePort()
+	webPort, err := process.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	metricsPort, err := freePort()
+	metricsPort, err := process.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -164,23 +160,12 @@ func (t *Traefik) args(host, dir string, throttle time.Duration) []string {
 
 // run starts the process, its output going to the log file.
 func (t *Traefik) run(binary string, args []string) error {
-	logFile, err := os.Create(t.logPath)
+	p, err := process.Start(process.Options{Name: "traefik", Binary: binary, Args: args, LogPath: t.logPath})
 	if err != nil {
-		return fmt.Errorf("traefik: create its log: %w", err)
+		return err
 	}
-	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-	t.cmd = exec.Command(binary, args...)
-	t.cmd.Stdout, t.cmd.Stderr = logFile, logFile
-	t.cmd.SysProcAttr = procAttr()
-	if err := t.cmd.Start(); err != nil {
-		return fmt.Errorf("traefik: start %s: %w", binary, err)
-	}
-	t.exited = make(chan struct{})
-	go func() {
-		t.exitErr = t.cmd.Wait()
-		close(t.exited)
-	}()
-	t.logf("started Traefik (pid %d), log %s", t.cmd.Process.Pid, t.logPath)
+	t.proc = p
+	t.logf("started Traefik (pid %d), log %s", p.Pid(), t.logPath)
 	return nil
 }
 
@@ -223,8 +208,8 @@ func (t *Traefik) LogPath() string {
 	return t.logPath
 }
 
-// Stop sends SIGTERM, then SIGKILL after ten seconds, and waits for Traefik
-// to exit. It reports a Traefik that had exited before, with the end of its
+// Stop sends SIGTERM, then SIGKILL after process.StopGrace, and waits for
+// Traefik to exit. It reports a Traefik that had exited before, with the end of its
 // log. Calling it again returns the same error. The cluster objects Start
 // created stay.
 func (t *Traefik) Stop() error {
@@ -233,15 +218,8 @@ func (t *Traefik) Stop() error {
 			t.stopErr = err
 			return
 		}
-		_ = t.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-t.exited:
-		case <-time.After(stopGrace):
-			_ = t.cmd.Process.Kill()
-			<-t.exited
-			t.stopErr = fmt.Errorf("traefik did not stop within %s of SIGTERM; killed", stopGrace)
-		}
-		t.logf("stopped Traefik (pid %d)", t.cmd.Process.Pid)
+		t.stopErr = t.proc.Stop()
+		t.logf("stopped Traefik (pid %d)", t.proc.Pid())
 	})
 	return t.stopErr
 }
@@ -249,16 +227,7 @@ func (t *Traefik) Stop() error {
 // exitedEarly returns nil while Traefik runs, else an error that quotes the
 // end of its log.
 func (t *Traefik) exitedEarly() error {
-	select {
-	case <-t.exited:
-	default:
-		return nil
-	}
-	status := t.exitErr
-	if status == nil {
-		status = errors.New("exit status 0")
-	}
-	return fmt.Errorf("traefik exited (%w); the last lines of %s:\n%s", status, t.logPath, logTail(t.logPath, 20))
+	return t.proc.ExitedEarly()
 }
 
 // logf writes one line of progress to Options.Log.
@@ -314,27 +283,4 @@ func poll(ctx context.Context, what string, exited func() error, check func(cont
 		case <-tick.C:
 		}
 	}
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("traefik: find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// logTail returns the last n lines of a file.
-func logTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
