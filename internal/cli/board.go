@@ -154,7 +154,7 @@ func summaryLine(r release) string {
 	var st *v1alpha1.AnalysisStatus
 	if cn := r.canary; cn != nil {
 		fmt.Fprintf(&b, " %s step %s weight %d%%",
-			canaryPhase(cn.Status), canaryStepCount(len(cn.Spec.Steps), cn.Status), cn.Status.CanaryWeight)
+			canaryPhase(cn.Status), canaryStepCount(cn.Spec.Steps, cn.Status), cn.Status.CanaryWeight)
 		spec, st = canaryAnalysis(cn), cn.Status.Analysis
 	} else {
 		bg := r.blueGreen

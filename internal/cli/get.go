@@ -97,7 +97,7 @@ func canaryRow(cn *v1alpha1.Canary) row {
 		namespace: cn.Namespace, name: cn.Name, kind: string(KindCanary),
 		phase:   string(canaryPhase(st)),
 		traffic: fmt.Sprintf("%d%%", st.CanaryWeight),
-		step:    canaryStepCount(len(cn.Spec.Steps), st),
+		step:    canaryStepCount(cn.Spec.Steps, st),
 		ready:   readyOf(st.Conditions), created: cn.CreationTimestamp,
 	}
 }
@@ -116,15 +116,16 @@ func blueGreenRow(bg *v1alpha1.BlueGreen) row {
 }
 
 // canaryStepCount counts steps from one ("2/4"): "-" when no release is in
-// flight, "done" once every step passed.
-func canaryStepCount(steps int, st v1alpha1.CanaryStatus) string {
-	switch {
-	case st.CanaryRevision == "" || st.CanaryRevision == st.StableRevision:
+// flight, "done" once every step passed (see rollout.CanaryProgressOf).
+func canaryStepCount(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus) string {
+	switch p := rollout.CanaryProgressOf(steps, st); {
+	case !p.InFlight:
 		return "-"
-	case int(st.CurrentStep) >= steps:
+	case p.Done:
 		return "done"
+	default:
+		return fmt.Sprintf("%d/%d", p.Step, p.Steps)
 	}
-	return fmt.Sprintf("%d/%d", st.CurrentStep+1, steps)
 }
 
 // canaryPhase is the phase the operator wrote, or the one derived from
@@ -144,24 +145,10 @@ func blueGreenPhase(st v1alpha1.BlueGreenStatus) v1alpha1.Phase {
 	return rollout.BlueGreenPhase(st)
 }
 
-// blueGreenStage names where a BlueGreen release stands; it has stages
-// rather than numbered steps.
+// blueGreenStage names where a BlueGreen release stands, as the state
+// machine sees it (rollout.BlueGreenStageOf).
 func blueGreenStage(st v1alpha1.BlueGreenStatus) string {
-	switch {
-	case st.PreviewRevision == "" || st.PreviewRevision == st.ActiveRevision:
-		return "-"
-	case st.AbortedAt != nil:
-		return "rolled-back"
-	case st.SwitchedAt != nil:
-		return "post-promotion"
-	case st.PromotingAt != nil:
-		return "switching"
-	case st.PrePromotionPassedAt != nil:
-		return "awaiting-promote"
-	case st.PreviewReadyAt != nil:
-		return "pre-promotion"
-	}
-	return "starting-preview"
+	return string(rollout.BlueGreenStageOf(st))
 }
 
 // readyOf is the status of the Ready condition, Unknown when absent.

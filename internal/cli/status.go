@@ -176,25 +176,17 @@ func pinnedOr(own *v1alpha1.Analysis, pins []v1alpha1.PinnedAnalysis, field, rev
 	return own
 }
 
-// stepOf describes the current step: its index, what it does, and started
-// (when it started).
+// stepOf describes the current step: its index, what it does (see
+// rollout.CanaryProgressOf), and started (when it started).
 func stepOf(steps []v1alpha1.CanaryStep, st v1alpha1.CanaryStatus, started string) string {
-	i := int(st.CurrentStep)
-	if st.CanaryRevision == "" || st.CanaryRevision == st.StableRevision {
+	switch p := rollout.CanaryProgressOf(steps, st); {
+	case !p.InFlight:
 		return "- (no release in flight)"
+	case p.Done:
+		return fmt.Sprintf("%d/%d (every step passed)", p.Step, p.Steps)
+	default:
+		return fmt.Sprintf("%d/%d %s (%s)", p.Step, p.Steps, p.What, started)
 	}
-	if i >= len(steps) {
-		return fmt.Sprintf("%d/%d (every step passed)", len(steps), len(steps))
-	}
-	s := steps[i]
-	what := "pause until promoted"
-	switch {
-	case s.SetWeight != nil:
-		what = fmt.Sprintf("setWeight %d", *s.SetWeight)
-	case s.Pause != nil && s.Pause.Duration != nil:
-		what = "pause " + s.Pause.Duration.Duration.String()
-	}
-	return fmt.Sprintf("%d/%d %s (%s)", i+1, len(steps), what, started)
 }
 
 func renderBlueGreen(b *strings.Builder, bg *v1alpha1.BlueGreen, now time.Time) {

@@ -43,14 +43,22 @@ type SetWeight struct {
 }
 
 // EnsurePrimary asks for the primary Deployment (<name>-primary) to run the
-// pod template whose revision (pod template hash) is Revision, creating it
-// when missing. When the target Deployment is at Revision its template is
-// copied (initialization and promotion); otherwise Revision is an older
-// template of the primary itself, restored from its ReplicaSet history (a
-// rollback during a promotion).
+// pod template whose revision (pod template hash) is Revision with Replicas,
+// creating it when missing. When the target Deployment is at Revision its
+// template is copied (initialization and promotion); otherwise Revision is
+// an older template of the primary itself, restored from its ReplicaSet
+// history (a rollback during a promotion).
 type EnsurePrimary struct {
 	// Revision the primary must run.
 	Revision string
+	// Replicas the primary runs: the size it has, or the target's when it
+	// is created (never below one). Next keeps the primary's size; only an
+	// autoscaler or the user changes it.
+	Replicas int32
+	// Autoscaled says that an autoscaler owns the primary's replicas:
+	// Replicas is then written only when the primary is created, and no
+	// later write sets or resets the count.
+	Autoscaled bool
 }
 
 // ReplacePrimary asks for the primary Deployment to be deleted so that the
@@ -86,7 +94,10 @@ func (a SetWeight) String() string { return fmt.Sprintf("set canary weight to %d
 
 // String describes the action for logs.
 func (a EnsurePrimary) String() string {
-	return fmt.Sprintf("ensure primary runs revision %s", a.Revision)
+	if a.Autoscaled {
+		return fmt.Sprintf("ensure primary runs revision %s (replicas left to its autoscaler)", a.Revision)
+	}
+	return fmt.Sprintf("ensure primary runs revision %s with %d replicas", a.Revision, a.Replicas)
 }
 
 // String describes the action for logs.

@@ -142,16 +142,17 @@ func (m *blueGreenMachine) run() {
 
 // hop takes at most one transition and reports whether it did.
 func (m *blueGreenMachine) hop() bool {
-	switch {
-	case m.st.ActiveRevision == "":
+	if m.st.ActiveRevision == "" {
 		return m.finishInit()
-	case !m.inFlight():
+	}
+	switch BlueGreenStageOf(m.st) {
+	case StageNone:
 		return false
-	case m.st.AbortedAt != nil:
+	case StageRolledBack:
 		return m.settleAbort()
-	case m.st.SwitchedAt != nil:
+	case StagePostPromotion:
 		return m.advancePost()
-	case m.st.PromotingAt != nil:
+	case StageSwitching:
 		return m.advanceSwitch()
 	}
 	return m.advancePre()

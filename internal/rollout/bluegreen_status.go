@@ -129,38 +129,24 @@ func stampText(t *metav1.Time) string { return t.UTC().Format(time.RFC3339) }
 // before the first revision is active.
 func (m *blueGreenMachine) promotion() promotion {
 	st := &m.st
-	switch {
-	case st.ActiveRevision == "":
-		return promotion{status: metav1.ConditionUnknown, reason: v1alpha1.ReasonInitializing,
-			message: "no revision is active yet"}
-	case st.AbortedAt != nil && m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: abortReason(&st.ReleaseStatus), message: fmt.Sprintf(
-			"revision %s was rolled back; %s stays active on %s", st.PreviewRevision, st.ActiveRevision, st.ActiveColor)}
-	case m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: v1alpha1.ReasonProgressing, message: fmt.Sprintf(
-			"revision %s is being released on %s; %s is active on %s", st.PreviewRevision, m.releaseColor(),
-			st.ActiveRevision, st.ActiveColor)}
-	}
-	return promotion{status: metav1.ConditionTrue, reason: v1alpha1.ReasonSucceeded,
-		message: fmt.Sprintf("revision %s is promoted and active on %s", st.ActiveRevision, st.ActiveColor)}
+	return promotionOf(&st.ReleaseStatus, st.ActiveRevision, m.inFlight(), promotionText{
+		none: "no revision is active yet",
+		rolledBack: fmt.Sprintf("revision %s was rolled back; %s stays active on %s",
+			st.PreviewRevision, st.ActiveRevision, st.ActiveColor),
+		releasing: fmt.Sprintf("revision %s is being released on %s; %s is active on %s",
+			st.PreviewRevision, m.releaseColor(), st.ActiveRevision, st.ActiveColor),
+		promoted: fmt.Sprintf("revision %s is promoted and active on %s", st.ActiveRevision, st.ActiveColor),
+	})
 }
 
 // BlueGreenPhase derives the one-word phase shown by `kubectl get` from the
 // rest of status. It is for display only: nothing decides on it.
 func BlueGreenPhase(st v1alpha1.BlueGreenStatus) v1alpha1.Phase {
-	switch conditionReason(st.Conditions, v1alpha1.ConditionStalled, metav1.ConditionTrue) {
-	case v1alpha1.ReasonTargetNotFound, v1alpha1.ReasonInvalidSpec:
-		return v1alpha1.PhaseInvalid
+	invalid := []string{v1alpha1.ReasonTargetNotFound, v1alpha1.ReasonInvalidSpec}
+	if p, ok := releasePhase(st.Conditions, invalid, st.ActiveRevision, blueGreenInFlight(st), &st.ReleaseStatus); ok {
+		return p
 	}
 	switch {
-	case conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) == v1alpha1.ReasonWaitingForTarget:
-		return v1alpha1.PhaseWaitingForTarget
-	case st.ActiveRevision == "":
-		return v1alpha1.PhaseInitializing
-	case !blueGreenInFlight(st):
-		return v1alpha1.PhaseStable
-	case st.AbortedAt != nil:
-		return v1alpha1.PhaseRolledBack
 	case st.PausedAt != nil:
 		return v1alpha1.PhasePaused
 	case st.PromotingAt != nil, st.SwitchedAt != nil:

@@ -21,7 +21,7 @@ func (m *canaryMachine) actions() []CanaryAction {
 		if m.primaryReplaceable() {
 			out = append(out, ReplacePrimary{Revision: m.obs.Primary.Revision})
 		} else {
-			out = append(out, EnsurePrimary{Revision: rev})
+			out = append(out, EnsurePrimary{Revision: rev, Replicas: m.primarySize(), Autoscaled: m.obs.Primary.Autoscaled})
 		}
 	}
 	if r, ok := m.canaryReplicas(); ok && m.obs.Target.DesiredReplicas != r {
@@ -70,6 +70,18 @@ func (m *canaryMachine) primaryMayChange(rev string, w int32) bool {
 	return m.routeReads(100) || w != 100
 }
 
+// primarySize is the primary's size: the one it has, so that a release
+// never resizes the primary that serves (an autoscaler or the user owns its
+// count), or the target's when the primary is created, since it takes over
+// the traffic the target's pods served. Never zero: a primary of no pods
+// could never become ready to take any traffic.
+func (m *canaryMachine) primarySize() int32 {
+	if m.obs.Primary.Exists {
+		return max(m.obs.Primary.DesiredReplicas, 1)
+	}
+	return max(m.obs.Target.DesiredReplicas, 1)
+}
+
 // primaryReplaceable reports whether a primary with a stale selector may be
 // deleted and created anew: only in a promotion whose canary takes all the
 // traffic, read back, so that the primary serves nothing; elsewhere it is
@@ -77,17 +89,6 @@ func (m *canaryMachine) primaryMayChange(rev string, w int32) bool {
 func (m *canaryMachine) primaryReplaceable() bool {
 	return m.obs.Primary.Exists && m.obs.Primary.SelectorStale && m.inFlight() && m.st.AbortedAt == nil &&
 		m.st.PromotingAt != nil && m.st.CanaryFullAt != nil && m.st.DrainStartedAt == nil && m.routeReads(100)
-}
-
-// ApexOnCanary reports whether the apex Service, which clients outside the
-// mesh call, selects the canary's pods rather than the primary's: while a
-// promotion or a rollback from it has all traffic on the canary and the
-// primary is missing or about to be replaced (its selector stale), so that
-// no such client calls a primary being re-created. The shell moves the apex
-// back to the primary once the primary is ready at full size.
-func ApexOnCanary(st v1alpha1.CanaryStatus, primary WorkloadState) bool {
-	return st.CanaryFullAt != nil && st.DrainStartedAt == nil && st.CanaryRevision != "" &&
-		(!primary.Exists || primary.SelectorStale)
 }
 
 // desiredWeight is the canary weight the router must carry, and false when

@@ -47,7 +47,7 @@ func (m *canaryMachine) followSteps() {
 	at, fits := anchorStep(m.spec.Steps, in)
 	m.st.CurrentStep, m.st.HeldWeight = at, nil
 	msg := fmt.Sprintf("steps edited: re-anchored from step %d to %s (%s, weight %d), the highest weight not above "+
-		"the %d%% in place", from+1, stepName(m.spec.Steps, at), describeStep(m.spec.Steps[at]),
+		"the %d%% in place", from+1, stepName(m.spec.Steps, at), DescribeStep(m.spec.Steps[at]),
 		stepWeight(m.spec.Steps, at), in)
 	if !fits {
 		// Why: every step asks for more than the weight in place; going to
@@ -55,7 +55,7 @@ func (m *canaryMachine) followSteps() {
 		held := in
 		m.st.HeldWeight = &held
 		msg = fmt.Sprintf("steps edited: every step asks for more than the %d%% in place; holding %d%% until a "+
-			"check passes under the new steps, then %s (%s)", in, in, stepName(m.spec.Steps, at), describeStep(m.spec.Steps[at]))
+			"check passes under the new steps, then %s (%s)", in, in, stepName(m.spec.Steps, at), DescribeStep(m.spec.Steps[at]))
 	}
 	if m.st.PromotingAt == nil {
 		m.st.StepStartedAt = nil
@@ -98,14 +98,14 @@ func (m *canaryMachine) releaseHold() {
 	m.st.HeldWeight = nil
 	m.st.StepStartedAt = nil
 	m.record(EventNormal, EventSpecChanged, fmt.Sprintf("a check passed at the held %d%% under the edited steps; "+
-		"%s (%s) runs now", held, stepName(m.spec.Steps, m.st.CurrentStep), describeStep(m.spec.Steps[m.st.CurrentStep])))
+		"%s (%s) runs now", held, stepName(m.spec.Steps, m.st.CurrentStep), DescribeStep(m.spec.Steps[m.st.CurrentStep])))
 }
 
 // stepsDigest identifies a list of steps: their weights and pauses in order.
 func stepsDigest(steps []v1alpha1.CanaryStep) string {
 	parts := make([]string, 0, len(steps))
 	for _, s := range steps {
-		parts = append(parts, describeStep(s))
+		parts = append(parts, DescribeStep(s))
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, ";")))
 	return hex.EncodeToString(sum[:8])

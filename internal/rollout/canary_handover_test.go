@@ -85,7 +85,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		spec: spec, status: promoting(), obs: seen(2*time.Minute, 100, v1, v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.CanaryFullAt).To(Equal(stamp(2 * time.Minute)))
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2", Replicas: 3}}))
 			g.Expect(eventReasons(d.Events)).To(Equal([]string{EventTrafficOnCanary}))
 		},
 	}, {
@@ -167,7 +167,7 @@ func TestCanaryPromotionSubPhases(t *testing.T) {
 		spec: spec, status: canaryFull(), obs: seen(11*time.Minute, 100, rolling("v2", 1), v2),
 		expect: func(g Gomega, d CanaryDecision) {
 			g.Expect(d.Status.AbortReason).To(Equal(v1alpha1.ReasonProgressDeadline))
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 1}}))
 			g.Expect(condition(d.Status, v1alpha1.ConditionStalled).Message).To(ContainSubstring("the canary keeps the traffic"))
 		},
 	}})
@@ -214,7 +214,7 @@ func TestCanaryRollbackDrains(t *testing.T) {
 		name: "keep all traffic on the canary and restore the primary on an abort while the primary rolls",
 		spec: spec, status: aborted(canaryFull()), obs: seen(3*time.Minute, 100, rolling("v2", 2), v2),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 2}}))
 			g.Expect(d.Status.CanaryFullAt).To(Equal(stamp(90 * time.Second)))
 		},
 	}, {
@@ -241,7 +241,7 @@ func TestCanaryRollbackDrains(t *testing.T) {
 		name: "restore the primary where it stands when the canary has no ready pod to take the traffic",
 		spec: spec, status: aborted(draining()), obs: seen(3*time.Minute, 0, v2, WorkloadState{Exists: true, Revision: "v2", DesiredReplicas: 3}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 3}}))
 		},
 	}, {
 		name: "refuse a retry while the primary is being restored",

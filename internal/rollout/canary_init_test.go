@@ -22,7 +22,7 @@ func TestCanaryInitialization(t *testing.T) {
 		name: "create the primary from the target when it does not exist, and set every condition",
 		spec: spec, obs: fresh(WorkloadState{}, RouteState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 3}}))
 			g.Expect(d.Status.StableRevision).To(BeEmpty())
 			g.Expect(d.Status.Phase).To(Equal(v1alpha1.PhaseInitializing))
 			g.Expect(condition(d.Status, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))

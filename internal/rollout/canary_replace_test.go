@@ -47,7 +47,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: stable(),
 		obs:    atRest(stalePrimary("v0", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 3}}))
 		},
 	}, {
 		name:   "a stale primary is not replaced while a promotion still sends it traffic",
@@ -72,7 +72,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		status: allOnCanary(),
 		obs:    withPrimary(observed(3*time.Minute, 100), WorkloadState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v2", Replicas: 3}}))
 		},
 	}, {
 		name: "a rollback while the primary is re-created keeps traffic on the canary and restores the stable revision",
@@ -84,7 +84,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		}(),
 		obs: withPrimary(observed(3*time.Minute, 100), WorkloadState{}),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 3}}))
 		},
 	}, {
 		name: "a stale primary is not replaced during a rollback: it is restored in place",
@@ -96,7 +96,7 @@ func TestCanaryReplacesAStalePrimaryOnlyWithoutTraffic(t *testing.T) {
 		}(),
 		obs: withPrimary(observed(3*time.Minute, 100), stalePrimary("v2", 3)),
 		expect: func(g Gomega, d CanaryDecision) {
-			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1"}}))
+			g.Expect(d.Actions).To(Equal([]CanaryAction{EnsurePrimary{Revision: "v1", Replicas: 3}}))
 		},
 	}})
 }

@@ -64,7 +64,7 @@ func (m *canaryMachine) waitingFor() (string, string) {
 	switch {
 	case st.HeldWeight != nil:
 		return v1alpha1.ReasonAnalysing, fmt.Sprintf("steps edited: holding weight %d until a check passes "+
-			"under the new steps, then %s (%s): %s", m.weight(), stepName(m.spec.Steps, step), describeStep(s),
+			"under the new steps, then %s (%s): %s", m.weight(), stepName(m.spec.Steps, step), DescribeStep(s),
 			analysisSummary(m.spec.Analysis, st.Analysis))
 	case s.Pause != nil && s.Pause.Duration == nil:
 		return v1alpha1.ReasonWaitingForPromotion, fmt.Sprintf("%s pauses until promoted", stepName(m.spec.Steps, step))
@@ -83,38 +83,22 @@ func (m *canaryMachine) waitingFor() (string, string) {
 // before the first revision is stable.
 func (m *canaryMachine) promotion() promotion {
 	st := &m.st
-	switch {
-	case st.StableRevision == "":
-		return promotion{status: metav1.ConditionUnknown, reason: v1alpha1.ReasonInitializing,
-			message: "no revision is stable yet"}
-	case st.AbortedAt != nil && m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: abortReason(&st.ReleaseStatus),
-			message: fmt.Sprintf("revision %s was rolled back; %s stays stable", st.CanaryRevision, st.StableRevision)}
-	case m.inFlight():
-		return promotion{status: metav1.ConditionFalse, reason: v1alpha1.ReasonProgressing,
-			message: fmt.Sprintf("revision %s is being released; %s is stable", st.CanaryRevision, st.StableRevision)}
-	}
-	return promotion{status: metav1.ConditionTrue, reason: v1alpha1.ReasonSucceeded,
-		message: fmt.Sprintf("revision %s is promoted", st.StableRevision)}
+	return promotionOf(&st.ReleaseStatus, st.StableRevision, m.inFlight(), promotionText{
+		none:       "no revision is stable yet",
+		rolledBack: fmt.Sprintf("revision %s was rolled back; %s stays stable", st.CanaryRevision, st.StableRevision),
+		releasing:  fmt.Sprintf("revision %s is being released; %s is stable", st.CanaryRevision, st.StableRevision),
+		promoted:   fmt.Sprintf("revision %s is promoted", st.StableRevision),
+	})
 }
 
 // CanaryPhase derives the one-word phase shown by `kubectl get` from the rest
 // of status. It is for display only: nothing decides on the stored phase.
 func CanaryPhase(st v1alpha1.CanaryStatus) v1alpha1.Phase {
-	switch conditionReason(st.Conditions, v1alpha1.ConditionStalled, metav1.ConditionTrue) {
-	case v1alpha1.ReasonTargetNotFound, v1alpha1.ReasonRouteNotFound, v1alpha1.ReasonInvalidSpec:
-		return v1alpha1.PhaseInvalid
+	invalid := []string{v1alpha1.ReasonTargetNotFound, v1alpha1.ReasonRouteNotFound, v1alpha1.ReasonInvalidSpec}
+	if p, ok := releasePhase(st.Conditions, invalid, st.StableRevision, canaryInFlight(st), &st.ReleaseStatus); ok {
+		return p
 	}
-	switch {
-	case conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) == v1alpha1.ReasonWaitingForTarget:
-		return v1alpha1.PhaseWaitingForTarget
-	case st.StableRevision == "":
-		return v1alpha1.PhaseInitializing
-	case !canaryInFlight(st):
-		return v1alpha1.PhaseStable
-	case st.AbortedAt != nil:
-		return v1alpha1.PhaseRolledBack
-	case st.PromotingAt != nil:
+	if st.PromotingAt != nil {
 		return v1alpha1.PhasePromoting
 	}
 	switch conditionReason(st.Conditions, v1alpha1.ConditionReconciling, metav1.ConditionTrue) {

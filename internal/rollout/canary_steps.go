@@ -211,12 +211,12 @@ func (m *canaryMachine) advanceStep() {
 	from := m.st.CurrentStep
 	m.st.CurrentStep++
 	m.st.StepStartedAt = nil
-	msg := fmt.Sprintf("%s (%s) passed", stepName(m.spec.Steps, from), describeStep(m.spec.Steps[from]))
+	msg := fmt.Sprintf("%s (%s) passed", stepName(m.spec.Steps, from), DescribeStep(m.spec.Steps[from]))
 	if m.spec.Analysis != nil {
 		msg += "; " + analysisSummary(m.spec.Analysis, m.st.Analysis)
 	}
 	if int(m.st.CurrentStep) < len(m.spec.Steps) {
-		msg += fmt.Sprintf("; next: %s (%s)", stepName(m.spec.Steps, m.st.CurrentStep), describeStep(m.spec.Steps[m.st.CurrentStep]))
+		msg += fmt.Sprintf("; next: %s (%s)", stepName(m.spec.Steps, m.st.CurrentStep), DescribeStep(m.spec.Steps[m.st.CurrentStep]))
 	} else {
 		msg += "; " + everyStepPassed
 	}
@@ -225,16 +225,6 @@ func (m *canaryMachine) advanceStep() {
 
 // everyStepPassed ends the StepAdvanced message of the last step.
 const everyStepPassed = "every step passed"
-
-func describeStep(s v1alpha1.CanaryStep) string {
-	switch {
-	case s.SetWeight != nil:
-		return fmt.Sprintf("setWeight %d", *s.SetWeight)
-	case s.Pause != nil && s.Pause.Duration != nil:
-		return "pause " + s.Pause.Duration.Duration.String()
-	}
-	return "pause until promoted"
-}
 
 // stepName names a step for people: counted from 1, out of the total, as
 // kubectl sluice shows it ("step 2/6"); status.currentStep counts from 0.

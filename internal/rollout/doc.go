@@ -13,7 +13,15 @@
 // decision's Status back with the same Observed changes nothing, so a
 // reconcile replayed after a crash, or by a restarted operator, is harmless.
 //
+// The shell decides nothing of its own: besides Next and NextBlueGreen, the
+// pure functions here say which pods a Canary's apex Service selects
+// (CanaryApex), what a BlueGreen's Services select and which color is new
+// (BlueGreenServiceSelectors, BlueGreenNewColor), and how a release is shown
+// (display.go: the step or stage, the phase, the message), which kubectl
+// sluice reads from here rather than deriving again.
+//
 // Files: canary*.go hold the Canary machine, bluegreen*.go the BlueGreen one;
-// analysis.go (applying a check's results to AnalysisStatus and reading a
-// verdict from it), conditions.go and history.go are shared by both.
+// release_*.go the rules both share; analysis.go (applying a check's results
+// to AnalysisStatus and reading a verdict from it), conditions.go and
+// history.go are shared by both.
 package rollout

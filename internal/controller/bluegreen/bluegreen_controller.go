@@ -6,7 +6,6 @@ import (
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -72,32 +71,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
 		return ctrl.Result{}, err
 	}
-	// Why resolve first: see the Canary reconciler.
-	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
+	spec, pins, router, err := r.admit(ctx, bg)
 	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	if err := release.CheckBlueGreen(&spec); err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	if err := r.Hooks.Policy.Check(bg.Namespace, hooks.OfBlueGreen(bg)); err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	router, err := r.routerFor(bg)
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	// Why before observe: a targetPort naming no container port would send
-	// every request through Sluice's Services to a port no pod serves; no
-	// release starts on such a template, and nothing is called or checked.
-	target, _, err := release.Deployment(ctx, r.Client, bg.Namespace, bg.Spec.TargetRef.Name)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := release.CheckTargetPort(bg.Spec.Service, target); err != nil {
 		return r.fail(ctx, bg, err)
 	}
 	obs, err := r.observe(ctx, bg, spec, router)
+	if err != nil {
+		return r.fail(ctx, bg, err)
+	}
+	// Why apart from observe: see the Canary reconciler.
+	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
+		hooks.OfBlueGreen(bg))
 	if err != nil {
 		return r.fail(ctx, bg, err)
 	}
@@ -115,37 +99,43 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
 }
 
+// admit resolves the BlueGreen's spec and checks it before anything is
+// observed or called (see the Canary reconciler's admit): its analysis
+// templates, its spec, its router (nil without trafficRouting), then what
+// every release checks (release.Admit). It returns the spec with its
+// analyses resolved, the pins and the router.
+func (r *Reconciler) admit(ctx context.Context, bg *v1alpha1.BlueGreen) (v1alpha1.BlueGreenSpec, []v1alpha1.PinnedAnalysis,
+	traffic.Router, error) {
+	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
+	if err == nil {
+		err = release.CheckBlueGreen(&spec)
+	}
+	if err != nil {
+		return v1alpha1.BlueGreenSpec{}, nil, nil, err
+	}
+	router, err := r.routerFor(bg)
+	if err == nil {
+		_, err = release.Admit(ctx, r.Client, r.Hooks.Policy, bg, hooks.OfBlueGreen(bg), bg.Spec.Service, bg.Spec.TargetRef.Name)
+	}
+	return spec, pins, router, err
+}
+
 // decide runs NextBlueGreen and persists its status before anything acts on
 // it, deciding again on a fresh read when the write meets a conflict (see
-// release.Persist). The commands are read again with the object.
+// release.PersistDecision). The commands are read again with the object.
 // spec is the BlueGreen's spec with its analyses resolved; pins are kept in
 // status for the revision the decision leaves in flight.
 func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec,
 	pins []v1alpha1.PinnedAnalysis, obs *observation) (rollout.BlueGreenDecision, error) {
 	var d rollout.BlueGreenDecision
-	var prev v1alpha1.BlueGreenStatus
-	err := release.Persist(ctx, r.Client, r.APIReader, bg, func() (bool, func()) {
+	err := release.PersistDecision(ctx, r.Client, r.APIReader, bg, &bg.Status, func() v1alpha1.BlueGreenStatus {
 		obs.Commands = release.PendingCommands(bg)
-		prev, d = *bg.Status.DeepCopy(), rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
+		d = rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
 		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.PreviewRevision)
 		d.Status.Route = obs.route
-		return equality.Semantic.DeepEqual(bg.Status, d.Status), func() { bg.Status = d.Status }
-	})
-	if err == nil {
-		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
-	}
+		return d.Status
+	}, r.observeRelease(bg))
 	return d, err
-}
-
-// writeStatus patches status once, and only when it changed.
-func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d rollout.BlueGreenDecision) error {
-	prev := *bg.Status.DeepCopy()
-	err := release.WriteStatus(ctx, r.Client, bg, equality.Semantic.DeepEqual(bg.Status, d.Status),
-		func() { bg.Status = d.Status })
-	if err == nil {
-		r.observeRelease(bg.Namespace, bg.Name, prev, d.Status)
-	}
-	return err
 }
 
 // fail ends a reconcile on cause, classified in one place (see the Canary
@@ -153,18 +143,13 @@ func (r *Reconciler) writeStatus(ctx context.Context, bg *v1alpha1.BlueGreen, d 
 // with a requeue, or a transient error retried with backoff that leaves
 // status alone.
 func (r *Reconciler) fail(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
-	f := release.Classify(cause)
-	if f.Class == release.Transient {
-		return f.Result(cause)
-	}
-	st := *bg.Status.DeepCopy()
-	st.ObservedGeneration = bg.Generation
-	f.SetConditions(&st.Conditions, bg.Generation, r.now())
-	st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
-	if err := r.writeStatus(ctx, bg, rollout.BlueGreenDecision{Status: st}); err != nil {
-		return ctrl.Result{}, err
-	}
-	return f.Result(fmt.Errorf("bluegreen %s/%s: %w", bg.Namespace, bg.Name, cause))
+	return release.Fail(cause, fmt.Sprintf("bluegreen %s/%s", bg.Namespace, bg.Name), func(f release.Failure) error {
+		st := *bg.Status.DeepCopy()
+		st.ObservedGeneration = bg.Generation
+		f.SetConditions(&st.Conditions, bg.Generation, r.now())
+		st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
+		return release.WriteDecided(ctx, r.Client, bg, &bg.Status, st, r.observeRelease(bg))
+	})
 }
 
 func (r *Reconciler) now() time.Time { return release.Now(r.Now) }
@@ -183,13 +168,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts ...func(*builder.Bu
 		release.WatchTemplates(mgr.GetClient(), func() client.ObjectList { return &v1alpha1.BlueGreenList{} })}, opts...)...)
 }
 
-// observeRelease updates the operator's metrics from a status just written
-// (see release.ObserveRelease).
-func (r *Reconciler) observeRelease(namespace, name string, prev, next v1alpha1.BlueGreenStatus) {
+// observeRelease updates the operator's metrics from a status of bg just
+// written (see release.ObserveRelease).
+func (r *Reconciler) observeRelease(bg *v1alpha1.BlueGreen) func(prev, next v1alpha1.BlueGreenStatus) {
 	released := func(st *v1alpha1.BlueGreenStatus) release.Released {
 		return release.Released{Phase: st.Phase, Stable: st.ActiveRevision, Status: &st.ReleaseStatus}
 	}
-	release.ObserveRelease(r.Metrics, Kind, namespace, name, released(&prev), released(&next))
+	return func(prev, next v1alpha1.BlueGreenStatus) {
+		release.ObserveRelease(r.Metrics, Kind, bg.Namespace, bg.Name, released(&prev), released(&next))
+	}
 }
 
 // routeName is the name of the route object a BlueGreen writes to, or ""

@@ -1,68 +1,55 @@
 package bluegreen
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/service"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// execute carries out the decision's actions in order, each an idempotent
-// write, and stops at the first error.
+// execute re-asserts the Services, carries out the decision's actions (see
+// release.Execute) and, with trafficRouting, points the Services where the
+// route was read back sending the traffic.
 func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Router, obs *observation, d rollout.BlueGreenDecision) error {
-	log := ctrllog.FromContext(ctx)
 	if err := r.ensureServices(ctx, bg, obs, d.Status); err != nil {
 		return err
 	}
 	name := bg.Spec.TargetRef.Name
-	for _, a := range d.Actions {
-		log.V(1).Info("Carrying out action", "action", a.String(), "revision", d.Status.PreviewRevision)
-		var err error
+	err := release.Execute(ctx, d.Actions, func(a rollout.BlueGreenAction) error {
 		switch a := a.(type) {
 		case rollout.EnsureColor:
-			err = r.ensureColor(ctx, bg, obs, a)
+			return r.ensureColor(ctx, bg, obs, a)
 		case rollout.ScaleColor:
-			err = r.scale(ctx, bg.Namespace, workload.ColorName(name, a.Color), a.Replicas, obs.colors[a.Color] != nil)
+			return r.scale(ctx, bg.Namespace, workload.ColorName(name, a.Color), a.Replicas, obs.colors[a.Color] != nil)
 		case rollout.ScaleTarget:
-			err = r.scale(ctx, bg.Namespace, name, a.Replicas, obs.target != nil)
+			return r.scale(ctx, bg.Namespace, name, a.Replicas, obs.target != nil)
 		case rollout.SwitchService:
 			if router != nil {
-				err = r.flipRoute(ctx, bg, router, obs, a.Color)
-				break
+				return r.flipRoute(ctx, bg, router, obs, a.Color)
 			}
-			_, err = service.Switch(ctx, r.Client, bg, a.Color)
-		default:
-			err = fmt.Errorf("unknown action %T", a)
+			_, err := service.Switch(ctx, r.Client, bg, a.Color)
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", a, err)
-		}
+		return fmt.Errorf("unknown action %T", a)
+	}, "revision", d.Status.PreviewRevision)
+	if err != nil || router == nil {
+		return err
 	}
-	if router != nil {
-		return r.followRoute(ctx, bg, obs)
-	}
-	return nil
+	return r.followRoute(ctx, bg, obs)
 }
 
-// ensureServices observes and re-asserts the active and preview Services on
-// every reconcile, not only at a flip. The active Service keeps the color
-// it selects (only a flip, decided by the state machine, changes it); an
-// existing Service of that name that no controller owns (the user's own) is
-// adopted and keeps its selector until the first flip, so onboarding opens
-// no gap; a new one selects the user's pods until then. The preview Service
-// always selects the other color than the active one: a flip cut short
-// between its two writes, which left both on the live color, is repaired
-// here before a next release's tests run against the preview.
+// ensureServices re-asserts the active and preview Services (and, with
+// trafficRouting, one Service per color) on every reconcile, each
+// selecting what rollout.BlueGreenServiceSelectors decides.
 func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation, st v1alpha1.BlueGreenStatus) error {
 	if obs.target == nil {
 		return nil
@@ -71,20 +58,17 @@ func (r *Reconciler) ensureServices(ctx context.Context, bg *v1alpha1.BlueGreen,
 	if err != nil {
 		return err
 	}
+	sel := rollout.BlueGreenServiceSelectors(st, obs.ActiveService, obs.services.Active.Exists)
 	name := bg.Spec.TargetRef.Name
-	live := obs.ActiveService.Color
 	apex := workload.ServiceFor(bg.Namespace, workload.ApexName(name), bg.Spec.Service, base)
-	if live != "" {
-		apex.Spec.Selector = workload.ColorSelector(base, live)
+	if sel.Active != "" {
+		apex.Spec.Selector = workload.ColorSelector(base, sel.Active)
 	}
-	if err := workload.EnsureApexService(ctx, r.Client, bg, apex, obs.apex.Exists); err != nil {
+	if err := workload.EnsureApexService(ctx, r.Client, bg, apex, sel.KeepActive); err != nil {
 		return err
 	}
-	if live == "" {
-		live = cmp.Or(st.ActiveColor, v1alpha1.ColorBlue)
-	}
 	preview := workload.ServiceFor(bg.Namespace, workload.PreviewName(name), bg.Spec.Service,
-		workload.ColorSelector(base, live.Other()))
+		workload.ColorSelector(base, sel.Preview))
 	svcs := []*corev1.Service{preview}
 	if bg.Spec.TrafficRouting != nil {
 		// Why: the route's backends, one per color; the route, not their

@@ -2,20 +2,16 @@ package bluegreen
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/controller/release"
-	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/traffic/service"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
@@ -24,13 +20,11 @@ type observation struct {
 	rollout.BlueGreenObserved
 	target   *appsv1.Deployment
 	colors   map[v1alpha1.Color]*appsv1.Deployment
-	services bool // the active and preview Services exist
 	hookWait time.Duration
-	// apex is what the active Service selects; without trafficRouting it
-	// is also ActiveService, the state machine's view of what serves.
-	apex rollout.ServiceState
-	// previewColor is the color the preview Service selects.
-	previewColor v1alpha1.Color
+	// services is what the active and preview Services select; without
+	// trafficRouting the active one is also ActiveService, the state
+	// machine's view of what serves.
+	services service.Selected
 	// route is what the route was read back carrying (trafficRouting only).
 	route *v1alpha1.BlueGreenRouteStatus
 	// routed is the color the route was read back sending all the
@@ -63,10 +57,10 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 			obs.Green = st
 		}
 	}
-	if obs.apex, obs.previewColor, obs.services, err = r.activeService(ctx, bg); err != nil {
+	if obs.services, err = service.Read(ctx, r.Client, bg); err != nil {
 		return nil, err
 	}
-	obs.ActiveService = obs.apex
+	obs.ActiveService = obs.services.Active
 	if router != nil {
 		if obs.ActiveService, obs.route, err = routeState(ctx, bg, router); err != nil {
 			return nil, err
@@ -74,44 +68,10 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 		obs.routed = obs.ActiveService.Color
 	}
 	obs.Commands = release.PendingCommands(bg)
-	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
-		hooks.OfBlueGreen(bg))
-	if err != nil {
-		return nil, err
-	}
 	if rollout.BlueGreenAnalysisDue(spec, bg.Status, now) {
 		obs.Check = r.check(ctx, bg, spec, obs, now)
 	}
 	return obs, nil
-}
-
-// activeService reads the color the active Service selects, the one the
-// preview Service selects, and whether both Services exist.
-func (r *Reconciler) activeService(ctx context.Context, bg *v1alpha1.BlueGreen) (rollout.ServiceState, v1alpha1.Color, bool, error) {
-	name := bg.Spec.TargetRef.Name
-	both := true
-	var active corev1.Service
-	var preview v1alpha1.Color
-	for _, n := range []string{workload.ApexName(name), workload.PreviewName(name)} {
-		svc := &corev1.Service{}
-		err := r.Client.Get(ctx, types.NamespacedName{Namespace: bg.Namespace, Name: n}, svc)
-		switch {
-		case apierrors.IsNotFound(err):
-			both = false
-			continue
-		case err != nil:
-			return rollout.ServiceState{}, "", false, fmt.Errorf("get Service %s/%s: %w", bg.Namespace, n, err)
-		}
-		if n == workload.ApexName(name) {
-			active = *svc
-		} else {
-			preview = v1alpha1.Color(svc.Spec.Selector[workload.LabelColor])
-		}
-	}
-	if active.Name == "" {
-		return rollout.ServiceState{}, preview, both, nil
-	}
-	return rollout.ServiceState{Exists: true, Color: v1alpha1.Color(active.Spec.Selector[workload.LabelColor])}, preview, both, nil
 }
 
 // check runs the due analysis check (pre- or post-promotion) with the new
@@ -121,32 +81,10 @@ func (r *Reconciler) check(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1a
 	if a == nil {
 		return nil
 	}
-	var prev *v1alpha1.JudgeStatus
-	if bg.Status.Analysis != nil {
-		prev = bg.Status.Analysis.Judge
-	}
-	fresh := newColor(bg.Status, obs)
+	fresh := rollout.BlueGreenNewColor(bg.Status, obs.Blue, obs.Green)
 	name := bg.Spec.TargetRef.Name
-	out := r.Analysis.Run(ctx, a, analysis.Workloads{
+	return release.RunCheck(ctx, r.Analysis, r.Metrics, Kind, bg, a, bg.Status.Analysis, analysis.Workloads{
 		Namespace: bg.Namespace, Name: name,
 		Canary: workload.ColorName(name, fresh), Primary: workload.ColorName(name, fresh.Other()),
-	}, prev, now)
-	release.ObserveCheck(r.Metrics, Kind, bg.Namespace, bg.Name, out.Results)
-	return &rollout.Check{Results: out.Results, Judge: out.Judge}
-}
-
-// newColor is the color running the revision being released: the one
-// whose Deployment runs status.previewRevision, else the idle one.
-func newColor(st v1alpha1.BlueGreenStatus, obs *observation) v1alpha1.Color {
-	switch st.PreviewRevision {
-	case "":
-	case obs.Blue.Revision:
-		return v1alpha1.ColorBlue
-	case obs.Green.Revision:
-		return v1alpha1.ColorGreen
-	}
-	if st.ActiveColor == "" {
-		return v1alpha1.ColorBlue
-	}
-	return st.ActiveColor.Other()
+	}, now)
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/service"
@@ -55,32 +56,27 @@ func generated(spec v1alpha1.TrafficRouting) bool {
 func routeState(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Router) (rollout.ServiceState, *v1alpha1.BlueGreenRouteStatus, error) {
 	split := traffic.BlueGreenSplit(bg)
 	st := &v1alpha1.BlueGreenRouteStatus{Kind: routeKind(split.Routing), Name: traffic.SplitRouteName(split)}
-	w, err := router.SplitWeight(ctx, split)
-	var (
-		missing      *traffic.RouteNotFoundError
-		inconsistent *traffic.InconsistentWeightsError
-		unmanageable *traffic.UnmanageableRouteError
-		notAccepted  *traffic.RouteNotAcceptedError
-	)
+	rr, err := release.ReadRoute(router.SplitWeight(ctx, split))
 	switch {
-	case errors.As(err, &missing) && generated(split.Routing):
-		st.Message = "not created yet: the first flip creates it"
-		return rollout.ServiceState{}, st, nil
-	case errors.As(err, &missing):
-		st.Message = missing.Error() + ": create it, or remove its name to let Sluice generate one"
-		return rollout.ServiceState{Unmanageable: st.Message}, st, nil
-	case errors.As(err, &inconsistent):
-		st.Message = inconsistent.Error()
-		return rollout.ServiceState{Exists: true}, st, nil
-	case errors.As(err, &unmanageable):
-		st.Message = unmanageable.Error()
-		return rollout.ServiceState{Exists: true, Unmanageable: st.Message}, st, nil
-	case errors.As(err, &notAccepted):
-		st.Message = notAccepted.Error()
-		return rollout.ServiceState{Exists: true, NotAccepted: st.Message}, st, nil
 	case err != nil:
 		return rollout.ServiceState{}, nil, fmt.Errorf("read the route's weights: %w", err)
+	case rr.Missing != "" && generated(split.Routing):
+		st.Message = "not created yet: the first flip creates it"
+		return rollout.ServiceState{}, st, nil
+	case rr.Missing != "":
+		st.Message = rr.Missing + ": create it, or remove its name to let Sluice generate one"
+		return rollout.ServiceState{Unmanageable: st.Message}, st, nil
+	case rr.Inconsistent != "":
+		st.Message = rr.Inconsistent
+		return rollout.ServiceState{Exists: true}, st, nil
+	case rr.Unmanageable != "":
+		st.Message = rr.Unmanageable
+		return rollout.ServiceState{Exists: true, Unmanageable: st.Message}, st, nil
+	case rr.NotAccepted != "":
+		st.Message = rr.NotAccepted
+		return rollout.ServiceState{Exists: true, NotAccepted: st.Message}, st, nil
 	}
+	w := rr.Weight
 	st.LiveColor = traffic.ColorOf(w)
 	if st.LiveColor == "" {
 		st.Message = fmt.Sprintf("it splits the traffic %d/%d between blue and green", 100-w, w)
@@ -100,14 +96,9 @@ func (r *Reconciler) flipRoute(ctx context.Context, bg *v1alpha1.BlueGreen, rout
 		return nil
 	}
 	if obs.ActiveService.Color != color {
-		d := obs.colors[color]
-		if d == nil {
-			return fmt.Errorf("flip the route to %s: Deployment %s is missing: %w",
-				color, workload.ColorName(bg.Spec.TargetRef.Name, color), service.ErrColorNotReady)
-		}
-		if rd := workload.ReadinessOf(d); rd.Desired == 0 || rd.ReadyAtRevision() < rd.Desired {
-			return fmt.Errorf("flip the route to %s: Deployment %s has %w (%d/%d)",
-				color, d.Name, service.ErrColorNotReady, rd.ReadyAtRevision(), rd.Desired)
+		name := bg.Namespace + "/" + workload.ColorName(bg.Spec.TargetRef.Name, color)
+		if err := service.CheckReady(name, obs.colors[color]); err != nil {
+			return fmt.Errorf("flip the route to %s: %w", color, err)
 		}
 	}
 	if _, err := router.SetSplit(ctx, traffic.BlueGreenSplit(bg), traffic.ColorWeight(color)); err != nil {
@@ -117,15 +108,13 @@ func (r *Reconciler) flipRoute(ctx context.Context, bg *v1alpha1.BlueGreen, rout
 }
 
 // followRoute points the active Service at the color the route was read
-// back sending the traffic to, and the preview Service at the other:
-// in-cluster clients that call the active Service without the mesh then
-// reach the same color as the route. Why only once read back: a route its
-// implementation refused has moved no traffic, and neither should the
-// Service (the route watch brings the next reconcile as soon as it is
-// accepted). A color not ready at full size is not followed (the state
-// machine flips the route back first).
+// back sending the traffic to, and the preview Service at the other, when
+// rollout.ServicesFollowRoute says so (the route watch brings the next
+// reconcile as soon as a refused route is accepted). Without the target the
+// Services were not ensured, and nothing follows. A color not ready at full
+// size is not followed (the state machine flips the route back first).
 func (r *Reconciler) followRoute(ctx context.Context, bg *v1alpha1.BlueGreen, obs *observation) error {
-	if obs.routed == "" || obs.target == nil || (obs.apex.Color == obs.routed && obs.previewColor == obs.routed.Other()) {
+	if obs.target == nil || !rollout.ServicesFollowRoute(obs.routed, obs.services.Active.Color, obs.services.Preview) {
 		return nil
 	}
 	_, err := service.Switch(ctx, r.Client, bg, obs.routed)

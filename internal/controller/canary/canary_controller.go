@@ -94,43 +94,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 
-	router, err := r.Routers.For(c.Spec.TrafficRouting)
+	spec, pins, router, err := r.admit(ctx, c)
 	if err != nil {
 		return r.fail(ctx, c, err)
-	}
-	// Why resolve before anything: a template that is missing or an
-	// argument that does not fit stalls the Canary before a release can
-	// start on it; a release in flight runs the analysis pinned when it
-	// started, whatever happened to the template since.
-	spec, pins, err := r.Templates.ResolveCanary(ctx, c)
-	if err != nil {
-		return r.fail(ctx, c, err)
-	}
-	if err := release.CheckCanary(&spec); err != nil {
-		return r.fail(ctx, c, err)
-	}
-	if err := r.Hooks.Policy.Check(c.Namespace, hooks.OfCanary(c)); err != nil {
-		return r.fail(ctx, c, err)
-	}
-	// Why before observe: a targetPort naming no container port would send
-	// every request through Sluice's Services to a port no pod serves; no
-	// release starts on such a template, and nothing is called or checked.
-	target, _, err := release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := release.CheckTargetPort(c.Spec.Service, target); err != nil {
-		return r.fail(ctx, c, err)
-	}
-	if target != nil {
-		// Why: the primary's pods carry the target's matchLabels renamed; a
-		// target with none, or with a value too long to rename, cannot be
-		// told apart from its primary, and only a spec change fixes that.
-		if _, err := workload.PrimaryPodLabels(target); err != nil {
-			return r.fail(ctx, c, err)
-		}
 	}
 	obs, err := r.observe(ctx, c, spec, router)
+	if err != nil {
+		return r.fail(ctx, c, err)
+	}
+	// Why apart from observe: the only calls made before the decision is
+	// persisted, and they only carry on runs a persisted status already
+	// started (see release.ProgressHooks).
+	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
+		hooks.OfCanary(c))
 	if err != nil {
 		return r.fail(ctx, c, err)
 	}
@@ -154,6 +130,36 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return release.Requeue(after, poll, r.now().Sub(obs.Now)), nil
 }
 
+// admit resolves the Canary's spec and checks it before anything is
+// observed or called: its router, its analysis templates (a template that
+// is missing or an argument that does not fit stalls the Canary before a
+// release can start on it; a release in flight runs the analysis pinned
+// when it started, whatever happened to the template since), its spec, then
+// what every release checks (release.Admit) and the target's labels. It
+// returns the spec with its analysis resolved, the pins and the router.
+func (r *Reconciler) admit(ctx context.Context, c *v1alpha1.Canary) (v1alpha1.CanarySpec, []v1alpha1.PinnedAnalysis,
+	traffic.Router, error) {
+	router, err := r.Routers.For(c.Spec.TrafficRouting)
+	if err != nil {
+		return v1alpha1.CanarySpec{}, nil, nil, err
+	}
+	spec, pins, err := r.Templates.ResolveCanary(ctx, c)
+	if err == nil {
+		err = release.CheckCanary(&spec)
+	}
+	if err != nil {
+		return v1alpha1.CanarySpec{}, nil, nil, err
+	}
+	target, err := release.Admit(ctx, r.Client, r.Hooks.Policy, c, hooks.OfCanary(c), c.Spec.Service, c.Spec.TargetRef.Name)
+	if err == nil && target != nil {
+		// Why: the primary's pods carry the target's matchLabels renamed; a
+		// target with none, or with a value too long to rename, cannot be
+		// told apart from its primary, and only a spec change fixes that.
+		_, err = workload.PrimaryPodLabels(target)
+	}
+	return spec, pins, router, err
+}
+
 // fail ends a reconcile on cause, classified in one place
 // (release.Classify): a spec the API server accepted but Sluice cannot act
 // on (an unknown router, a query template that does not parse, a Job hook
@@ -162,18 +168,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // is Reconciling, with a requeue; anything else is retried with backoff and
 // leaves status alone.
 func (r *Reconciler) fail(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
-	f := release.Classify(cause)
-	if f.Class == release.Transient {
-		return f.Result(cause)
-	}
-	st := *c.Status.DeepCopy()
-	st.ObservedGeneration = c.Generation
-	f.SetConditions(&st.Conditions, c.Generation, r.now())
-	st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
-	if err := r.writeStatus(ctx, c, rollout.CanaryDecision{Status: st}); err != nil {
-		return ctrl.Result{}, err
-	}
-	return f.Result(fmt.Errorf("canary %s/%s: %w", c.Namespace, c.Name, cause))
+	return release.Fail(cause, fmt.Sprintf("canary %s/%s", c.Namespace, c.Name), func(f release.Failure) error {
+		st := *c.Status.DeepCopy()
+		st.ObservedGeneration = c.Generation
+		f.SetConditions(&st.Conditions, c.Generation, r.now())
+		st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
+		return release.WriteDecided(ctx, r.Client, c, &c.Status, st, r.observeRelease(c))
+	})
 }
 
 // get reads the Canary a decision is taken on: never older than a version

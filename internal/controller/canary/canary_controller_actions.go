@@ -13,15 +13,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// execute carries out the decision's actions in order, each an idempotent
-// write, and stops at the first error.
+// execute re-asserts the Services and the primary's autoscaler, then
+// carries out the decision's actions (see release.Execute).
 func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d rollout.CanaryDecision) error {
-	log := ctrl.FromContext(ctx)
 	if obs.target != nil {
 		if err := r.ensureServices(ctx, c, obs); err != nil {
 			return err
@@ -30,27 +30,20 @@ func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router tra
 	if err := r.ensureAutoscaler(ctx, c, obs); err != nil {
 		return err
 	}
-	for _, a := range d.Actions {
-		log.V(1).Info("Carrying out action", "action", a.String(), "revision", d.Status.CanaryRevision,
-			"step", d.Status.CurrentStep, "weight", d.Status.CanaryWeight)
-		var err error
+	return release.Execute(ctx, d.Actions, func(a rollout.CanaryAction) error {
 		switch a := a.(type) {
 		case rollout.SetWeight:
-			err = r.setWeight(ctx, c, router, a.Weight)
+			return r.setWeight(ctx, c, router, a.Weight)
 		case rollout.EnsurePrimary:
-			err = r.ensurePrimary(ctx, c, obs, a.Revision)
+			return r.ensurePrimary(ctx, c, obs, a)
 		case rollout.ReplacePrimary:
-			err = r.replacePrimary(ctx, c, obs)
+			return r.replacePrimary(ctx, c, obs)
 		case rollout.ScaleCanary:
-			_, err = workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}, a.Replicas)
-		default:
-			err = fmt.Errorf("unknown action %T", a)
+			_, err := workload.ScaleTo(ctx, r.Client, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}, a.Replicas)
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", a, err)
-		}
-	}
-	return nil
+		return fmt.Errorf("unknown action %T", a)
+	}, "revision", d.Status.CanaryRevision, "step", d.Status.CurrentStep, "weight", d.Status.CanaryWeight)
 }
 
 func (r *Reconciler) setWeight(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, weight int32) error {
@@ -62,21 +55,17 @@ func (r *Reconciler) setWeight(ctx context.Context, c *v1alpha1.Canary, router t
 	return err
 }
 
-// ensurePrimary makes the primary run revision rev: the target's template
-// when the target is at rev (initialisation, promotion), else the template
-// the primary ran at rev before, from its ReplicaSets (a rollback during a
-// promotion).
-func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs *observation, rev string) error {
+// ensurePrimary makes the primary run the action's revision with its
+// replicas: the target's template when the target is at that revision
+// (initialisation, promotion), else the template the primary ran at it
+// before, from its ReplicaSets (a rollback during a promotion).
+func (r *Reconciler) ensurePrimary(ctx context.Context, c *v1alpha1.Canary, obs *observation, a rollout.EnsurePrimary) error {
 	if obs.target == nil {
 		return fmt.Errorf("target Deployment %s is missing", c.Spec.TargetRef.Name)
 	}
-	replicas := workload.DesiredReplicas(obs.target)
-	if obs.primary != nil {
-		replicas = workload.DesiredReplicas(obs.primary)
-	}
-	cp := workload.PrimaryCopy(c, obs.target, max(replicas, 1))
-	cp.Autoscaled = obs.Primary.Autoscaled
-	if workload.Revision(&obs.target.Spec.Template) != rev {
+	cp := workload.PrimaryCopy(c, obs.target, a.Replicas)
+	cp.Autoscaled = a.Autoscaled
+	if rev := a.Revision; workload.Revision(&obs.target.Spec.Template) != rev {
 		tmpl, err := r.templateAt(ctx, rev, obs.primary, obs.target)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/controller/release"
-	"github.com/sluice-dev/sluice/internal/hooks"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/workload"
@@ -67,11 +65,6 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alp
 		return nil, err
 	}
 	obs.Commands = release.PendingCommands(c)
-	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
-		hooks.OfCanary(c))
-	if err != nil {
-		return nil, err
-	}
 	if rollout.AnalysisDue(spec, c.Status, now) && obs.target != nil {
 		obs.Check = r.check(ctx, c, spec.Analysis, now)
 	}
@@ -85,47 +78,27 @@ func rolling(d *appsv1.Deployment) bool {
 }
 
 // routeState reads the canary weight the router reports. The router's typed
-// errors are observations, classified here and nowhere else: a route that
+// errors are observations (classified in release.ReadRoute): a route that
 // does not exist (yet, or any more), routes that disagree (re-asserted by
-// the next SetWeight) and a route Sluice cannot manage (Stalled) all reach
-// the state machine; only other errors are transient.
+// the next SetWeight, the highest weight counting), a route Sluice cannot
+// manage (Stalled) and weights not accepted all reach the state machine;
+// only other errors are transient.
 func routeState(ctx context.Context, c *v1alpha1.Canary, router traffic.Router) (rollout.RouteState, error) {
-	w, err := router.SplitWeight(ctx, traffic.CanarySplit(c))
-	var (
-		missing      *traffic.RouteNotFoundError
-		inconsistent *traffic.InconsistentWeightsError
-		unmanageable *traffic.UnmanageableRouteError
-		notAccepted  *traffic.RouteNotAcceptedError
-	)
+	rr, err := release.ReadRoute(router.SplitWeight(ctx, traffic.CanarySplit(c)))
 	switch {
-	case errors.As(err, &missing):
-		return rollout.RouteState{}, nil
-	case errors.As(err, &inconsistent):
-		highest := int32(0)
-		for _, w := range inconsistent.Weights {
-			highest = max(highest, w)
-		}
-		return rollout.RouteState{Exists: true, CanaryWeight: highest, Inconsistent: true}, nil
-	case errors.As(err, &unmanageable):
-		return rollout.RouteState{Exists: true, Unmanageable: unmanageable.Error()}, nil
-	case errors.As(err, &notAccepted):
-		return rollout.RouteState{Exists: true, CanaryWeight: notAccepted.CanaryWeight, NotAccepted: notAccepted.Error()}, nil
 	case err != nil:
 		return rollout.RouteState{}, fmt.Errorf("read canary weight: %w", err)
+	case rr.Missing != "":
+		return rollout.RouteState{}, nil
 	}
-	return rollout.RouteState{Exists: true, CanaryWeight: w}, nil
+	return rollout.RouteState{Exists: true, CanaryWeight: rr.Weight, Inconsistent: rr.Inconsistent != "",
+		Unmanageable: rr.Unmanageable, NotAccepted: rr.NotAccepted}, nil
 }
 
 // check runs the analysis check that is due.
 func (r *Reconciler) check(ctx context.Context, c *v1alpha1.Canary, a *v1alpha1.Analysis, now time.Time) *rollout.Check {
-	var prev *v1alpha1.JudgeStatus
-	if c.Status.Analysis != nil {
-		prev = c.Status.Analysis.Judge
-	}
 	name := c.Spec.TargetRef.Name
-	out := r.Analysis.Run(ctx, a, analysis.Workloads{
+	return release.RunCheck(ctx, r.Analysis, r.Metrics, Kind, c, a, c.Status.Analysis, analysis.Workloads{
 		Namespace: c.Namespace, Name: name, Canary: name, Primary: workload.PrimaryName(name),
-	}, prev, now)
-	release.ObserveCheck(r.Metrics, Kind, c.Namespace, c.Name, out.Results)
-	return &rollout.Check{Results: out.Results, Judge: out.Judge}
+	}, now)
 }

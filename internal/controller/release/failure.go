@@ -2,6 +2,7 @@ package release
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -137,4 +138,20 @@ func (f Failure) Result(err error) (ctrl.Result, error) {
 // lastTransitionTime.
 func InvalidConditions(conds *[]metav1.Condition, generation int64, now time.Time, msg string) {
 	Failure{Class: Stalled, Reason: v1alpha1.ReasonInvalidSpec, Message: msg}.SetConditions(conds, generation, now)
+}
+
+// Fail ends a reconcile of the release object named what on cause,
+// classified here (Classify): a transient cause is returned as it is and
+// leaves status alone; a Stalled or Waiting one is first written to status
+// by write, which sets the failure's conditions (SetConditions) on the
+// object's status and patches it, then ends the reconcile as Result says.
+func Fail(cause error, what string, write func(Failure) error) (ctrl.Result, error) {
+	f := Classify(cause)
+	if f.Class == Transient {
+		return f.Result(cause)
+	}
+	if err := write(f); err != nil {
+		return ctrl.Result{}, err
+	}
+	return f.Result(fmt.Errorf("%s: %w", what, cause))
 }

@@ -1,10 +1,15 @@
 package release
 
 import (
+	"context"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/metrics"
+	"github.com/sluice-dev/sluice/internal/rollout"
 )
 
 // Now reads clock, or the system clock when clock is nil (the reconcilers'
@@ -57,6 +62,20 @@ func ObserveCheck(m *metrics.Collectors, kind, namespace, name string, results [
 	for _, res := range results {
 		m.AnalysisResults.WithLabelValues(kind, namespace, name, res.Name, string(res.Outcome)).Inc()
 	}
+}
+
+// RunCheck runs a due analysis check of a on the workloads w for obj, the
+// judge going on from the evidence kept in st (the status's analysis, nil
+// before the first check), and counts its outcomes (m may be nil).
+func RunCheck(ctx context.Context, r *analysis.Runner, m *metrics.Collectors, kind string, obj client.Object,
+	a *v1alpha1.Analysis, st *v1alpha1.AnalysisStatus, w analysis.Workloads, now time.Time) *rollout.Check {
+	var prev *v1alpha1.JudgeStatus
+	if st != nil {
+		prev = st.Judge
+	}
+	out := r.Run(ctx, a, w, prev, now)
+	ObserveCheck(m, kind, obj.GetNamespace(), obj.GetName(), out.Results)
+	return &rollout.Check{Results: out.Results, Judge: out.Judge}
 }
 
 // Forget drops the metrics of a release object that is gone.

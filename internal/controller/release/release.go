@@ -61,6 +61,15 @@ func HandBackTarget(ctx context.Context, c client.Reader, ns, name string) (roll
 // object's spec; a run of a hook the spec no longer names is left alone. It
 // returns the runs and how soon one of them wants another look (zero when
 // none does).
+//
+// It is a phase of its own between observe (reads only) and the decision,
+// and these are the only calls out made before the decision is persisted.
+// Why not an action executed after it: a run is started by the state
+// machine, which records it Running in status, and that status was
+// persisted by an earlier reconcile before any call; what a call returns
+// (an attempt made, a Job created, an answer) is what the machine must
+// decide on, and it is persisted with the decision that reads it. As an
+// action its result would need a second status write after every call.
 func ProgressHooks(ctx context.Context, r *hooks.Runner, owner client.Object, runs []v1alpha1.HookStatus,
 	revision string, specHooks []hooks.Hook) ([]v1alpha1.HookStatus, time.Duration, error) {
 	var out []v1alpha1.HookStatus

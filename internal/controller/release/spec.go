@@ -1,6 +1,7 @@
 package release
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,9 +9,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/analysis"
+	"github.com/sluice-dev/sluice/internal/hooks"
 )
 
 // SpecError is a spec the API server accepted that Sluice cannot act on,
@@ -120,4 +123,24 @@ func CheckTargetPort(port v1alpha1.ServicePort, target *appsv1.Deployment) error
 	return &SpecError{Field: "spec.service.targetPort", Problem: fmt.Sprintf(
 		"no container of Deployment %s has a port named %q (its pod template %s): name the container port %q in the Deployment, or write targetPort as a number",
 		target.Name, name, named, name)}
+}
+
+// Admit checks what a reconcile of any release object checks, after its
+// own spec, before it observes anything: the Job hooks hs of obj against
+// the hook policy, and the target Deployment (named target) against the
+// Services' port (see CheckTargetPort: no release starts on a template
+// whose pods would not serve it, and nothing is called or checked). It
+// returns the target, nil while it is missing (the state machines wait for
+// it). An error that a spec change must fix is typed for Classify; a read
+// that failed is transient.
+func Admit(ctx context.Context, c client.Reader, policy hooks.JobPolicy, obj client.Object, hs []hooks.Hook,
+	port v1alpha1.ServicePort, target string) (*appsv1.Deployment, error) {
+	if err := policy.Check(obj.GetNamespace(), hs); err != nil {
+		return nil, err
+	}
+	d, _, err := Deployment(ctx, c, obj.GetNamespace(), target)
+	if err != nil {
+		return nil, err
+	}
+	return d, CheckTargetPort(port, d)
 }

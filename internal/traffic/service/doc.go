@@ -5,6 +5,8 @@
 //
 // The Services are the ones internal/workload creates; Switch only changes
 // their color, refuses Services the BlueGreen does not own, and never
-// points the active Service at a color without a ready pod. Because all
-// traffic moves at once, this is not a weighted traffic.Router.
+// points the active Service at a color without a ready pod (CheckReady, the
+// same rule a route's flip follows). Read reads what both Services select,
+// for the state machine. Because all traffic moves at once, this is not a
+// weighted traffic.Router.
 package service

@@ -58,23 +58,23 @@ func ActiveColor(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen) (
 	if err := c.Get(ctx, key, svc); err != nil {
 		return "", fmt.Errorf("read active Service %s: %w", key, err)
 	}
-	return v1alpha1.Color(svc.Spec.Selector[workload.LabelColor]), nil
+	return colorOf(svc), nil
 }
 
 // checkReady returns ErrColorNotReady, wrapped, unless every wanted pod of
-// the Deployment of color is ready with its current template.
+// the Deployment of color is ready with its current template (see
+// CheckReady).
 func checkReady(ctx context.Context, c client.Reader, bg *v1alpha1.BlueGreen, color v1alpha1.Color) error {
 	d := &appsv1.Deployment{}
 	key := types.NamespacedName{Namespace: bg.Namespace, Name: workload.ColorName(bg.Spec.TargetRef.Name, color)}
 	if err := c.Get(ctx, key, d); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("switch active Service to %s: Deployment %s is missing: %w", color, key, ErrColorNotReady)
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("switch active Service to %s: read Deployment %s: %w", color, key, err)
 		}
-		return fmt.Errorf("switch active Service to %s: read Deployment %s: %w", color, key, err)
+		d = nil
 	}
-	if r := workload.ReadinessOf(d); r.Desired == 0 || r.ReadyAtRevision() < r.Desired {
-		return fmt.Errorf("switch active Service to %s: Deployment %s has %w (%d/%d)",
-			color, key, ErrColorNotReady, r.ReadyAtRevision(), r.Desired)
+	if err := CheckReady(key.String(), d); err != nil {
+		return fmt.Errorf("switch active Service to %s: %w", color, err)
 	}
 	return nil
 }
