@@ -15,8 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sluice-dev/sluice/test/framework/cluster"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
+	"github.com/sluice-dev/sluice/test/framework/cluster"
 )
 
 // Options configure one run of the benchmark.
