@@ -92,15 +92,11 @@ func passes(n int32, d time.Duration) *v1alpha1.AnalysisStatus {
 // expectBlueGreenReplaySafe asserts the restart property of a BlueGreen
 // decision (see expectReplaySafeWith).
 func expectBlueGreenReplaySafe(g Gomega, spec v1alpha1.BlueGreenSpec, d BlueGreenDecision, obs BlueGreenObserved) {
-	expectReplaySafeWith(g, blueGreenOutcome(d), func(st v1alpha1.BlueGreenStatus) outcome[v1alpha1.BlueGreenStatus] {
-		return blueGreenOutcome(NextBlueGreen(spec, st, obs))
-	})
+	testedBlueGreen.expectReplaySafe(g, spec, d, obs)
 }
 
 // blueGreenCase is one row of a table test of NextBlueGreen.
 type blueGreenCase = machineCase[v1alpha1.BlueGreenSpec, v1alpha1.BlueGreenStatus, BlueGreenObserved, BlueGreenDecision]
 
 // runBlueGreenCases runs each row and checks the restart property on it.
-func runBlueGreenCases(t *testing.T, cases []blueGreenCase) {
-	runMachineCases(t, cases, NextBlueGreen, expectBlueGreenReplaySafe)
-}
+func runBlueGreenCases(t *testing.T, cases []blueGreenCase) { testedBlueGreen.run(t, cases) }

@@ -26,11 +26,7 @@ func fuzzBGSpec(s *byteSource) v1alpha1.BlueGreenSpec {
 	for _, p := range []**v1alpha1.PhaseAnalysis{&spec.PrePromotionAnalysis, &spec.PostPromotionAnalysis} {
 		if s.chance(60) {
 			a := phaseAnalysis(int32(1 + s.intn(4)))
-			a.Interval.Duration = time.Duration(5+s.intn(60)*5) * time.Second
-			a.FailureLimit, a.ErrorLimit = int32(1+s.intn(4)), int32(1+s.intn(4))
-			if s.chance(40) {
-				a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e"}
-			}
+			fuzzAnalysis(s, &a.Analysis, 40)
 			*p = a
 		}
 	}
@@ -46,12 +42,7 @@ func fuzzBGSpec(s *byteSource) v1alpha1.BlueGreenSpec {
 // fuzzBGWorld changes the world at random: new revisions, reverts, pods
 // becoming ready or failing, hooks finishing; it returns a command or nil.
 func fuzzBGWorld(s *byteSource, w *bgWorld, st v1alpha1.BlueGreenStatus, round int) {
-	switch {
-	case s.chance(4):
-		w.release(fmt.Sprintf("r%d", round))
-	case s.chance(1) && st.ActiveRevision != "":
-		w.release(st.ActiveRevision)
-	}
+	fuzzRelease(s, w.release, 4, round, st.ActiveRevision)
 	for _, c := range w.colors {
 		switch {
 		case s.chance(60):

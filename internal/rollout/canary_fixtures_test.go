@@ -158,15 +158,11 @@ func eventReasons(events []Event) []string {
 // expectReplaySafe asserts the restart property of a Canary decision (see
 // expectReplaySafeWith).
 func expectReplaySafe(g Gomega, spec v1alpha1.CanarySpec, d CanaryDecision, obs CanaryObserved) {
-	expectReplaySafeWith(g, canaryOutcome(d), func(st v1alpha1.CanaryStatus) outcome[v1alpha1.CanaryStatus] {
-		return canaryOutcome(Next(spec, st, obs))
-	})
+	testedCanary.expectReplaySafe(g, spec, d, obs)
 }
 
 // canaryCase is one row of a table test of Next.
 type canaryCase = machineCase[v1alpha1.CanarySpec, v1alpha1.CanaryStatus, CanaryObserved, CanaryDecision]
 
 // runCanaryCases runs each row and checks the restart property on it.
-func runCanaryCases(t *testing.T, cases []canaryCase) {
-	runMachineCases(t, cases, Next, expectReplaySafe)
-}
+func runCanaryCases(t *testing.T, cases []canaryCase) { testedCanary.run(t, cases) }

@@ -56,11 +56,8 @@ func fuzzSpec(s *byteSource) v1alpha1.CanarySpec {
 	spec.ProgressDeadlineSeconds = int32(30 + s.intn(256)*4)
 	if s.chance(60) {
 		spec = analysed(spec)
-		a := spec.Analysis
-		a.Interval.Duration = time.Duration(5+s.intn(60)*5) * time.Second
-		a.FailureLimit, a.ErrorLimit = int32(1+s.intn(4)), int32(1+s.intn(4))
-		if s.chance(50) {
-			a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e", PromoteOnEvidence: s.chance(50)}
+		if a := spec.Analysis; fuzzAnalysis(s, a, 50) {
+			a.Judge.PromoteOnEvidence = s.chance(50)
 		}
 	}
 	for _, typ := range []v1alpha1.CanaryHookType{v1alpha1.HookPreRollout, v1alpha1.HookConfirmPromotion,
@@ -113,12 +110,7 @@ func fuzzCheck(s *byteSource, spec v1alpha1.CanarySpec, now time.Time) *Check {
 // fuzzWorld changes the world at random: new revisions, reverts, commands,
 // pods becoming ready, hooks finishing.
 func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) {
-	switch {
-	case s.chance(3):
-		w.release(fmt.Sprintf("r%d", round))
-	case s.chance(1) && st.StableRevision != "":
-		w.release(st.StableRevision)
-	}
+	fuzzRelease(s, w.release, 3, round, st.StableRevision)
 	if s.chance(70) {
 		w.target.ReadyReplicas = w.target.DesiredReplicas
 	}
@@ -131,6 +123,29 @@ func fuzzWorld(s *byteSource, w *world, st v1alpha1.CanaryStatus, round int) {
 	w.hooks = fuzzHookPhase(s)
 	if s.chance(8) {
 		w.command(fuzzCommand(s), fmt.Sprint(round))
+	}
+}
+
+// fuzzAnalysis sets a's interval (5 s to 5 min) and limits (1 to 4) at
+// random and, judge times in 100, a judge; it reports whether it set one.
+func fuzzAnalysis(s *byteSource, a *v1alpha1.Analysis, judge int) bool {
+	a.Interval.Duration = time.Duration(5+s.intn(60)*5) * time.Second
+	a.FailureLimit, a.ErrorLimit = int32(1+s.intn(4)), int32(1+s.intn(4))
+	if !s.chance(judge) {
+		return false
+	}
+	a.Judge = &v1alpha1.Judge{Requests: "r", Errors: "e"}
+	return true
+}
+
+// fuzzRelease releases a new revision, pct times in 100, or else, once in
+// 100, reverts to live, the revision that serves (when there is one).
+func fuzzRelease(s *byteSource, release func(rev string), pct, round int, live string) {
+	switch {
+	case s.chance(pct):
+		release(fmt.Sprintf("r%d", round))
+	case s.chance(1) && live != "":
+		release(live)
 	}
 }
 

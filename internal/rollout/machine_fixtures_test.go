@@ -33,6 +33,33 @@ func blueGreenOutcome(d BlueGreenDecision) outcome[v1alpha1.BlueGreenStatus] {
 	return outcome[v1alpha1.BlueGreenStatus]{d.Status, d.Actions, d.Events, d.RequeueAfter}
 }
 
+// testedMachine is one of the two state machines as the fixtures drive
+// it: its decision function and what the restart property compares of a
+// decision.
+type testedMachine[Spec, Status, Obs, Decision any] struct {
+	next    func(Spec, Status, Obs) Decision
+	outcome func(Decision) outcome[Status]
+}
+
+// testedCanary is Next; testedBlueGreen is NextBlueGreen.
+var (
+	testedCanary = testedMachine[v1alpha1.CanarySpec, v1alpha1.CanaryStatus, CanaryObserved,
+		CanaryDecision]{Next, canaryOutcome}
+	testedBlueGreen = testedMachine[v1alpha1.BlueGreenSpec, v1alpha1.BlueGreenStatus, BlueGreenObserved,
+		BlueGreenDecision]{NextBlueGreen, blueGreenOutcome}
+)
+
+// expectReplaySafe asserts the restart property of d, decided on spec and
+// obs (see expectReplaySafeWith).
+func (m testedMachine[Spec, Status, Obs, Decision]) expectReplaySafe(g Gomega, spec Spec, d Decision, obs Obs) {
+	expectReplaySafeWith(g, m.outcome(d), func(st Status) outcome[Status] { return m.outcome(m.next(spec, st, obs)) })
+}
+
+// run runs each row and checks the restart property on it.
+func (m testedMachine[Spec, Status, Obs, Decision]) run(t *testing.T, cases []machineCase[Spec, Status, Obs, Decision]) {
+	runMachineCases(t, cases, m.next, m.expectReplaySafe)
+}
+
 // expectReplaySafeWith asserts the restart property of d, decided by next
 // on some status: d's status fed back to next, directly and through JSON as
 // a restarted operator reads it, yields the same status, the same actions
