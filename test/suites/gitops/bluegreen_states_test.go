@@ -1,7 +1,6 @@
 package gitops
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -15,13 +14,11 @@ import (
 // blueGreenRun is a BlueGreen and a simulated cluster that obeys the actions
 // rollout.NextBlueGreen returns.
 type blueGreenRun struct {
-	obj         v1alpha1.BlueGreen
-	now         time.Time
-	target      rollout.WorkloadState
-	colors      map[v1alpha1.Color]*rollout.WorkloadState
-	service     rollout.ServiceState
-	outcome     v1alpha1.MetricOutcome
-	annotations map[string]string // the object's command annotations
+	sim
+	obj     v1alpha1.BlueGreen
+	target  rollout.WorkloadState
+	colors  map[v1alpha1.Color]*rollout.WorkloadState
+	service rollout.ServiceState
 }
 
 // newBlueGreenRun is a BlueGreen orders whose Deployment runs v1. It waits
@@ -29,7 +26,7 @@ type blueGreenRun struct {
 // more after the switch.
 func newBlueGreenRun() *blueGreenRun {
 	manual := false
-	return &blueGreenRun{
+	r := &blueGreenRun{
 		obj: v1alpha1.BlueGreen{
 			TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "BlueGreen"},
 			ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", Generation: 1},
@@ -43,9 +40,11 @@ func newBlueGreenRun() *blueGreenRun {
 				ProgressDeadlineSeconds: 600,
 			},
 		},
-		now: t0, target: deployment("v1", 3), outcome: v1alpha1.OutcomePassed,
+		target: deployment("v1", 3),
 		colors: map[v1alpha1.Color]*rollout.WorkloadState{v1alpha1.ColorBlue: {}, v1alpha1.ColorGreen: {}},
 	}
+	r.sim = newSim("BlueGreen", r.settle, func() (any, []metav1.Condition) { return r.obj.Status, r.obj.Status.Conditions })
+	return r
 }
 
 // reconcile runs NextBlueGreen once and carries out its actions as the
@@ -106,40 +105,22 @@ func (r *blueGreenRun) applies(obj *v1alpha1.BlueGreen) func(v1alpha1.Command) b
 	}
 }
 
-// converge reconciles with every pod ready until nothing changes.
-func (r *blueGreenRun) converge(t *testing.T) {
-	t.Helper()
-	for range 30 {
-		before := r.obj.Status.DeepCopy()
-		for _, c := range r.colors {
-			c.ReadyReplicas = c.DesiredReplicas
-		}
-		r.target.ReadyReplicas = r.target.DesiredReplicas
-		if d := r.reconcile(); len(d.Events) == 0 && equalJSON(t, before, &r.obj.Status) {
-			return
-		}
+// settle makes every pod ready and reconciles once; it reports whether
+// that changed nothing: no event, the same status.
+func (r *blueGreenRun) settle(t *testing.T) bool {
+	before := r.obj.Status.DeepCopy()
+	for _, c := range r.colors {
+		c.ReadyReplicas = c.DesiredReplicas
 	}
-	t.Fatalf("the BlueGreen did not settle: %+v", r.obj.Status)
+	r.target.ReadyReplicas = r.target.DesiredReplicas
+	d := r.reconcile()
+	return len(d.Events) == 0 && equalJSON(t, before, &r.obj.Status)
 }
 
-func (r *blueGreenRun) run(t *testing.T, name v1alpha1.Command, id string) {
-	if r.annotations == nil {
-		r.annotations = map[string]string{}
-	}
-	r.annotations[v1alpha1.CommandAnnotation(name)] = id
-	r.converge(t)
-}
-
-func (r *blueGreenRun) advance(t *testing.T, d time.Duration) {
-	r.now = r.now.Add(d)
-	r.converge(t)
-}
-
+// snapshot is the object as it stands, in the state of reason.
 func (r *blueGreenRun) snapshot(t *testing.T, reason string) *v1alpha1.BlueGreen {
 	t.Helper()
-	if got := reasonOf(r.obj.Status.Conditions); got != reason {
-		t.Fatalf("the BlueGreen is in state %q, the test wants %q: %+v", got, reason, r.obj.Status.Conditions)
-	}
+	r.expectReason(t, reason)
 	return r.obj.DeepCopy()
 }
 
@@ -147,12 +128,10 @@ func (r *blueGreenRun) snapshot(t *testing.T, reason string) *v1alpha1.BlueGreen
 // every state Sluice can write.
 func blueGreenStates(t *testing.T) []state {
 	t.Helper()
-	var out []state
+	out := &stateList{kind: "BlueGreen"}
 	r := newBlueGreenRun()
 	add := func(name string, b *v1alpha1.BlueGreen, argo, cond, kstatus string, enabled ...string) {
-		out = append(out, state{name: "BlueGreen " + name, obj: b, argo: argo,
-			argoMessage: message(b.Status.Conditions, cond), kstatus: kstatus, enabled: enabled,
-			applies: r.applies(b)})
+		out.add(name, b, b.Status.Conditions, r.applies(b), argo, cond, kstatus, enabled...)
 	}
 	r.reconcile()
 	add("initializing", r.snapshot(t, v1alpha1.ReasonInitializing), "Progressing", "Reconciling", "InProgress")
@@ -160,10 +139,7 @@ func blueGreenStates(t *testing.T) []state {
 	stable := r.snapshot(t, v1alpha1.ReasonSucceeded)
 	add("stable", stable, "Healthy", "Ready", "Current")
 
-	behind := stable.DeepCopy()
-	behind.Generation = 3
-	out = append(out, state{name: "BlueGreen whose spec changed, not yet observed", obj: behind, argo: "Progressing",
-		argoMessage: "Waiting for the Sluice operator to observe generation 3", kstatus: "InProgress"})
+	out.addUnobserved(stable.DeepCopy(), 3)
 
 	invalid := stable.DeepCopy()
 	release.InvalidConditions(&invalid.Status.Conditions, 1, t0, "spec.service.port: must be set")
@@ -197,19 +173,5 @@ func blueGreenStates(t *testing.T) []state {
 	r.advance(t, time.Minute)
 	add("rolled back by analysis", r.snapshot(t, v1alpha1.ReasonAnalysisFailed), "Degraded", "Stalled", "Failed",
 		"retry")
-	return out
-}
-
-// equalJSON compares two values by their JSON, the form status is stored in.
-func equalJSON(t *testing.T, a, b any) bool {
-	t.Helper()
-	ja, err := json.Marshal(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jb, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(ja) == string(jb)
+	return out.out
 }

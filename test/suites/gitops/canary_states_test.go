@@ -62,20 +62,18 @@ func deployment(rev string, n int32) rollout.WorkloadState {
 // canaryRun is a Canary and a simulated cluster that obeys the actions
 // rollout.Next returns, the way the reconciler does.
 type canaryRun struct {
-	obj         v1alpha1.Canary
-	now         time.Time
-	target      rollout.WorkloadState
-	primary     rollout.WorkloadState
-	route       rollout.RouteState
-	outcome     v1alpha1.MetricOutcome // the outcome of due checks
-	annotations map[string]string      // the object's command annotations
+	sim
+	obj     v1alpha1.Canary
+	target  rollout.WorkloadState
+	primary rollout.WorkloadState
+	route   rollout.RouteState
 }
 
 // newCanaryRun is a Canary podinfo whose Deployment runs v1 and nothing of
 // Sluice's exists yet. Its steps: weight 10, a pause until promoted, weight
 // 50, a one-minute pause; every step is analysed.
 func newCanaryRun() *canaryRun {
-	return &canaryRun{
+	r := &canaryRun{
 		obj: v1alpha1.Canary{
 			TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Canary"},
 			ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "shop", Generation: 1},
@@ -89,8 +87,10 @@ func newCanaryRun() *canaryRun {
 				ProgressDeadlineSeconds: 600,
 			},
 		},
-		now: t0, target: deployment("v1", 3), outcome: v1alpha1.OutcomePassed,
+		target: deployment("v1", 3),
 	}
+	r.sim = newSim("Canary", r.settle, func() (any, []metav1.Condition) { return r.obj.Status, r.obj.Status.Conditions })
+	return r
 }
 
 // reconcile runs Next once and carries out its actions; pods become ready
@@ -140,60 +140,23 @@ func hasEvent(events []rollout.Event, reason string) bool {
 	return false
 }
 
-// converge reconciles with every pod ready until nothing changes.
-func (r *canaryRun) converge(t *testing.T) {
-	t.Helper()
-	for range 30 {
-		before := r.obj.Status.DeepCopy()
-		r.target.ReadyReplicas, r.primary.ReadyReplicas = r.target.DesiredReplicas, r.primary.DesiredReplicas
-		if d := r.reconcile(); len(d.Events) == 0 && len(d.Actions) == 0 && equalJSON(t, before, &r.obj.Status) {
-			return
-		}
-	}
-	t.Fatalf("the Canary did not settle: %+v", r.obj.Status)
-}
-
-// run sends a command (kept on the object, as the annotation is) and
-// converges.
-func (r *canaryRun) run(t *testing.T, name v1alpha1.Command, id string) {
-	if r.annotations == nil {
-		r.annotations = map[string]string{}
-	}
-	r.annotations[v1alpha1.CommandAnnotation(name)] = id
-	r.converge(t)
-}
-
-// advance moves the clock by d and converges.
-func (r *canaryRun) advance(t *testing.T, d time.Duration) {
-	r.now = r.now.Add(d)
-	r.converge(t)
+// settle makes every pod ready and reconciles once; it reports whether
+// that changed nothing: no event, no action, the same status.
+func (r *canaryRun) settle(t *testing.T) bool {
+	before := r.obj.Status.DeepCopy()
+	r.target.ReadyReplicas, r.primary.ReadyReplicas = r.target.DesiredReplicas, r.primary.DesiredReplicas
+	d := r.reconcile()
+	return len(d.Events) == 0 && len(d.Actions) == 0 && equalJSON(t, before, &r.obj.Status)
 }
 
 // release bumps the user's template to rev, as an image bump in Git does.
 func (r *canaryRun) release(rev string) { r.target.Revision, r.target.ReadyReplicas = rev, 0 }
 
-// snapshot is the object as it stands, with its reason checked so that a
-// change to the state machine cannot silently test another state.
+// snapshot is the object as it stands, in the state of reason.
 func (r *canaryRun) snapshot(t *testing.T, reason string) *v1alpha1.Canary {
 	t.Helper()
-	got := reasonOf(r.obj.Status.Conditions)
-	if got != reason {
-		t.Fatalf("the Canary is in state %q, the test wants %q: %+v", got, reason, r.obj.Status.Conditions)
-	}
+	r.expectReason(t, reason)
 	return r.obj.DeepCopy()
-}
-
-// reasonOf is the reason of the condition that is True among Stalled, Ready
-// and Reconciling.
-func reasonOf(conds []metav1.Condition) string {
-	for _, typ := range []string{v1alpha1.ConditionStalled, v1alpha1.ConditionReady, v1alpha1.ConditionReconciling} {
-		for _, c := range conds {
-			if c.Type == typ && c.Status == metav1.ConditionTrue {
-				return c.Reason
-			}
-		}
-	}
-	return ""
 }
 
 func message(conds []metav1.Condition, typ string) string {
@@ -209,12 +172,10 @@ func message(conds []metav1.Condition, typ string) string {
 // state Sluice can write.
 func canaryStates(t *testing.T) []state {
 	t.Helper()
-	var out []state
+	out := &stateList{kind: "Canary"}
 	r := newCanaryRun()
 	add := func(name string, c *v1alpha1.Canary, argo, cond, kstatus string, enabled ...string) {
-		out = append(out, state{name: "Canary " + name, obj: c, argo: argo,
-			argoMessage: message(c.Status.Conditions, cond), kstatus: kstatus, enabled: enabled,
-			applies: r.applies(c)})
+		out.add(name, c, c.Status.Conditions, r.applies(c), argo, cond, kstatus, enabled...)
 	}
 
 	fresh := r.obj.DeepCopy()
@@ -222,7 +183,7 @@ func canaryStates(t *testing.T) []state {
 	// status.observedGeneration nor conditions to tell it otherwise, and the
 	// API server drops any status sent on create. This window lasts until
 	// the operator's first reconcile (see docs/gitops.md).
-	out = append(out, state{name: "Canary just applied, no status yet", obj: fresh, argo: "Progressing",
+	out.out = append(out.out, state{name: "Canary just applied, no status yet", obj: fresh, argo: "Progressing",
 		argoMessage: "Waiting for the Sluice operator to report status", kstatus: "Current"})
 	r.reconcile()
 	r.reconcile()
@@ -231,10 +192,7 @@ func canaryStates(t *testing.T) []state {
 	stable := r.snapshot(t, v1alpha1.ReasonSucceeded)
 	add("stable", stable, "Healthy", "Ready", "Current")
 
-	behind := stable.DeepCopy()
-	behind.Generation = 2
-	out = append(out, state{name: "Canary whose spec changed, not yet observed", obj: behind, argo: "Progressing",
-		argoMessage: "Waiting for the Sluice operator to observe generation 2", kstatus: "InProgress"})
+	out.addUnobserved(stable.DeepCopy(), 2)
 
 	invalid := stable.DeepCopy()
 	release.InvalidConditions(&invalid.Status.Conditions, 1, t0, `spec.trafficRouting: unknown router "linkerd"`)
@@ -306,5 +264,5 @@ func canaryStates(t *testing.T) []state {
 	r.reconcile()
 	add("whose Deployment is missing", r.snapshot(t, v1alpha1.ReasonWaitingForTarget), "Progressing", "Reconciling",
 		"InProgress")
-	return out
+	return out.out
 }
