@@ -8,7 +8,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -223,17 +222,8 @@ type bgResult struct {
 // traffic, the colors the HTTPRoute carried and when the watch saw each.
 func flip(ctx context.Context, t *testing.T, w *world, env *apiserver.Env, tag string) (bgResult, []sample, []string, []time.Time) {
 	g := NewWithT(t)
-	hist, err := env.WatchHistory(ctx, bgNamespace, &gatewayv1.HTTPRouteList{})
-	g.Expect(err).NotTo(HaveOccurred())
-	live := sendTraffic(w.traefik.URL(), bgHost, rate)
-	time.Sleep(time.Second) // some traffic before the release
-	d := &appsv1.Deployment{}
-	g.Expect(w.client.Get(ctx, client.ObjectKey{Namespace: bgNamespace, Name: "podinfo"}, d)).To(Succeed())
-	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Template.Spec.Containers[0].Image = "example.test/podinfo:" + tag
-	g.Expect(w.client.Patch(ctx, d, patch)).To(Succeed())
-	rev := workload.Revision(&d.Spec.Template)
-	began := time.Now()
+	change := changeImage(ctx, g, w, env, bgNamespace, bgHost, tag)
+	rev, began := change.rev, change.began
 
 	var got bgResult
 	last := ""
@@ -254,11 +244,9 @@ func flip(ctx context.Context, t *testing.T, w *world, env *apiserver.Env, tag s
 		}
 		g.Expect(got.outcome).NotTo(BeEmpty(), "phase %s, active %s", bg.Status.Phase, bg.Status.ActiveColor)
 	}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).Should(Succeed())
-	got.at = time.Now()
-	t.Logf("%s %s after %s", tag, got.outcome, got.at.Sub(began).Round(100*time.Millisecond))
-	time.Sleep(3 * time.Second) // traffic after the outcome
-	samples := live.stop()
-	colors, seen := apiserver.Replay(hist.Stop(), routeColor("podinfo"))
+	var samples []sample
+	got.at, samples = change.end(t, tag, got.outcome)
+	colors, seen := apiserver.Replay(change.hist.Stop(), routeColor("podinfo"))
 	return got, samples, colors, seen
 }
 

@@ -9,13 +9,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
-	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
 
@@ -154,17 +151,8 @@ type result struct {
 // HTTPRoute carried.
 func release(ctx context.Context, t *testing.T, w *world, env *apiserver.Env, tag string) (result, []sample, []step) {
 	g := NewWithT(t)
-	hist, err := env.WatchHistory(ctx, namespace, &gatewayv1.HTTPRouteList{})
-	g.Expect(err).NotTo(HaveOccurred())
-	live := sendTraffic(w.traefik.URL(), "", rate)
-	time.Sleep(time.Second) // some traffic before the release
-	d := &appsv1.Deployment{}
-	g.Expect(w.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "podinfo"}, d)).To(Succeed())
-	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Template.Spec.Containers[0].Image = "example.test/podinfo:" + tag
-	g.Expect(w.client.Patch(ctx, d, patch)).To(Succeed())
-	rev := workload.Revision(&d.Spec.Template)
-	began := time.Now()
+	change := changeImage(ctx, g, w, env, namespace, "", tag)
+	rev, began := change.rev, change.began
 
 	var got result
 	g.Eventually(func(g Gomega) {
@@ -179,11 +167,9 @@ func release(ctx context.Context, t *testing.T, w *world, env *apiserver.Env, ta
 		}
 		g.Expect(got.outcome).NotTo(BeEmpty(), "phase %s, step %d, weight %d", c.Status.Phase, c.Status.CurrentStep, c.Status.CanaryWeight)
 	}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).Should(Succeed())
-	got.at = time.Now()
-	t.Logf("%s %s after %s", tag, got.outcome, got.at.Sub(began).Round(100*time.Millisecond))
-	time.Sleep(3 * time.Second) // traffic after the outcome, past a scale-down
-	samples := live.stop()
-	weights, seen := apiserver.Replay(hist.Stop(), canaryWeight("podinfo"))
+	var samples []sample
+	got.at, samples = change.end(t, tag, got.outcome)
+	weights, seen := apiserver.Replay(change.hist.Stop(), canaryWeight("podinfo"))
 	// The first weight is the one before the release: measure it from the
 	// release on.
 	if len(seen) > 0 && seen[0].Before(began) {
