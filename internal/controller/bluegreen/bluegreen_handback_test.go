@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,13 +43,13 @@ var _ = Describe("The active and preview Services", func() {
 		Expect(selected(ns, workload.PreviewName(target))).To(Equal(v1alpha1.ColorGreen))
 
 		By("leaving the preview Service on the live color while the operator is down")
-		stopOperator()
+		controllertest.StopOperator(suite)
 		pointPreview(ns, v1alpha1.ColorBlue)
 		previews := apiserver.RecordChanges(20*time.Millisecond, func() (v1alpha1.Color, bool) {
 			c := selected(ns, workload.PreviewName(target))
 			return c, c != ""
 		})
-		startOperator()
+		controllertest.StartOperator(suite)
 		setImage(ns, "orders:v2")
 		Eventually(func(g Gomega) {
 			bg := getBlueGreen(ns)
@@ -92,14 +91,7 @@ var _ = Describe("Deleting a BlueGreen", func() {
 
 	It("adopts a user's Service at onboarding, flips it without a gap, and restores it on deletion", func() {
 		ns := newNamespace()
-		theirs := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns},
-			Spec: corev1.ServiceSpec{
-				Selector: map[string]string{"app": target},
-				Ports:    []corev1.ServicePort{{Name: "http", Port: 8080, Protocol: corev1.ProtocolTCP}},
-			},
-		}
-		Expect(k8s.Create(ctx, theirs)).To(Succeed())
+		theirs := controllertest.UserService(ctx, k8s, ns, target, 8080)
 		newTarget(ns, "orders:v1", 2)
 		newBlueGreen(ns)
 		waitStable(ns)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/deadline"
 )
@@ -90,10 +91,10 @@ var _ = Describe("A BlueGreen release", func() {
 			g.Expect(selected(ns, target)).To(Equal(green))
 		}).Should(Succeed())
 
-		stopOperator()
+		controllertest.StopOperator(suite)
 		Expect(getBlueGreen(ns).Status.ActiveRevision).NotTo(Equal(v2), "stopped before the post-promotion checks passed")
 		colors := recordColors(ns)
-		startOperator()
+		controllertest.StartOperator(suite)
 
 		Eventually(func(g Gomega) {
 			bg := getBlueGreen(ns)

@@ -18,7 +18,7 @@ import (
 func checksTemplate(ns string) *v1alpha1.AnalysisTemplate {
 	return &v1alpha1.AnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks", Namespace: ns},
-		Spec:       apiserver.ChecksTemplate(prometheus.URL(), "0.001"),
+		Spec:       apiserver.ChecksTemplate(suite.Prometheus.URL(), "0.001"),
 	}
 }
 
@@ -28,7 +28,7 @@ func checksTemplate(ns string) *v1alpha1.AnalysisTemplate {
 func clusterChecks(ns string) *v1alpha1.ClusterAnalysisTemplate {
 	t := &v1alpha1.ClusterAnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks-" + ns},
-		Spec:       apiserver.ChecksTemplate(prometheus.URL(), "0.002"),
+		Spec:       apiserver.ChecksTemplate(suite.Prometheus.URL(), "0.002"),
 	}
 	t.Spec.Args = append(t.Spec.Args, v1alpha1.AnalysisTemplateArg{Name: "job", Description: "The scrape job."})
 	t.Spec.Metrics[0].Query = `vector($(args.value)) or on() up{job="$(args.job)"}`

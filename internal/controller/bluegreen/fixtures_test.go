@@ -32,7 +32,7 @@ func phaseAnalysis(query string, checks int32) *v1alpha1.PhaseAnalysis {
 	return &v1alpha1.PhaseAnalysis{Checks: checks, Analysis: v1alpha1.Analysis{
 		Interval:     &metav1.Duration{Duration: 5 * time.Second},
 		FailureLimit: 1,
-		Provider:     &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+		Provider:     &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: suite.Prometheus.URL()},
 		Metrics: []v1alpha1.Metric{{
 			Name: "error-rate", Query: query, ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(0.5)},
 		}},

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/workload"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 	"github.com/sluice-dev/sluice/test/framework/deadline"
@@ -64,11 +65,11 @@ var _ = Describe("Durable decisions", func() {
 		var refusing atomic.Bool
 		var refused atomic.Int32
 		refusing.Store(true)
-		stopOperator()
+		controllertest.StopOperator(suite)
 		Expect(suite.StartOperator(apiserver.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
 		DeferCleanup(func() {
-			stopOperator()
-			startOperator()
+			controllertest.StopOperator(suite)
+			controllertest.StartOperator(suite)
 		})
 
 		newTarget(ns, "podinfo:v1", 2)
@@ -101,11 +102,11 @@ var _ = Describe("Durable decisions", func() {
 		ns := newNamespace()
 		var refusing atomic.Bool
 		var refused atomic.Int32
-		stopOperator()
+		controllertest.StopOperator(suite)
 		Expect(suite.StartOperator(apiserver.WithInterceptor(refuseRollbacks(ns, &refusing, &refused)))).To(Succeed())
 		DeferCleanup(func() {
-			stopOperator()
-			startOperator()
+			controllertest.StopOperator(suite)
+			controllertest.StartOperator(suite)
 		})
 		newTarget(ns, "podinfo:v1", 1)
 		newCanary(ns, analysed("vector(0.5)", 1))

@@ -120,15 +120,10 @@ var _ = Describe("Deleting a Canary", func() {
 var _ = Describe("Onboarding with an existing Service", func() {
 	It("adopts the user's Service instead of refusing it, and restores it on deletion", func() {
 		ns := newNamespace()
-		theirs := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, Labels: map[string]string{"team": "shop"}},
-			Spec: corev1.ServiceSpec{
-				Type:     corev1.ServiceTypeNodePort,
-				Selector: map[string]string{"app": target},
-				Ports:    []corev1.ServicePort{{Name: "http", Port: 9898, Protocol: corev1.ProtocolTCP}},
-			},
-		}
-		Expect(k8s.Create(ctx, theirs)).To(Succeed())
+		theirs := controllertest.UserService(ctx, k8s, ns, target, 9898, func(svc *corev1.Service) {
+			svc.Labels = map[string]string{"team": "shop"}
+			svc.Spec.Type = corev1.ServiceTypeNodePort
+		})
 		Expect(theirs.Spec.ClusterIP).NotTo(BeEmpty())
 		newTarget(ns, "podinfo:v1", 2)
 		newCanary(ns)
@@ -160,16 +155,11 @@ var _ = Describe("Onboarding with an existing Service", func() {
 		ns := newNamespace()
 		owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner", Namespace: ns}}
 		Expect(k8s.Create(ctx, owner)).To(Succeed())
-		theirs := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: ns, OwnerReferences: []metav1.OwnerReference{{
+		controllertest.UserService(ctx, k8s, ns, target, 9898, func(svc *corev1.Service) {
+			svc.OwnerReferences = []metav1.OwnerReference{{
 				APIVersion: "v1", Kind: "ConfigMap", Name: "owner", UID: owner.UID, Controller: ptr.To(true),
-			}}},
-			Spec: corev1.ServiceSpec{
-				Selector: map[string]string{"app": target},
-				Ports:    []corev1.ServicePort{{Name: "http", Port: 9898, Protocol: corev1.ProtocolTCP}},
-			},
-		}
-		Expect(k8s.Create(ctx, theirs)).To(Succeed())
+			}}
+		})
 		newTarget(ns, "podinfo:v1", 1)
 		newCanary(ns)
 		Consistently(func(g Gomega) {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 )
 
 var _ = Describe("An operator restart", func() {
@@ -31,12 +32,12 @@ var _ = Describe("An operator restart", func() {
 		}).Should(Succeed())
 
 		By("stopping the operator in the middle of the timed pause")
-		stopOperator()
+		controllertest.StopOperator(suite)
 		before := getCanary(ns)
 		weights := recordWeights(ns, target)
 
 		By("starting a new operator, which knows nothing but what status says")
-		startOperator()
+		controllertest.StartOperator(suite)
 		Eventually(func(g Gomega) {
 			c := getCanary(ns)
 			g.Expect(c.Status.StableRevision).To(Equal(rev))

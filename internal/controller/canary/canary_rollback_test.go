@@ -26,7 +26,7 @@ func analysed(q string, failureLimit int32) func(*v1alpha1.Canary) {
 			Interval:     &metav1.Duration{Duration: 5 * time.Second},
 			FailureLimit: failureLimit,
 			ErrorLimit:   2,
-			Provider:     &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+			Provider:     &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: suite.Prometheus.URL()},
 			Metrics: []v1alpha1.Metric{{
 				Name: "error-rate", Query: q, ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(0.01)},
 			}},

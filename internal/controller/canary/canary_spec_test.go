@@ -83,8 +83,8 @@ var _ = Describe("One malformed release object", func() {
 		Eventually(func() error { return k8s.Create(ctx, malformedCanary(bad)) }).Should(Succeed())
 
 		By("restarting the operator, so that its first list of Canaries holds the malformed one")
-		stopOperator()
-		startOperator()
+		controllertest.StopOperator(suite)
+		controllertest.StartOperator(suite)
 
 		good := newNamespace()
 		newTarget(good, "podinfo:v1", 1)
@@ -117,7 +117,7 @@ var _ = Describe("A spec the API server cannot check", func() {
 		newTarget(ns, "podinfo:v1", 1)
 		newCanary(ns, func(c *v1alpha1.Canary) {
 			c.Spec.Analysis = &v1alpha1.Analysis{
-				Provider: &v1alpha1.MetricProvider{Address: prometheus.URL()},
+				Provider: &v1alpha1.MetricProvider{Address: suite.Prometheus.URL()},
 				Metrics: []v1alpha1.Metric{{Name: "errors", ThresholdRange: v1alpha1.ThresholdRange{Max: new(float64)},
 					Query: `sum(up{job="{{ .Canary | nosuchfunc }}"})`}},
 			}
@@ -171,7 +171,7 @@ var _ = Describe("A Canary applied before its Deployment", func() {
 			g.Expect(conditionOf(c, v1alpha1.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(conditionOf(c, v1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 		}).Should(Succeed())
-		rows := tableRows(ns)
+		rows := table().Row(ctx, ns)
 		Expect(rows).To(HaveKeyWithValue("Phase", "WaitingForTarget"))
 		Expect(rows["Message"]).To(HavePrefix("waiting for Deployment podinfo to exist"))
 
@@ -193,61 +193,41 @@ var _ = Describe("kubectl get canaries", func() {
 			}
 		})
 		stable := waitStable(ns).Status.StableRevision
-		atRest := tableRows(ns)
+		atRest := table().Row(ctx, ns)
 		Expect(atRest).To(HaveKeyWithValue("Phase", "Stable"))
 		Expect(atRest).To(HaveKeyWithValue("Step", ""))
 		Expect(atRest).To(HaveKeyWithValue("Weight", "0"))
 		Expect(atRest["Message"]).To(ContainSubstring("is stable"))
-		printTables(ns, "at rest")
+		table().Print(ctx, ns, "at rest")
 
 		rev := setImage(ns, "podinfo:v2")
-		var inFlight map[string]string
-		Eventually(func(g Gomega) {
-			inFlight = tableRows(ns)
-			g.Expect(inFlight).To(HaveKeyWithValue("Step", "1/4"))
-			g.Expect(inFlight).To(HaveKeyWithValue("Weight", "10"))
-		}).Should(Succeed())
+		inFlight := table().WaitForRow(ctx, ns, map[string]string{"Step": "1/4", "Weight": "10"})
 		Expect(inFlight).To(HaveKeyWithValue("Phase", "Progressing"))
 		Expect(inFlight).To(HaveKeyWithValue("Revision", rev))
 		Expect(inFlight).To(HaveKeyWithValue("Stable", stable))
-		printTables(ns, "in progress")
+		table().Print(ctx, ns, "in progress")
 
-		Eventually(func(g Gomega) {
-			inFlight = tableRows(ns)
-			g.Expect(inFlight).To(HaveKeyWithValue("Step", "4/4"))
-			g.Expect(inFlight).To(HaveKeyWithValue("Phase", "WaitingPromotion"))
-		}).Should(Succeed())
+		inFlight = table().WaitForRow(ctx, ns, map[string]string{"Step": "4/4", "Phase": "WaitingPromotion"})
 		Expect(inFlight).To(HaveKeyWithValue("Weight", "50"))
 		Expect(inFlight["Message"]).To(ContainSubstring("pauses until promoted"))
 		Expect(inFlight["Since"]).NotTo(BeEmpty())
-		printTables(ns, "waiting for a promote")
+		table().Print(ctx, ns, "waiting for a promote")
 
 		By("a check that fails from now on")
 		c := getCanary(ns)
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Analysis.Metrics[0].Query = "vector(0.5)"
 		Expect(k8s.Patch(ctx, c, patch)).To(Succeed())
-		var rolledBack map[string]string
-		Eventually(func(g Gomega) {
-			rolledBack = tableRows(ns)
-			g.Expect(rolledBack).To(HaveKeyWithValue("Phase", "RolledBack"))
-			g.Expect(rolledBack).To(HaveKeyWithValue("Weight", "0"))
-		}).Should(Succeed())
+		rolledBack := table().WaitForRow(ctx, ns, map[string]string{"Phase": "RolledBack", "Weight": "0"})
 		Expect(rolledBack).To(HaveKeyWithValue("Revision", rev))
 		Expect(rolledBack).To(HaveKeyWithValue("Stable", stable))
 		Expect(rolledBack["Message"]).To(ContainSubstring("was rolled back"))
-		printTables(ns, "rolled back")
+		table().Print(ctx, ns, "rolled back")
 	})
 })
 
-// tableRows is the only row of `kubectl get canaries -o wide` in ns, by
-// column name.
-func tableRows(ns string) map[string]string {
-	return controllertest.TableRow(ctx, suite.Config, "canaries", ns)
-}
-
-// printTables prints `kubectl get canaries` and `-o wide` of ns: the text
-// docs/canary.md quotes.
-func printTables(ns, when string) {
-	controllertest.PrintTables(ctx, suite.Config, "canaries", ns, when)
+// table is `kubectl get canaries`: its printed text is what docs/canary.md
+// quotes.
+func table() controllertest.Table {
+	return controllertest.Table{Config: suite.Config, Resource: "canaries"}
 }

@@ -20,7 +20,7 @@ import (
 func checksTemplate(ns, value string) *v1alpha1.AnalysisTemplate {
 	return &v1alpha1.AnalysisTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "checks", Namespace: ns},
-		Spec:       apiserver.ChecksTemplate(prometheus.URL(), value),
+		Spec:       apiserver.ChecksTemplate(suite.Prometheus.URL(), value),
 	}
 }
 

@@ -33,8 +33,8 @@ func withTraffic(ns string, errorFraction float64) *mesh.Mesh {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { Expect(m.Stop()).To(Succeed()) })
-	Expect(prometheus.SetTargets(ctx, m.MetricsAddr())).To(Succeed())
-	Expect(prometheus.WaitForTargets(ctx)).To(Succeed())
+	Expect(suite.Prometheus.SetTargets(ctx, m.MetricsAddr())).To(Succeed())
+	Expect(suite.Prometheus.WaitForTargets(ctx)).To(Succeed())
 	return m
 }
 
@@ -51,7 +51,7 @@ func measured(c *v1alpha1.Canary) {
 		FailureLimit:      2,
 		MinSampleRequests: 20,
 		SampleQuery:       `sum(increase(istio_requests_total{destination_workload_namespace="{{ .Namespace }}",destination_workload="{{ .Canary }}"}[{{ .Interval }}]))`,
-		Provider:          &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+		Provider:          &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: suite.Prometheus.URL()},
 		Metrics: []v1alpha1.Metric{{
 			Name: "error-rate", Query: errorRate, ThresholdRange: v1alpha1.ThresholdRange{Max: ptr.To(0.05)},
 		}},
@@ -111,7 +111,7 @@ var _ = Describe("The statistical judge under real traffic", func() {
 			}
 			c.Spec.Analysis = &v1alpha1.Analysis{
 				Interval: &metav1.Duration{Duration: 5 * time.Second},
-				Provider: &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: prometheus.URL()},
+				Provider: &v1alpha1.MetricProvider{Type: v1alpha1.ProviderPrometheus, Address: suite.Prometheus.URL()},
 				Judge: &v1alpha1.Judge{
 					Requests: `sum(istio_requests_total{destination_workload_namespace="{{ .Namespace }}",destination_workload="{{ .Workload }}"})`,
 					Errors:   `sum(istio_requests_total{destination_workload_namespace="{{ .Namespace }}",destination_workload="{{ .Workload }}",response_code=~"5.."})`,

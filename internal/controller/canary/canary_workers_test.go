@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 )
 
 // The operator's workers are never held by a webhook for longer than
@@ -20,11 +21,11 @@ import (
 // Canary's failed check while another Canary's webhook hangs.
 var _ = Describe("One worker", func() {
 	It("rolls back one Canary's failed check while another's webhook hangs", func() {
-		stopOperator()
+		controllertest.StopOperator(suite)
 		Expect(suite.StartOperator(func(o *ctrl.Options) { o.Controller.MaxConcurrentReconciles = 1 })).To(Succeed())
 		DeferCleanup(func() {
-			stopOperator()
-			startOperator()
+			controllertest.StopOperator(suite)
+			controllertest.StartOperator(suite)
 		})
 		release := make(chan struct{})
 		var calls atomic.Int32

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/sluice-dev/sluice/internal/controller/controllertest"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/test/framework/apiserver"
 )
@@ -157,10 +158,10 @@ var _ = Describe("Writes", func() {
 	It("are sent only for a difference: none on a reconcile that changes nothing, none after a restart", func() {
 		ns := newNamespace()
 		counter := newWriteCounter(ns)
-		stopOperator()
+		controllertest.StopOperator(suite)
 		DeferCleanup(func() {
-			stopOperator()
-			startOperator()
+			controllertest.StopOperator(suite)
+			controllertest.StartOperator(suite)
 		})
 		Expect(suite.StartOperator(apiserver.WithInterceptor(counter.funcs()))).To(Succeed())
 
@@ -184,7 +185,7 @@ var _ = Describe("Writes", func() {
 		Consistently(counter.counts, time.Second, 100*time.Millisecond).Should(BeEmpty())
 
 		By("restarting the operator")
-		stopOperator()
+		controllertest.StopOperator(suite)
 		counter.reset()
 		Expect(suite.StartOperator(apiserver.WithInterceptor(counter.funcs()))).To(Succeed())
 		Eventually(counter.reconciles).Should(BeNumerically(">", 0))

@@ -144,3 +144,23 @@ func JobAs(sa, name, image string) v1alpha1.HookAction {
 		Containers:         []corev1.Container{{Name: name, Image: image}},
 	}}}}
 }
+
+// UserService creates the user's own Service name in ns, as it stands
+// before Sluice is brought in: it selects app=name on the TCP port http,
+// port; mutate changes it before it is created. It returns the Service as
+// the API server created it.
+func UserService(ctx context.Context, c client.Client, ns, name string, port int32,
+	mutate ...func(*corev1.Service)) *corev1.Service {
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": name},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: port, Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	for _, m := range mutate {
+		m(svc)
+	}
+	gomega.ExpectWithOffset(1, c.Create(ctx, svc)).To(gomega.Succeed())
+	return svc
+}
