@@ -37,7 +37,8 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 // the owner controls it (see traffic.Finish). One with a Gateway parent is
 // the Gateway's only route to the app: it is kept, handed back to the apex
 // Service, and released to the user (so is one with any parent but the apex
-// Service, see keepOnHandBack). One whose only parent is the apex Service
+// Service, in the spec or added to the live route by hand, see
+// keepOnHandBack). One whose only parent is the apex Service
 // (GAMMA) is deleted: the mesh then sends the apex Service's traffic to its
 // endpoints, the user's pods, as the handed-back route did. A named HTTPRoute is the user's and is never
 // touched; neither is one of the generated name that Sluice refused to
@@ -53,5 +54,5 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 		return err
 	}
 	handedBack := len(handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))) <= 1
-	return traffic.Finish(ctx, r.Client, kind, hr, s, keepOnHandBack(s), handedBack)
+	return traffic.Finish(ctx, r.Client, kind, hr, s, keepOnHandBack(s, hr), handedBack)
 }

@@ -42,7 +42,8 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 // when the owner controls it (see traffic.Finish). One bound to an ingress
 // gateway is that gateway's route to the app: it is kept, handed back to
 // the apex Service, and released to the user (so is one with a host other
-// than the apex Service's, see keepOnHandBack). One bound to the mesh alone
+// than the apex Service's, in the spec or added to the live one by hand, see
+// keepOnHandBack). One bound to the mesh alone
 // for the apex host is deleted: the sidecars then send the apex Service's
 // traffic to its endpoints, the user's pods, as the handed-back route did. A named VirtualService is the user's and is
 // never touched; neither is one of the generated name that Sluice refused
@@ -58,7 +59,7 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 		return err
 	}
 	handedBack := len(handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(s.Target))) <= 1
-	return traffic.Finish(ctx, r.Client, kind, vs, s, keepOnHandBack(s), handedBack)
+	return traffic.Finish(ctx, r.Client, kind, vs, s, keepOnHandBack(s, vs), handedBack)
 }
 
 // read gets a VirtualService; a missing one is nil with no error.

@@ -1,0 +1,47 @@
+package gatewayapi_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/sluice-dev/sluice/api/v1alpha1"
+	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/traffic/gatewayapi"
+)
+
+// A user may edit the generated route between Sluice's last reconcile and
+// the Canary's deletion (Sluice puts the spec back on its next reconcile,
+// but a Canary being deleted is not reconciled to its spec any more). What
+// the route is reached through when it is finalized is the live route's
+// parents, not only the ones the Canary's spec lists.
+var _ = Describe("The end of a generated HTTPRoute its user edited before deleting the Canary", func() {
+	var router *gatewayapi.Router
+	BeforeEach(func() { router = gatewayapi.New(k8sClient) })
+
+	It("with a Gateway parent added to a mesh-only (GAMMA) route, is kept and released, not deleted", func() {
+		port := int32(9898)
+		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{ParentRefs: []v1alpha1.GatewayParentRef{{Kind: "Service", Name: "placeholder", Port: &port}}})
+		name := c.Spec.TargetRef.Name
+		c.Spec.TrafficRouting.GatewayAPI.HTTPRoute.ParentRefs[0].Name = name
+		Expect(k8sClient.Update(ctx, c)).To(Succeed())
+		s := traffic.CanarySplit(c)
+		Expect(router.SetSplit(ctx, s, 30)).To(BeTrue())
+
+		By("adding a Gateway parent by hand, as someone exposing the app outside the mesh")
+		hr := getRoute(name)
+		hr.Spec.ParentRefs = append(hr.Spec.ParentRefs, gatewayv1.ParentReference{Name: "public"})
+		Expect(k8sClient.Update(ctx, hr, client.FieldOwner("kubectl-edit"))).To(Succeed())
+		uid := hr.UID
+
+		Expect(router.HandBackSplit(ctx, s)).To(BeTrue())
+		Expect(router.FinalizeSplit(ctx, s)).To(Succeed())
+		kept := getRoute(name)
+		Expect(kept.UID).To(Equal(uid), "the Gateway keeps its only route to the app")
+		Expect(kept.OwnerReferences).To(BeEmpty())
+		Expect(kept.Annotations).To(HaveKeyWithValue(traffic.AnnotationHandedBack, "Canary/"+c.Name))
+		Expect(kept.Spec.ParentRefs).To(HaveLen(2), "the user's edit is kept")
+		Expect(backends(kept, 0)).To(Equal(map[string]int32{name: 1}))
+	})
+})
