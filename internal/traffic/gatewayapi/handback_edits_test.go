@@ -45,3 +45,29 @@ var _ = Describe("The end of a generated HTTPRoute its user edited before deleti
 		Expect(backends(kept, 0)).To(Equal(map[string]int32{name: 1}))
 	})
 })
+
+var _ = Describe("A released HTTPRoute its user takes into Git", func() {
+	It("can be applied server-side by the user's tool without a conflict with Sluice", func() {
+		c := newCanary(v1alpha1.GatewayAPIHTTPRoute{ParentRefs: []v1alpha1.GatewayParentRef{{Name: "public", Namespace: "edge"}}})
+		name, s := c.Spec.TargetRef.Name, traffic.CanarySplit(c)
+		router := gatewayapi.New(k8sClient)
+		Expect(router.SetSplit(ctx, s, 30)).To(BeTrue())
+		Expect(router.HandBackSplit(ctx, s)).To(BeTrue())
+		Expect(router.FinalizeSplit(ctx, s)).To(Succeed())
+
+		By("applying the route as Git now holds it, with another hostname, as a GitOps tool does (no force)")
+		port := gatewayv1.PortNumber(9898)
+		mine := &gatewayv1.HTTPRoute{}
+		mine.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+		mine.Name, mine.Namespace = name, namespace
+		mine.Spec.ParentRefs = []gatewayv1.ParentReference{{Name: "public", Namespace: ptrTo(gatewayv1.Namespace("edge"))}}
+		mine.Spec.Hostnames = []gatewayv1.Hostname{"shop.example.com"}
+		mine.Spec.Rules = []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
+			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(name), Port: &port}}}}}}
+		Expect(k8sClient.Patch(ctx, mine, client.Apply, client.FieldOwner("gitops"))).To(Succeed(),
+			"a released route is the user's: Sluice owns none of its fields any more")
+		Expect(getRoute(name).Spec.Hostnames).To(Equal([]gatewayv1.Hostname{"shop.example.com"}))
+	})
+})
+
+func ptrTo[T any](v T) *T { return &v }
