@@ -189,7 +189,7 @@ func othersFields(obj metav1.Object) []metav1.ManagedFieldsEntry {
 	}
 	annotation := fmt.Sprintf(`{"f:metadata":{"f:annotations":{"f:%s":{}}}}`, AnnotationHandedBack)
 	return append(kept, metav1.ManagedFieldsEntry{Manager: workload.FieldManager, Operation: metav1.ManagedFieldsOperationUpdate,
-		APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(annotation)}})
+		APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(annotation)})
 }
 
 // escape makes a map key one JSON pointer token (RFC 6901).

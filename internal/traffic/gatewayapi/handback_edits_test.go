@@ -3,6 +3,8 @@ package gatewayapi_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -58,13 +60,18 @@ var _ = Describe("A released HTTPRoute its user takes into Git", func() {
 		By("applying the route as Git now holds it, with another hostname, as a GitOps tool does (no force)")
 		port := gatewayv1.PortNumber(9898)
 		mine := &gatewayv1.HTTPRoute{}
-		mine.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+		mine.APIVersion, mine.Kind = gatewayv1.GroupVersion.String(), "HTTPRoute"
 		mine.Name, mine.Namespace = name, namespace
 		mine.Spec.ParentRefs = []gatewayv1.ParentReference{{Name: "public", Namespace: ptrTo(gatewayv1.Namespace("edge"))}}
 		mine.Spec.Hostnames = []gatewayv1.Hostname{"shop.example.com"}
 		mine.Spec.Rules = []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
 			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(name), Port: &port}}}}}}
-		Expect(k8sClient.Patch(ctx, mine, client.Apply, client.FieldOwner("gitops"))).To(Succeed(),
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(mine)
+		Expect(err).NotTo(HaveOccurred())
+		u := &unstructured.Unstructured{Object: obj}
+		unstructured.RemoveNestedField(u.Object, "status")
+		unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("gitops"))).To(Succeed(),
 			"a released route is the user's: Sluice owns none of its fields any more")
 		Expect(getRoute(name).Spec.Hostnames).To(Equal([]gatewayv1.Hostname{"shop.example.com"}))
 	})
