@@ -3,6 +3,8 @@ package istio_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"google.golang.org/protobuf/proto"
+	istioapi "istio.io/api/networking/v1alpha3"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluice-dev/sluice/api/v1alpha1"
@@ -41,5 +43,29 @@ var _ = Describe("The end of a generated VirtualService its user edited before d
 			Expect(kept.Spec.GetHosts()).To(Equal(vs.Spec.GetHosts()))
 			Expect(destinations(kept, 0)).To(Equal(map[string]int32{name: 100}))
 		}
+	})
+})
+
+var _ = Describe("A generated VirtualService given a route of its own by hand before the Canary goes", func() {
+	It("is released sending nothing to the primary or canary Services, which go with the Canary", func() {
+		c := newCanary(v1alpha1.IstioVirtualService{Gateways: []string{"istio-system/public"}})
+		name, s := c.Spec.TargetRef.Name, traffic.CanarySplit(c)
+		router := istio.New(k8sClient)
+		Expect(router.SetSplit(ctx, s, 30)).To(BeTrue())
+		vs := getVS(name)
+		admin := proto.Clone(vs.Spec.Http[0]).(*istioapi.HTTPRoute)
+		admin.Name, admin.Route = "admin", admin.Route[:1]
+		vs.Spec.Http = append([]*istioapi.HTTPRoute{admin}, vs.Spec.Http...)
+		Expect(k8sClient.Update(ctx, vs, client.FieldOwner("kubectl-edit"))).To(Succeed())
+
+		Expect(router.HandBackSplit(ctx, s)).To(BeTrue())
+		Expect(router.FinalizeSplit(ctx, s)).To(Succeed())
+		released := getVS(name)
+		Expect(released.Annotations).To(HaveKey(traffic.AnnotationHandedBack))
+		Expect(released.Spec.Http).To(HaveLen(2), "the user's route is kept")
+		Expect(released.Spec.Http[0].Name).To(Equal("admin"))
+		Expect(destinations(released, 0)).To(Equal(map[string]int32{name: 70}), "the user's route keeps its weight, to the apex")
+		Expect(destinations(released, 1)).To(Equal(map[string]int32{name: 100}))
+		Expect(router.HandBackSplit(ctx, s)).To(BeFalse(), "a replay writes nothing")
 	})
 })
