@@ -131,8 +131,10 @@ func Claim(ctx context.Context, c client.Client, kind string, obj client.Object,
 // (only the version read). With keep it is released to its user, so that
 // it outlives s.Owner: one patch, tested against the resourceVersion read,
 // removes s.Owner's owner reference and Sluice's label (the garbage
-// collector and Sluice leave it alone from then on) and sets
-// AnnotationHandedBack. handedBack says that the route sends nothing to
+// collector and Sluice leave it alone from then on), drops Sluice's
+// managedFields entries but for the annotation (its fields become the
+// user's, see othersFields)
+// and sets AnnotationHandedBack. handedBack says that the route sends nothing to
 // the Services Sluice owns any more; a route to keep that still does is
 // ErrNotHandedBack, and nothing is written. It succeeds when there is
 // nothing left to do.
@@ -165,7 +167,29 @@ func Finish(ctx context.Context, c client.Client, kind string, obj client.Object
 	} else {
 		ops = append(ops, PatchOp{Op: "add", Path: "/metadata/annotations/" + escape(AnnotationHandedBack), Value: from})
 	}
+	ops = append(ops, PatchOp{Op: "replace", Path: "/metadata/managedFields", Value: othersFields(obj)})
 	return SendPatch(ctx, c, obj, ops, "release "+key+" to its user")
+}
+
+// othersFields is obj's managedFields with Sluice's entries replaced by
+// one that owns AnnotationHandedBack alone, so that a released route's
+// fields are no longer Sluice's: the user's tool applies it server-side
+// with no conflict with Sluice. (Stripping every entry would not do: the
+// API server then counts every field as owned by "before-first-apply",
+// which conflicts just the same.)
+func othersFields(obj metav1.Object) []metav1.ManagedFieldsEntry {
+	var kept []metav1.ManagedFieldsEntry
+	apiVersion := ""
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager != workload.FieldManager {
+			kept = append(kept, e)
+		} else if apiVersion == "" {
+			apiVersion = e.APIVersion
+		}
+	}
+	annotation := fmt.Sprintf(`{"f:metadata":{"f:annotations":{"f:%s":{}}}}`, AnnotationHandedBack)
+	return append(kept, metav1.ManagedFieldsEntry{Manager: workload.FieldManager, Operation: metav1.ManagedFieldsOperationUpdate,
+		APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(annotation)})
 }
 
 // escape makes a map key one JSON pointer token (RFC 6901).

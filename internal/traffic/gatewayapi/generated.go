@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"context"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -53,24 +54,34 @@ func currentWeight(hr *gatewayv1.HTTPRoute, t target) int32 {
 	return canaryWeights(&hr.Spec, rules)[rules[0].name]
 }
 
-// keepOnHandBack reports whether a generated HTTPRoute must outlive its
-// owner (see FinalizeSplit): unless its only parent is the apex Service in
-// the mesh (GAMMA), something reaches the app only through it. A Gateway
+// keepOnHandBack reports whether the generated HTTPRoute hr must outlive
+// its owner (see FinalizeSplit): unless its only parent is the apex Service
+// in the mesh (GAMMA), something reaches the app only through it. A Gateway
 // parent is the way in for every client outside the cluster; another
 // Service parent routes that Service's traffic to the app. Only for the
 // apex Service alone does the plain Service carry, once the route is gone,
-// exactly the traffic the handed-back route carried.
-func keepOnHandBack(s traffic.Split) bool {
+// exactly the traffic the handed-back route carried. The parents are those
+// of the spec and those of the live route: a parent added by hand after
+// Sluice's last reconcile (a Canary being deleted is not put back in line
+// with its spec) is a way in too.
+func keepOnHandBack(s traffic.Split, hr *gatewayv1.HTTPRoute) bool {
 	if s.Routing.GatewayAPI == nil {
 		return false
 	}
+	apex, ns := workload.ApexName(s.Target), s.Owner.GetNamespace()
 	for _, p := range s.Routing.GatewayAPI.HTTPRoute.ParentRefs {
-		if p.Kind != "Service" || p.Name != workload.ApexName(s.Target) ||
-			(p.Namespace != "" && p.Namespace != s.Owner.GetNamespace()) {
+		if !isApex(parentRef(p), apex, ns) {
 			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(hr.Spec.ParentRefs, func(p gatewayv1.ParentReference) bool { return !isApex(p, apex, ns) })
+}
+
+// isApex reports whether a parentRef is the apex Service of namespace ns
+// (the core group, the kind Service, no namespace or ns).
+func isApex(p gatewayv1.ParentReference, apex, ns string) bool {
+	return p.Kind != nil && *p.Kind == "Service" && (p.Group == nil || *p.Group == "") &&
+		string(p.Name) == apex && (p.Namespace == nil || string(*p.Namespace) == ns)
 }
 
 // generatedSpec is the spec of the HTTPRoute Sluice generates for s, with

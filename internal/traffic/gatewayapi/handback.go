@@ -10,7 +10,9 @@ import (
 
 // HandBackSplit sends all the traffic of every managed rule to the apex Service
 // in one patch: each rule that splits between the primary and the canary
-// gets a single backendRef, the apex, on the port the primary had. A rule
+// gets a single backendRef, the apex, on the port the primary had; in a
+// generated route, a backendRef of another rule (one added by hand) that
+// names the primary or canary Service is pointed at the apex too. A rule
 // already handed back is left as it is, so a replay writes nothing. A
 // generated HTTPRoute the owner does not control, and a missing one, are
 // left alone.
@@ -23,7 +25,7 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 	if t.generated && !traffic.ControlledBy(hr, s.Owner) {
 		return false, nil
 	}
-	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))
+	ops := handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target), t.generated)
 	if len(ops) <= 1 {
 		return false, nil
 	}
@@ -37,7 +39,8 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 // the owner controls it (see traffic.Finish). One with a Gateway parent is
 // the Gateway's only route to the app: it is kept, handed back to the apex
 // Service, and released to the user (so is one with any parent but the apex
-// Service, see keepOnHandBack). One whose only parent is the apex Service
+// Service, in the spec or added to the live route by hand, see
+// keepOnHandBack). One whose only parent is the apex Service
 // (GAMMA) is deleted: the mesh then sends the apex Service's traffic to its
 // endpoints, the user's pods, as the handed-back route did. A named HTTPRoute is the user's and is never
 // touched; neither is one of the generated name that Sluice refused to
@@ -52,6 +55,6 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 	if hr == nil || err != nil {
 		return err
 	}
-	handedBack := len(handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target))) <= 1
-	return traffic.Finish(ctx, r.Client, kind, hr, s, keepOnHandBack(s), handedBack)
+	handedBack := len(handBackPatch(&hr.Spec, hr.ResourceVersion, t.rules, t.backends, workload.ApexName(s.Target), t.generated)) <= 1
+	return traffic.Finish(ctx, r.Client, kind, hr, s, keepOnHandBack(s, hr), handedBack)
 }

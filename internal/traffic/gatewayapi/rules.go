@@ -162,10 +162,13 @@ func weightPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, rules []
 }
 
 // handBackPatch replaces the backendRefs of each managed rule with the apex
-// Service alone, on the primary's port and with the primary's filters. The
-// first operation tests the resourceVersion read; a patch of that one
-// operation changes nothing.
-func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names []string, b backends, apex string) []traffic.PatchOp {
+// Service alone, on the primary's port and with the primary's filters.
+// With everyRef (a generated route, which goes or is released once handed
+// back) every other backendRef that names the primary or canary Service, in
+// a rule added by hand, is pointed at the apex too: those Services go with
+// the owner. The first operation tests the resourceVersion read; a patch of
+// that one operation changes nothing.
+func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names []string, b backends, apex string, everyRef bool) []traffic.PatchOp {
 	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for i := range spec.Rules {
 		if len(names) > 0 && !slices.Contains(names, ruleName(&spec.Rules[i])) {
@@ -173,12 +176,29 @@ func handBackPatch(spec *gatewayv1.HTTPRouteSpec, resourceVersion string, names 
 		}
 		m, ok := splitBackends(&spec.Rules[i], b)
 		if !ok {
+			if everyRef {
+				ops = append(ops, renameOwned(spec.Rules[i].BackendRefs, i, b, apex)...)
+			}
 			continue
 		}
 		ref := *spec.Rules[i].BackendRefs[m.primary].DeepCopy()
 		ref.Name, ref.Weight = gatewayv1.ObjectName(apex), nil
 		ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/rules/%d/backendRefs", i),
 			Value: []gatewayv1.HTTPBackendRef{ref}})
+	}
+	return ops
+}
+
+// renameOwned points each backendRef of rule i that names the primary or
+// canary Service at the apex Service instead, keeping its port, weight and
+// filters.
+func renameOwned(refs []gatewayv1.HTTPBackendRef, i int, b backends, apex string) []traffic.PatchOp {
+	var ops []traffic.PatchOp
+	for j := range refs {
+		ref := &refs[j].BackendObjectReference
+		if isService(ref, b.primary, b.namespace) || isService(ref, b.canary, b.namespace) {
+			ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/rules/%d/backendRefs/%d/name", i, j), Value: apex})
+		}
 	}
 	return ops
 }

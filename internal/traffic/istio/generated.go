@@ -60,20 +60,25 @@ func currentWeight(vs *networkingv1.VirtualService, t target) int32 {
 	return canaryWeights(&vs.Spec, routes)[routes[0].name]
 }
 
-// keepOnHandBack reports whether a generated VirtualService must outlive
-// its owner (see FinalizeSplit): unless it is bound to the mesh alone and
-// routes only the apex Service's own host, something reaches the app only
-// through it. A gateway other than "mesh" (an ingress gateway) is the way in
-// for clients outside the mesh; another host (a public name, a
+// keepOnHandBack reports whether the generated VirtualService vs must
+// outlive its owner (see FinalizeSplit): unless it is bound to the mesh
+// alone and routes only the apex Service's own host, something reaches the
+// app only through it. A gateway other than "mesh" (an ingress gateway) is
+// the way in for clients outside the mesh; another host (a public name, a
 // ServiceEntry's) has no Service to fall back on. Only for the mesh and the
 // apex host does the plain Service carry, once the VirtualService is gone,
-// exactly the traffic the handed-back route carried.
-func keepOnHandBack(s traffic.Split) bool {
+// exactly the traffic the handed-back route carried. The gateways and hosts
+// are those of the spec and those of the live VirtualService: one added by
+// hand after Sluice's last reconcile (a Canary being deleted is not put
+// back in line with its spec) is a way in too.
+func keepOnHandBack(s traffic.Split, vs *networkingv1.VirtualService) bool {
 	if s.Routing.Istio == nil {
 		return false
 	}
 	spec := s.Routing.Istio.VirtualService
 	apex, ns := workload.ApexName(s.Target), s.Owner.GetNamespace()
-	return slices.ContainsFunc(spec.Gateways, func(g string) bool { return g != meshGateway }) ||
-		slices.ContainsFunc(spec.Hosts, func(h string) bool { return !sameService(h, apex, ns) })
+	gateways := slices.Concat(spec.Gateways, vs.Spec.GetGateways())
+	hosts := slices.Concat(spec.Hosts, vs.Spec.GetHosts())
+	return slices.ContainsFunc(gateways, func(g string) bool { return g != meshGateway }) ||
+		slices.ContainsFunc(hosts, func(h string) bool { return !sameService(h, apex, ns) })
 }

@@ -42,7 +42,8 @@ func (r *Router) HandBackSplit(ctx context.Context, s traffic.Split) (bool, erro
 // when the owner controls it (see traffic.Finish). One bound to an ingress
 // gateway is that gateway's route to the app: it is kept, handed back to
 // the apex Service, and released to the user (so is one with a host other
-// than the apex Service's, see keepOnHandBack). One bound to the mesh alone
+// than the apex Service's, in the spec or added to the live one by hand, see
+// keepOnHandBack). One bound to the mesh alone
 // for the apex host is deleted: the sidecars then send the apex Service's
 // traffic to its endpoints, the user's pods, as the handed-back route did. A named VirtualService is the user's and is
 // never touched; neither is one of the generated name that Sluice refused
@@ -58,7 +59,7 @@ func (r *Router) FinalizeSplit(ctx context.Context, s traffic.Split) error {
 		return err
 	}
 	handedBack := len(handBackPatch(&vs.Spec, vs.ResourceVersion, t, workload.ApexName(s.Target))) <= 1
-	return traffic.Finish(ctx, r.Client, kind, vs, s, keepOnHandBack(s), handedBack)
+	return traffic.Finish(ctx, r.Client, kind, vs, s, keepOnHandBack(s, vs), handedBack)
 }
 
 // read gets a VirtualService; a missing one is nil with no error.
@@ -72,16 +73,19 @@ func (r *Router) read(ctx context.Context, key types.NamespacedName) (*networkin
 
 // handBackPatch replaces the destinations of each route Sluice manages (the
 // named ones, or every route that splits between exactly the primary and
-// the canary) with the apex alone. The first operation tests the
+// the canary) with the apex alone. In a generated VirtualService, which
+// goes or is released once handed back, a destination of another route
+// (one added by hand) that names the primary or canary Service is pointed
+// at the apex too: those Services go with the owner. The first operation tests the
 // resourceVersion read; a patch of that one operation changes nothing.
 func handBackPatch(vs *istioapi.VirtualService, resourceVersion string, t target, apex string) []traffic.PatchOp {
 	ops := []traffic.PatchOp{traffic.TestVersion(resourceVersion)}
 	for i, route := range vs.GetHttp() {
-		if len(t.routes) > 0 && !slices.Contains(t.routes, route.GetName()) {
-			continue
-		}
 		m, ok := splitDestinations(route, t.hosts)
-		if !ok {
+		if !ok || (len(t.routes) > 0 && !slices.Contains(t.routes, route.GetName())) {
+			if t.generated {
+				ops = append(ops, renameOwned(route, i, t.hosts, apex)...)
+			}
 			continue
 		}
 		dest := map[string]any{"host": apex}
@@ -90,6 +94,20 @@ func handBackPatch(vs *istioapi.VirtualService, resourceVersion string, t target
 		}
 		ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/http/%d/route", i),
 			Value: []any{map[string]any{"destination": dest, "weight": 100}}})
+	}
+	return ops
+}
+
+// renameOwned points each destination of HTTP route i that names the
+// primary or canary Service at the apex Service instead, keeping its port,
+// subset and weight.
+func renameOwned(route *istioapi.HTTPRoute, i int, h hosts, apex string) []traffic.PatchOp {
+	var ops []traffic.PatchOp
+	for j, d := range route.GetRoute() {
+		host := d.GetDestination().GetHost()
+		if sameService(host, h.primary, h.namespace) || sameService(host, h.canary, h.namespace) {
+			ops = append(ops, traffic.PatchOp{Op: "replace", Path: fmt.Sprintf("/spec/http/%d/route/%d/destination/host", i, j), Value: apex})
+		}
 	}
 	return ops
 }
