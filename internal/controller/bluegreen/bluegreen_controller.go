@@ -6,7 +6,6 @@ import (
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -54,88 +53,75 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/finalizers,verbs=update
 
-// Reconcile brings one BlueGreen one step closer to what its spec and status
-// call for.
+// Reconcile brings one BlueGreen one step closer to what its spec and
+// status call for: the steps every kind takes, and why status is written
+// first, are release.Spine's; what a BlueGreen does in them is its pass.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	bg := &v1alpha1.BlueGreen{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, bg); err != nil {
-		if apierrors.IsNotFound(err) {
-			release.Forget(r.Metrics, Kind, req.Namespace, req.Name)
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, fmt.Errorf("get BlueGreen %s: %w", req.NamespacedName, err)
-	}
-	if !bg.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, bg)
-	}
-	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
-		return ctrl.Result{}, err
-	}
-	spec, pins, router, err := r.admit(ctx, bg)
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	obs, err := r.observe(ctx, bg, spec, router)
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	// Why apart from observe: see the Canary reconciler.
-	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
-		hooks.OfBlueGreen(bg))
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	// Why status first: see the Canary reconciler; a flip or a flip-back
-	// is persisted before the Services change, so a refused write changes
-	// nothing and a crash after it repeats the same flip.
-	d, err := r.decide(ctx, bg, spec, pins, obs)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	release.Emit(r.Recorder, bg, d.Events)
-	if err := r.execute(ctx, bg, router, obs, d); err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
+	return release.Spine[*v1alpha1.BlueGreen]{
+		Kind: Kind, New: func() *v1alpha1.BlueGreen { return &v1alpha1.BlueGreen{} },
+		Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Hooks: r.Hooks,
+		Metrics: r.Metrics, Now: r.Now, Finalize: r.finalize, Admit: r.admit, Fail: r.fail,
+	}.Reconcile(ctx, req)
 }
 
 // admit resolves the BlueGreen's spec and checks it before anything is
 // observed or called (see the Canary reconciler's admit): its analysis
 // templates, its spec, its router (nil without trafficRouting), then what
-// every release checks (release.Admit). It returns the spec with its
-// analyses resolved, the pins and the router.
-func (r *Reconciler) admit(ctx context.Context, bg *v1alpha1.BlueGreen) (v1alpha1.BlueGreenSpec, []v1alpha1.PinnedAnalysis,
-	traffic.Router, error) {
+// every release checks (release.Admit). It returns the pass that carries
+// the reconcile on, with the spec's analyses resolved, the pins and the
+// router.
+func (r *Reconciler) admit(ctx context.Context, bg *v1alpha1.BlueGreen) (release.Pass, error) {
 	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
 	if err == nil {
 		err = release.CheckBlueGreen(&spec)
 	}
 	if err != nil {
-		return v1alpha1.BlueGreenSpec{}, nil, nil, err
+		return nil, err
 	}
 	router, err := r.routerFor(bg)
 	if err == nil {
 		_, err = release.Admit(ctx, r.Client, r.Hooks.Policy, bg, hooks.OfBlueGreen(bg), bg.Spec.Service, bg.Spec.TargetRef.Name)
 	}
-	return spec, pins, router, err
+	if err != nil {
+		return nil, err
+	}
+	return &pass{r: r, bg: bg, spec: spec, pins: pins, router: router}, nil
 }
 
-// decide runs NextBlueGreen and persists its status before anything acts on
+// pass is one reconcile of an admitted BlueGreen (see release.Pass).
+type pass struct {
+	r  *Reconciler
+	bg *v1alpha1.BlueGreen
+	// spec is the BlueGreen's spec with its analyses resolved; pins are
+	// kept in status for the revision the decision leaves in flight.
+	spec   v1alpha1.BlueGreenSpec
+	pins   []v1alpha1.PinnedAnalysis
+	router traffic.Router
+	obs    *observation
+	d      rollout.BlueGreenDecision
+}
+
+// Hooks are the BlueGreen's hook runs; those of the preview revision make
+// progress.
+func (p *pass) Hooks() release.HookRuns {
+	return release.HookRuns{Runs: p.bg.Status.Hooks, Revision: p.bg.Status.PreviewRevision, Spec: hooks.OfBlueGreen(p.bg)}
+}
+
+// Decide runs NextBlueGreen and persists its status before anything acts on
 // it, deciding again on a fresh read when the write meets a conflict (see
-// release.PersistDecision). The commands are read again with the object.
-// spec is the BlueGreen's spec with its analyses resolved; pins are kept in
-// status for the revision the decision leaves in flight.
-func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec,
-	pins []v1alpha1.PinnedAnalysis, obs *observation) (rollout.BlueGreenDecision, error) {
-	var d rollout.BlueGreenDecision
-	err := release.PersistDecision(ctx, r.Client, r.APIReader, bg, &bg.Status, func() v1alpha1.BlueGreenStatus {
+// release.PersistDecision). The commands are read again with the object;
+// the route read back is kept in status.
+func (p *pass) Decide(ctx context.Context, progressed []v1alpha1.HookStatus) (rollout.Outcome, error) {
+	bg, obs := p.bg, p.obs
+	obs.Hooks = progressed
+	err := release.PersistDecision(ctx, p.r.Client, p.r.APIReader, bg, &bg.Status, func() v1alpha1.BlueGreenStatus {
 		obs.Commands = release.PendingCommands(bg)
-		d = rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
-		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.PreviewRevision)
-		d.Status.Route = obs.route
-		return d.Status
-	}, r.observeRelease(bg))
-	return d, err
+		p.d = rollout.NextBlueGreen(p.spec, bg.Status, obs.BlueGreenObserved)
+		p.d.Status.PinnedAnalyses = analysis.PinsAt(p.pins, p.d.Status.PreviewRevision)
+		p.d.Status.Route = obs.route
+		return p.d.Status
+	}, p.r.observeRelease(bg))
+	return p.d.Outcome, err
 }
 
 // fail ends a reconcile on cause, classified in one place (see the Canary
