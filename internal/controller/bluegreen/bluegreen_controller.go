@@ -2,7 +2,6 @@ package bluegreen
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
@@ -19,6 +18,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // Kind is the kind this reconciler serves, for events and metrics.
@@ -60,7 +60,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return release.Spine[*v1alpha1.BlueGreen]{
 		Kind: Kind, New: func() *v1alpha1.BlueGreen { return &v1alpha1.BlueGreen{} },
 		Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Hooks: r.Hooks,
-		Metrics: r.Metrics, Now: r.Now, Finalize: r.finalize, Admit: r.admit, Fail: r.fail,
+		Metrics: r.Metrics, Now: r.Now, HandBack: r.handBack, Admit: r.admit, WriteFailure: r.writeFailure,
 	}.Reconcile(ctx, req)
 }
 
@@ -124,18 +124,34 @@ func (p *pass) Decide(ctx context.Context, progressed []v1alpha1.HookStatus) (ro
 	return p.d.Outcome, err
 }
 
-// fail ends a reconcile on cause, classified in one place (see the Canary
-// reconciler's fail and release.Classify): Stalled with no retry, Reconciling
-// with a requeue, or a transient error retried with backoff that leaves
-// status alone.
-func (r *Reconciler) fail(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
-	return release.Fail(cause, fmt.Sprintf("bluegreen %s/%s", bg.Namespace, bg.Name), func(f release.Failure) error {
-		st := *bg.Status.DeepCopy()
-		st.ObservedGeneration = bg.Generation
-		f.SetConditions(&st.Conditions, bg.Generation, r.now())
-		st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
-		return release.WriteDecided(ctx, r.Client, bg, &bg.Status, st, r.observeRelease(bg))
-	})
+// writeFailure writes a Stalled or Waiting failure to the BlueGreen's status,
+// with the phase and message derived from it (see release.Spine).
+func (r *Reconciler) writeFailure(ctx context.Context, bg *v1alpha1.BlueGreen, f release.Failure) error {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration = bg.Generation
+	f.SetConditions(&st.Conditions, bg.Generation, r.now())
+	st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
+	return release.WriteDecided(ctx, r.Client, bg, &bg.Status, st, r.observeRelease(bg))
+}
+
+// handBack is what differs in a BlueGreen's hand-back (see
+// release.Finalize): the active color serves; the active Service gets back
+// the selector it had before Sluice adopted it, or the user's pods; with
+// trafficRouting its route is handed back too (a named route is the user's
+// and stays). The colors and the preview and color Services, which Sluice
+// created and owns, are garbage-collected after; nothing else is.
+func (r *Reconciler) handBack(bg *v1alpha1.BlueGreen) release.HandBack {
+	h := release.HandBack{Conditions: &bg.Status.Conditions, Target: bg.Spec.TargetRef.Name,
+		Split: traffic.BlueGreenSplit(bg)}
+	if active := bg.Status.ActiveColor; active != "" {
+		h.Serving = workload.ColorName(bg.Spec.TargetRef.Name, active)
+	}
+	if router, err := r.routerFor(bg); err == nil && router != nil {
+		// Why only a known router: without trafficRouting, or with an
+		// unknown router, nothing was written that could need handing back.
+		h.Router = router
+	}
+	return h
 }
 
 func (r *Reconciler) now() time.Time { return release.Now(r.Now) }

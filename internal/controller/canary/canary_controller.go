@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
@@ -76,7 +75,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return release.Spine[*v1alpha1.Canary]{
 		Kind: Kind, New: func() *v1alpha1.Canary { return &v1alpha1.Canary{} },
 		Client: r.Client, APIReader: r.APIReader, Reads: r.Reads, Recorder: r.Recorder, Hooks: r.Hooks,
-		Metrics: r.Metrics, Now: r.Now, Finalize: r.finalize, Admit: r.admit, Fail: r.fail,
+		Metrics: r.Metrics, Now: r.Now, HandBack: r.handBack, Admit: r.admit, WriteFailure: r.writeFailure,
 	}.Reconcile(ctx, req)
 }
 
@@ -113,21 +112,30 @@ func (r *Reconciler) admit(ctx context.Context, c *v1alpha1.Canary) (release.Pas
 	return &pass{r: r, c: c, spec: spec, pins: pins, router: router}, nil
 }
 
-// fail ends a reconcile on cause, classified in one place
-// (release.Classify): a spec the API server accepted but Sluice cannot act
-// on (an unknown router, a query template that does not parse, a Job hook
-// the hook policy forbids), a route it cannot manage or an object of its
-// name that is not its own is Stalled, with no retry; something to wait for
-// is Reconciling, with a requeue; anything else is retried with backoff and
-// leaves status alone.
-func (r *Reconciler) fail(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
-	return release.Fail(cause, fmt.Sprintf("canary %s/%s", c.Namespace, c.Name), func(f release.Failure) error {
-		st := *c.Status.DeepCopy()
-		st.ObservedGeneration = c.Generation
-		f.SetConditions(&st.Conditions, c.Generation, r.now())
-		st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
-		return release.WriteDecided(ctx, r.Client, c, &c.Status, st, r.observeRelease(c))
-	})
+// writeFailure writes a Stalled or Waiting failure to the Canary's status,
+// with the phase and message derived from it (see release.Spine).
+func (r *Reconciler) writeFailure(ctx context.Context, c *v1alpha1.Canary, f release.Failure) error {
+	st := *c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	f.SetConditions(&st.Conditions, c.Generation, r.now())
+	st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
+	return release.WriteDecided(ctx, r.Client, c, &c.Status, st, r.observeRelease(c))
+}
+
+// handBack is what differs in a Canary's hand-back (see release.Finalize):
+// the primary serves; the apex Service, which selects the primary's renamed
+// labels, gets the target's matchLabels unless it had a selector of its own
+// before Sluice adopted it. The objects Sluice created and still owns (the
+// primary, the primary and canary Services) are garbage-collected after.
+func (r *Reconciler) handBack(c *v1alpha1.Canary) release.HandBack {
+	h := release.HandBack{Conditions: &c.Status.Conditions, Target: c.Spec.TargetRef.Name,
+		Serving: workload.PrimaryName(c.Spec.TargetRef.Name), SelectTargetPods: true, Split: traffic.CanarySplit(c)}
+	if router, err := r.Routers.For(c.Spec.TrafficRouting); err == nil {
+		// Why only a known router: an unknown one wrote nothing that could
+		// need handing back.
+		h.Router = router
+	}
+	return h
 }
 
 func (r *Reconciler) now() time.Time { return release.Now(r.Now) }

@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,7 +19,8 @@ import (
 
 // Spine is the reconcile of one release object, Canary or BlueGreen, step by
 // step: what every kind does in the same order, with the steps that differ
-// given by the kind (Finalize, Admit, Fail and the Pass that Admit returns).
+// given by the kind (HandBack, Admit, WriteFailure and the Pass that Admit
+// returns).
 // O is the kind's object type (*v1alpha1.Canary).
 type Spine[O client.Object] struct {
 	// Kind is the kind reconciled ("Canary"), for errors and metrics.
@@ -44,16 +46,18 @@ type Spine[O client.Object] struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	// Finalize hands the workload back before an object being deleted
-	// goes (see Finalize).
-	Finalize func(context.Context, O) (ctrl.Result, error)
+	// HandBack is what differs in the hand-back of an object being deleted
+	// (see Finalize): what serves, its route, its conditions. The rest of
+	// HandBack (the client, metrics, kind, object and clock) is the spine's.
+	HandBack func(O) HandBack
 	// Admit resolves the object's spec and checks it before anything is
 	// observed or called; the Pass it returns carries the reconcile on.
 	Admit func(context.Context, O) (Pass, error)
-	// Fail ends the reconcile on an error, classified in one place (see
-	// Fail): Stalled with no retry, Reconciling with a requeue, or a
-	// transient error retried with backoff that leaves status alone.
-	Fail func(context.Context, O, error) (ctrl.Result, error)
+	// WriteFailure writes a Stalled or Waiting failure to the object's
+	// status: the failure's conditions (Failure.SetConditions), the
+	// generation they observed and what the kind derives from them for
+	// display, in one write (see WriteDecided).
+	WriteFailure func(context.Context, O, Failure) error
 }
 
 // Pass is one reconcile of an admitted release object: it holds what
@@ -104,18 +108,20 @@ func (s Spine[O]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result,
 		defer s.Reads.Saw(obj)
 	}
 	if !obj.GetDeletionTimestamp().IsZero() {
-		return s.Finalize(ctx, obj)
+		h := s.HandBack(obj)
+		h.Client, h.Metrics, h.Kind, h.Object, h.Now = s.Client, s.Metrics, s.Kind, obj, Now(s.Now)
+		return Finalize(ctx, h)
 	}
 	if err := AddFinalizer(ctx, s.Client, obj); err != nil {
 		return ctrl.Result{}, err
 	}
 	p, err := s.Admit(ctx, obj)
 	if err != nil {
-		return s.Fail(ctx, obj, err)
+		return s.fail(ctx, obj, err)
 	}
 	observed := Now(s.Now)
 	if err := p.Observe(ctx, observed); err != nil {
-		return s.Fail(ctx, obj, err)
+		return s.fail(ctx, obj, err)
 	}
 	// Why apart from observe: the only calls made before the decision is
 	// persisted, and they only carry on runs a persisted status already
@@ -123,7 +129,7 @@ func (s Spine[O]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result,
 	h := p.Hooks()
 	runs, hookWait, err := ProgressHooks(ctx, s.Hooks, obj, h.Runs, h.Revision, h.Spec)
 	if err != nil {
-		return s.Fail(ctx, obj, err)
+		return s.fail(ctx, obj, err)
 	}
 	// Why status first: the decision is persisted before anything acts on
 	// it. A refused write (a conflict, the operator dying) leaves the world
@@ -137,7 +143,7 @@ func (s Spine[O]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result,
 	}
 	Emit(s.Recorder, obj, out.Events)
 	if err := p.Execute(ctx); err != nil {
-		return s.Fail(ctx, obj, err)
+		return s.fail(ctx, obj, err)
 	}
 	after, poll := out.RequeueAfter, out.Poll
 	if hookWait > 0 && (after == 0 || hookWait < after) {
@@ -145,6 +151,18 @@ func (s Spine[O]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result,
 		after, poll = hookWait, false
 	}
 	return Requeue(after, poll, Now(s.Now).Sub(observed)), nil
+}
+
+// fail ends a reconcile on cause, classified in one place (Classify): a spec
+// the API server accepted but Sluice cannot act on (an unknown router, a
+// query template that does not parse, a Job hook the hook policy forbids),
+// a route it cannot manage or an object of its name that is not its own is
+// Stalled, with no retry; something to wait for is Reconciling, with a
+// requeue; both are written to status first (WriteFailure). Anything else
+// is retried with backoff and leaves status alone.
+func (s Spine[O]) fail(ctx context.Context, obj O, cause error) (ctrl.Result, error) {
+	what := fmt.Sprintf("%s %s/%s", strings.ToLower(s.Kind), obj.GetNamespace(), obj.GetName())
+	return Fail(cause, what, func(f Failure) error { return s.WriteFailure(ctx, obj, f) })
 }
 
 // get reads the object a decision is taken on: never older than a version
