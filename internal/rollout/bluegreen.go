@@ -67,11 +67,9 @@ type BlueGreenDecision struct {
 	Status v1alpha1.BlueGreenStatus
 	// Actions to carry out, in order; the shell stops at the first error.
 	Actions []BlueGreenAction
-	// Events to emit; only transitions produce them.
-	Events []Event
-	// RequeueAfter is when to reconcile again at the latest; zero means wait
-	// for a watch event.
-	RequeueAfter time.Duration
+	// Outcome is the events to emit and when to look again; NextBlueGreen
+	// does not tell a poll apart yet (Poll is always false).
+	Outcome
 }
 
 // blueGreenMachine is one evaluation of NextBlueGreen; the rules both kinds

@@ -28,16 +28,8 @@ type CanaryDecision struct {
 	Status v1alpha1.CanaryStatus
 	// Actions to carry out, in order.
 	Actions []CanaryAction
-	// Events to emit; only transitions produce them.
-	Events []Event
-	// RequeueAfter is when to reconcile again at the latest; zero means wait
-	// for a watch event.
-	RequeueAfter time.Duration
-	// Poll is true when RequeueAfter is only a poll: nothing falls due
-	// then, and the look is taken in case the watch event that should move
-	// the release (a weight read back, a Deployment ready) never comes. The
-	// shell queues it behind the work events and due moments bring.
-	Poll bool
+	// Outcome is the events to emit and when to look again.
+	Outcome
 }
 
 // canaryMachine is one evaluation of Next: the inputs and the status and
@@ -69,7 +61,7 @@ func Next(spec v1alpha1.CanarySpec, cur v1alpha1.CanaryStatus, obs CanaryObserve
 			blocked.message = lost.message
 		}
 	}
-	d := CanaryDecision{Events: m.events}
+	d := CanaryDecision{Outcome: Outcome{Events: m.events}}
 	if blocked.reason == "" {
 		d.Actions = m.actions()
 		d.RequeueAfter, d.Poll = m.requeue()

@@ -2,6 +2,21 @@ package rollout
 
 import "time"
 
+// Outcome is what a decision of either kind says besides its status and its
+// actions: the events to emit and when to reconcile again.
+type Outcome struct {
+	// Events to emit; only transitions produce them.
+	Events []Event
+	// RequeueAfter is when to reconcile again at the latest; zero means wait
+	// for a watch event.
+	RequeueAfter time.Duration
+	// Poll is true when RequeueAfter is only a poll: nothing falls due
+	// then, and the look is taken in case the watch event that should move
+	// the release (a weight read back, a Deployment ready) never comes. The
+	// shell queues it behind the work events and due moments bring.
+	Poll bool
+}
+
 // soonest is how long from now until the earliest of at, or zero when at is
 // empty. now is the exact time of the observation, not the second-truncated
 // one status timestamps carry: a pause that ends at 12:00:05 seen at

@@ -2,11 +2,9 @@ package bluegreen
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -20,6 +18,7 @@ import (
 	"github.com/sluice-dev/sluice/internal/metrics"
 	"github.com/sluice-dev/sluice/internal/rollout"
 	"github.com/sluice-dev/sluice/internal/traffic"
+	"github.com/sluice-dev/sluice/internal/workload"
 )
 
 // Kind is the kind this reconciler serves, for events and metrics.
@@ -54,102 +53,105 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=rollouts.sluice.dev,resources=bluegreens/finalizers,verbs=update
 
-// Reconcile brings one BlueGreen one step closer to what its spec and status
-// call for.
+// Reconcile brings one BlueGreen one step closer to what its spec and
+// status call for: the steps every kind takes, and why status is written
+// first, are release.Spine's; what a BlueGreen does in them is its pass.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	bg := &v1alpha1.BlueGreen{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, bg); err != nil {
-		if apierrors.IsNotFound(err) {
-			release.Forget(r.Metrics, Kind, req.Namespace, req.Name)
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, fmt.Errorf("get BlueGreen %s: %w", req.NamespacedName, err)
-	}
-	if !bg.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, bg)
-	}
-	if err := release.AddFinalizer(ctx, r.Client, bg); err != nil {
-		return ctrl.Result{}, err
-	}
-	spec, pins, router, err := r.admit(ctx, bg)
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	obs, err := r.observe(ctx, bg, spec, router)
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	// Why apart from observe: see the Canary reconciler.
-	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, bg, bg.Status.Hooks, bg.Status.PreviewRevision,
-		hooks.OfBlueGreen(bg))
-	if err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	// Why status first: see the Canary reconciler; a flip or a flip-back
-	// is persisted before the Services change, so a refused write changes
-	// nothing and a crash after it repeats the same flip.
-	d, err := r.decide(ctx, bg, spec, pins, obs)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	release.Emit(r.Recorder, bg, d.Events)
-	if err := r.execute(ctx, bg, router, obs, d); err != nil {
-		return r.fail(ctx, bg, err)
-	}
-	return release.Requeue(release.Sooner(d.RequeueAfter, obs.hookWait), false, r.now().Sub(obs.Now)), nil
+	return release.Spine[*v1alpha1.BlueGreen]{
+		Kind: Kind, New: func() *v1alpha1.BlueGreen { return &v1alpha1.BlueGreen{} },
+		Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Hooks: r.Hooks,
+		Metrics: r.Metrics, Now: r.Now, HandBack: r.handBack, Admit: r.admit, WriteFailure: r.writeFailure,
+	}.Reconcile(ctx, req)
 }
 
 // admit resolves the BlueGreen's spec and checks it before anything is
 // observed or called (see the Canary reconciler's admit): its analysis
 // templates, its spec, its router (nil without trafficRouting), then what
-// every release checks (release.Admit). It returns the spec with its
-// analyses resolved, the pins and the router.
-func (r *Reconciler) admit(ctx context.Context, bg *v1alpha1.BlueGreen) (v1alpha1.BlueGreenSpec, []v1alpha1.PinnedAnalysis,
-	traffic.Router, error) {
+// every release checks (release.Admit). It returns the pass that carries
+// the reconcile on, with the spec's analyses resolved, the pins and the
+// router.
+func (r *Reconciler) admit(ctx context.Context, bg *v1alpha1.BlueGreen) (release.Pass, error) {
 	spec, pins, err := r.Templates.ResolveBlueGreen(ctx, bg)
 	if err == nil {
 		err = release.CheckBlueGreen(&spec)
 	}
 	if err != nil {
-		return v1alpha1.BlueGreenSpec{}, nil, nil, err
+		return nil, err
 	}
 	router, err := r.routerFor(bg)
 	if err == nil {
 		_, err = release.Admit(ctx, r.Client, r.Hooks.Policy, bg, hooks.OfBlueGreen(bg), bg.Spec.Service, bg.Spec.TargetRef.Name)
 	}
-	return spec, pins, router, err
+	if err != nil {
+		return nil, err
+	}
+	return &pass{r: r, bg: bg, spec: spec, pins: pins, router: router}, nil
 }
 
-// decide runs NextBlueGreen and persists its status before anything acts on
+// pass is one reconcile of an admitted BlueGreen (see release.Pass).
+type pass struct {
+	r  *Reconciler
+	bg *v1alpha1.BlueGreen
+	// spec is the BlueGreen's spec with its analyses resolved; pins are
+	// kept in status for the revision the decision leaves in flight.
+	spec   v1alpha1.BlueGreenSpec
+	pins   []v1alpha1.PinnedAnalysis
+	router traffic.Router
+	obs    *observation
+	d      rollout.BlueGreenDecision
+}
+
+// Hooks are the BlueGreen's hook runs; those of the preview revision make
+// progress.
+func (p *pass) Hooks() release.HookRuns {
+	return release.HookRuns{Runs: p.bg.Status.Hooks, Revision: p.bg.Status.PreviewRevision, Spec: hooks.OfBlueGreen(p.bg)}
+}
+
+// Decide runs NextBlueGreen and persists its status before anything acts on
 // it, deciding again on a fresh read when the write meets a conflict (see
-// release.PersistDecision). The commands are read again with the object.
-// spec is the BlueGreen's spec with its analyses resolved; pins are kept in
-// status for the revision the decision leaves in flight.
-func (r *Reconciler) decide(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec,
-	pins []v1alpha1.PinnedAnalysis, obs *observation) (rollout.BlueGreenDecision, error) {
-	var d rollout.BlueGreenDecision
-	err := release.PersistDecision(ctx, r.Client, r.APIReader, bg, &bg.Status, func() v1alpha1.BlueGreenStatus {
+// release.PersistDecision). The commands are read again with the object;
+// the route read back is kept in status.
+func (p *pass) Decide(ctx context.Context, progressed []v1alpha1.HookStatus) (rollout.Outcome, error) {
+	bg, obs := p.bg, p.obs
+	obs.Hooks = progressed
+	err := release.PersistDecision(ctx, p.r.Client, p.r.APIReader, bg, &bg.Status, func() v1alpha1.BlueGreenStatus {
 		obs.Commands = release.PendingCommands(bg)
-		d = rollout.NextBlueGreen(spec, bg.Status, obs.BlueGreenObserved)
-		d.Status.PinnedAnalyses = analysis.PinsAt(pins, d.Status.PreviewRevision)
-		d.Status.Route = obs.route
-		return d.Status
-	}, r.observeRelease(bg))
-	return d, err
+		p.d = rollout.NextBlueGreen(p.spec, bg.Status, obs.BlueGreenObserved)
+		p.d.Status.PinnedAnalyses = analysis.PinsAt(p.pins, p.d.Status.PreviewRevision)
+		p.d.Status.Route = obs.route
+		return p.d.Status
+	}, p.r.observeRelease(bg))
+	return p.d.Outcome, err
 }
 
-// fail ends a reconcile on cause, classified in one place (see the Canary
-// reconciler's fail and release.Classify): Stalled with no retry, Reconciling
-// with a requeue, or a transient error retried with backoff that leaves
-// status alone.
-func (r *Reconciler) fail(ctx context.Context, bg *v1alpha1.BlueGreen, cause error) (ctrl.Result, error) {
-	return release.Fail(cause, fmt.Sprintf("bluegreen %s/%s", bg.Namespace, bg.Name), func(f release.Failure) error {
-		st := *bg.Status.DeepCopy()
-		st.ObservedGeneration = bg.Generation
-		f.SetConditions(&st.Conditions, bg.Generation, r.now())
-		st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
-		return release.WriteDecided(ctx, r.Client, bg, &bg.Status, st, r.observeRelease(bg))
-	})
+// writeFailure writes a Stalled or Waiting failure to the BlueGreen's status,
+// with the phase and message derived from it (see release.Spine).
+func (r *Reconciler) writeFailure(ctx context.Context, bg *v1alpha1.BlueGreen, f release.Failure) error {
+	st := *bg.Status.DeepCopy()
+	st.ObservedGeneration = bg.Generation
+	f.SetConditions(&st.Conditions, bg.Generation, r.now())
+	st.Phase, st.Message = rollout.BlueGreenPhase(st), rollout.DisplayMessage(st.Conditions)
+	return release.WriteDecided(ctx, r.Client, bg, &bg.Status, st, r.observeRelease(bg))
+}
+
+// handBack is what differs in a BlueGreen's hand-back (see
+// release.Finalize): the active color serves; the active Service gets back
+// the selector it had before Sluice adopted it, or the user's pods; with
+// trafficRouting its route is handed back too (a named route is the user's
+// and stays). The colors and the preview and color Services, which Sluice
+// created and owns, are garbage-collected after; nothing else is.
+func (r *Reconciler) handBack(bg *v1alpha1.BlueGreen) release.HandBack {
+	h := release.HandBack{Conditions: &bg.Status.Conditions, Target: bg.Spec.TargetRef.Name,
+		Split: traffic.BlueGreenSplit(bg)}
+	if active := bg.Status.ActiveColor; active != "" {
+		h.Serving = workload.ColorName(bg.Spec.TargetRef.Name, active)
+	}
+	if router, err := r.routerFor(bg); err == nil && router != nil {
+		// Why only a known router: without trafficRouting, or with an
+		// unknown router, nothing was written that could need handing back.
+		h.Router = router
+	}
+	return h
 }
 
 func (r *Reconciler) now() time.Time { return release.Now(r.Now) }

@@ -11,15 +11,15 @@ import (
 	"github.com/sluice-dev/sluice/api/v1alpha1"
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
-	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/service"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// execute re-asserts the Services, carries out the decision's actions (see
+// Execute re-asserts the Services, carries out the decision's actions (see
 // release.Execute) and, with trafficRouting, points the Services where the
 // route was read back sending the traffic.
-func (r *Reconciler) execute(ctx context.Context, bg *v1alpha1.BlueGreen, router traffic.Router, obs *observation, d rollout.BlueGreenDecision) error {
+func (p *pass) Execute(ctx context.Context) error {
+	r, bg, router, obs, d := p.r, p.bg, p.router, p.obs, p.d
 	if err := r.ensureServices(ctx, bg, obs, d.Status); err != nil {
 		return err
 	}

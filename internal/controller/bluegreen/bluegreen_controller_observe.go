@@ -10,7 +10,6 @@ import (
 	"github.com/sluice-dev/sluice/internal/analysis"
 	"github.com/sluice-dev/sluice/internal/controller/release"
 	"github.com/sluice-dev/sluice/internal/rollout"
-	"github.com/sluice-dev/sluice/internal/traffic"
 	"github.com/sluice-dev/sluice/internal/traffic/service"
 	"github.com/sluice-dev/sluice/internal/workload"
 )
@@ -18,9 +17,8 @@ import (
 // observation is everything one reconcile read.
 type observation struct {
 	rollout.BlueGreenObserved
-	target   *appsv1.Deployment
-	colors   map[v1alpha1.Color]*appsv1.Deployment
-	hookWait time.Duration
+	target *appsv1.Deployment
+	colors map[v1alpha1.Color]*appsv1.Deployment
 	// services is what the active and preview Services select; without
 	// trafficRouting the active one is also ActiveService, the state
 	// machine's view of what serves.
@@ -32,23 +30,23 @@ type observation struct {
 	routed v1alpha1.Color
 }
 
-// observe reads the world for NextBlueGreen, with spec (the BlueGreen's, its
-// analyses resolved) deciding whether a check is due. Only transient API
-// errors come back as errors; a missing object is an observation.
-func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v1alpha1.BlueGreenSpec, router traffic.Router) (*observation, error) {
-	now := r.now()
+// Observe reads the world for NextBlueGreen, with the spec (its analyses
+// resolved) deciding whether a check is due. Only transient API errors come
+// back as errors; a missing object is an observation.
+func (p *pass) Observe(ctx context.Context, now time.Time) error {
+	r, bg, router := p.r, p.bg, p.router
 	obs := &observation{colors: map[v1alpha1.Color]*appsv1.Deployment{}}
 	obs.Now, obs.Generation = now, bg.Generation
 	name := bg.Spec.TargetRef.Name
 
 	var err error
 	if obs.target, obs.Target, err = release.Deployment(ctx, r.Client, bg.Namespace, name); err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range []v1alpha1.Color{v1alpha1.ColorBlue, v1alpha1.ColorGreen} {
 		d, st, err := release.Deployment(ctx, r.Client, bg.Namespace, workload.ColorName(name, c))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		obs.colors[c] = d
 		if c == v1alpha1.ColorBlue {
@@ -58,20 +56,21 @@ func (r *Reconciler) observe(ctx context.Context, bg *v1alpha1.BlueGreen, spec v
 		}
 	}
 	if obs.services, err = service.Read(ctx, r.Client, bg); err != nil {
-		return nil, err
+		return err
 	}
 	obs.ActiveService = obs.services.Active
 	if router != nil {
 		if obs.ActiveService, obs.route, err = routeState(ctx, bg, router); err != nil {
-			return nil, err
+			return err
 		}
 		obs.routed = obs.ActiveService.Color
 	}
 	obs.Commands = release.PendingCommands(bg)
-	if rollout.BlueGreenAnalysisDue(spec, bg.Status, now) {
-		obs.Check = r.check(ctx, bg, spec, obs, now)
+	if rollout.BlueGreenAnalysisDue(p.spec, bg.Status, now) {
+		obs.Check = r.check(ctx, bg, p.spec, obs, now)
 	}
-	return obs, nil
+	p.obs = obs
+	return nil
 }
 
 // check runs the due analysis check (pre- or post-promotion) with the new

@@ -2,12 +2,9 @@ package canary
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	istionetworking "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -72,62 +69,14 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Canary one step closer to what its spec and status
-// call for.
+// call for: the steps every kind takes, and why status is written first,
+// are release.Spine's; what a Canary does in them is its pass.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	c := &v1alpha1.Canary{}
-	if err := r.get(ctx, req.NamespacedName, c); err != nil {
-		if apierrors.IsNotFound(err) {
-			release.Forget(r.Metrics, Kind, req.Namespace, req.Name)
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, fmt.Errorf("get Canary %s: %w", req.NamespacedName, err)
-	}
-	if r.Reads != nil {
-		// Why at the end: c then holds the version the last write of this
-		// reconcile returned, or the one read (see release.FreshReader).
-		defer r.Reads.Saw(c)
-	}
-	if !c.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, c)
-	}
-	if err := release.AddFinalizer(ctx, r.Client, c); err != nil {
-		return ctrl.Result{}, err
-	}
-
-	spec, pins, router, err := r.admit(ctx, c)
-	if err != nil {
-		return r.fail(ctx, c, err)
-	}
-	obs, err := r.observe(ctx, c, spec, router)
-	if err != nil {
-		return r.fail(ctx, c, err)
-	}
-	// Why apart from observe: the only calls made before the decision is
-	// persisted, and they only carry on runs a persisted status already
-	// started (see release.ProgressHooks).
-	obs.Hooks, obs.hookWait, err = release.ProgressHooks(ctx, r.Hooks, c, c.Status.Hooks, c.Status.CanaryRevision,
-		hooks.OfCanary(c))
-	if err != nil {
-		return r.fail(ctx, c, err)
-	}
-	// Why status first: the decision is persisted before anything acts on
-	// it. A refused write (a conflict, the operator dying) leaves the world
-	// as it was, and the actions are derived again from what was persisted
-	// and what is observed, so a rollback once written is never forgotten.
-	d, err := r.decide(ctx, c, spec, pins, obs)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	release.Emit(r.Recorder, c, d.Events)
-	if err := r.execute(ctx, c, router, obs, d); err != nil {
-		return r.fail(ctx, c, err)
-	}
-	after, poll := d.RequeueAfter, d.Poll
-	if obs.hookWait > 0 && (after == 0 || obs.hookWait < after) {
-		// Why not a poll: a webhook's answer comes by no watch.
-		after, poll = obs.hookWait, false
-	}
-	return release.Requeue(after, poll, r.now().Sub(obs.Now)), nil
+	return release.Spine[*v1alpha1.Canary]{
+		Kind: Kind, New: func() *v1alpha1.Canary { return &v1alpha1.Canary{} },
+		Client: r.Client, APIReader: r.APIReader, Reads: r.Reads, Recorder: r.Recorder, Hooks: r.Hooks,
+		Metrics: r.Metrics, Now: r.Now, HandBack: r.handBack, Admit: r.admit, WriteFailure: r.writeFailure,
+	}.Reconcile(ctx, req)
 }
 
 // admit resolves the Canary's spec and checks it before anything is
@@ -136,19 +85,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // release can start on it; a release in flight runs the analysis pinned
 // when it started, whatever happened to the template since), its spec, then
 // what every release checks (release.Admit) and the target's labels. It
-// returns the spec with its analysis resolved, the pins and the router.
-func (r *Reconciler) admit(ctx context.Context, c *v1alpha1.Canary) (v1alpha1.CanarySpec, []v1alpha1.PinnedAnalysis,
-	traffic.Router, error) {
+// returns the pass that carries the reconcile on, with the spec's analysis
+// resolved, the pins and the router.
+func (r *Reconciler) admit(ctx context.Context, c *v1alpha1.Canary) (release.Pass, error) {
 	router, err := r.Routers.For(c.Spec.TrafficRouting)
 	if err != nil {
-		return v1alpha1.CanarySpec{}, nil, nil, err
+		return nil, err
 	}
 	spec, pins, err := r.Templates.ResolveCanary(ctx, c)
 	if err == nil {
 		err = release.CheckCanary(&spec)
 	}
 	if err != nil {
-		return v1alpha1.CanarySpec{}, nil, nil, err
+		return nil, err
 	}
 	target, err := release.Admit(ctx, r.Client, r.Hooks.Policy, c, hooks.OfCanary(c), c.Spec.Service, c.Spec.TargetRef.Name)
 	if err == nil && target != nil {
@@ -157,33 +106,36 @@ func (r *Reconciler) admit(ctx context.Context, c *v1alpha1.Canary) (v1alpha1.Ca
 		// told apart from its primary, and only a spec change fixes that.
 		_, err = workload.PrimaryPodLabels(target)
 	}
-	return spec, pins, router, err
-}
-
-// fail ends a reconcile on cause, classified in one place
-// (release.Classify): a spec the API server accepted but Sluice cannot act
-// on (an unknown router, a query template that does not parse, a Job hook
-// the hook policy forbids), a route it cannot manage or an object of its
-// name that is not its own is Stalled, with no retry; something to wait for
-// is Reconciling, with a requeue; anything else is retried with backoff and
-// leaves status alone.
-func (r *Reconciler) fail(ctx context.Context, c *v1alpha1.Canary, cause error) (ctrl.Result, error) {
-	return release.Fail(cause, fmt.Sprintf("canary %s/%s", c.Namespace, c.Name), func(f release.Failure) error {
-		st := *c.Status.DeepCopy()
-		st.ObservedGeneration = c.Generation
-		f.SetConditions(&st.Conditions, c.Generation, r.now())
-		st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
-		return release.WriteDecided(ctx, r.Client, c, &c.Status, st, r.observeRelease(c))
-	})
-}
-
-// get reads the Canary a decision is taken on: never older than a version
-// this process wrote.
-func (r *Reconciler) get(ctx context.Context, key types.NamespacedName, c *v1alpha1.Canary) error {
-	if r.Reads != nil {
-		return r.Reads.Get(ctx, key, c)
+	if err != nil {
+		return nil, err
 	}
-	return r.APIReader.Get(ctx, key, c)
+	return &pass{r: r, c: c, spec: spec, pins: pins, router: router}, nil
+}
+
+// writeFailure writes a Stalled or Waiting failure to the Canary's status,
+// with the phase and message derived from it (see release.Spine).
+func (r *Reconciler) writeFailure(ctx context.Context, c *v1alpha1.Canary, f release.Failure) error {
+	st := *c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	f.SetConditions(&st.Conditions, c.Generation, r.now())
+	st.Phase, st.Message = rollout.CanaryPhase(st), rollout.DisplayMessage(st.Conditions)
+	return release.WriteDecided(ctx, r.Client, c, &c.Status, st, r.observeRelease(c))
+}
+
+// handBack is what differs in a Canary's hand-back (see release.Finalize):
+// the primary serves; the apex Service, which selects the primary's renamed
+// labels, gets the target's matchLabels unless it had a selector of its own
+// before Sluice adopted it. The objects Sluice created and still owns (the
+// primary, the primary and canary Services) are garbage-collected after.
+func (r *Reconciler) handBack(c *v1alpha1.Canary) release.HandBack {
+	h := release.HandBack{Conditions: &c.Status.Conditions, Target: c.Spec.TargetRef.Name,
+		Serving: workload.PrimaryName(c.Spec.TargetRef.Name), SelectTargetPods: true, Split: traffic.CanarySplit(c)}
+	if router, err := r.Routers.For(c.Spec.TrafficRouting); err == nil {
+		// Why only a known router: an unknown one wrote nothing that could
+		// need handing back.
+		h.Router = router
+	}
+	return h
 }
 
 func (r *Reconciler) now() time.Time { return release.Now(r.Now) }

@@ -19,9 +19,10 @@ import (
 	"github.com/sluice-dev/sluice/internal/workload"
 )
 
-// execute re-asserts the Services and the primary's autoscaler, then
+// Execute re-asserts the Services and the primary's autoscaler, then
 // carries out the decision's actions (see release.Execute).
-func (r *Reconciler) execute(ctx context.Context, c *v1alpha1.Canary, router traffic.Router, obs *observation, d rollout.CanaryDecision) error {
+func (p *pass) Execute(ctx context.Context) error {
+	r, c, router, obs, d := p.r, p.c, p.router, p.obs, p.d
 	if obs.target != nil {
 		if err := r.ensureServices(ctx, c, obs); err != nil {
 			return err

@@ -25,21 +25,19 @@ type observation struct {
 	// autoscaler is the user's HorizontalPodAutoscaler on the target, nil
 	// without one.
 	autoscaler *autoscalingv2.HorizontalPodAutoscaler
-	// hookWait is how soon a hook run in progress wants another look.
-	hookWait time.Duration
 }
 
-// observe reads the world for Next, with spec (the Canary's, its analysis
-// resolved) deciding whether a check is due. Only transient API errors come
-// back as errors; a missing object is an observation.
-func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alpha1.CanarySpec, router traffic.Router) (*observation, error) {
-	now := r.now()
+// Observe reads the world for Next, with the spec (its analysis resolved)
+// deciding whether a check is due. Only transient API errors come back as
+// errors; a missing object is an observation.
+func (p *pass) Observe(ctx context.Context, now time.Time) error {
+	r, c := p.r, p.c
 	obs := &observation{}
 	obs.Now, obs.Generation = now, c.Generation
 
 	var err error
 	if obs.target, obs.Target, err = release.Deployment(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
-		return nil, err
+		return err
 	}
 	if obs.target != nil && !obs.target.DeletionTimestamp.IsZero() {
 		// Why: a target being deleted (foreground deletion, a Replace) is
@@ -47,7 +45,7 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alp
 		obs.target, obs.Target = nil, rollout.WorkloadState{}
 	}
 	if obs.primary, obs.Primary, err = release.Deployment(ctx, r.Client, c.Namespace, workload.PrimaryName(c.Spec.TargetRef.Name)); err != nil {
-		return nil, err
+		return err
 	}
 	obs.Target.Rolling = rolling(obs.target)
 	if obs.primary != nil && obs.target != nil {
@@ -55,20 +53,21 @@ func (r *Reconciler) observe(ctx context.Context, c *v1alpha1.Canary, spec v1alp
 	}
 	obs.Primary.Rolling = rolling(obs.primary)
 	if obs.autoscaler, err = workload.FindAutoscaler(ctx, r.Client, c.Namespace, c.Spec.TargetRef.Name); err != nil {
-		return nil, err
+		return err
 	}
 	obs.Target.Autoscaled = obs.autoscaler != nil
 	if obs.Primary.Autoscaled, err = r.primaryAutoscaled(ctx, c, obs.autoscaler); err != nil {
-		return nil, err
+		return err
 	}
-	if obs.Route, err = routeState(ctx, c, router); err != nil {
-		return nil, err
+	if obs.Route, err = routeState(ctx, c, p.router); err != nil {
+		return err
 	}
 	obs.Commands = release.PendingCommands(c)
-	if rollout.AnalysisDue(spec, c.Status, now) && obs.target != nil {
-		obs.Check = r.check(ctx, c, spec.Analysis, now)
+	if rollout.AnalysisDue(p.spec, c.Status, now) && obs.target != nil {
+		obs.Check = r.check(ctx, c, p.spec.Analysis, now)
 	}
-	return obs, nil
+	p.obs = obs
+	return nil
 }
 
 // rolling reports whether a Deployment has yet to settle at its current
